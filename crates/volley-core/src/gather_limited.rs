@@ -1,0 +1,90 @@
+//! [`gather_limited`]: at most `limit` at once, results in input order.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures::stream::Stream;
+
+use crate::as_completed::{AsCompleted, as_completed};
+
+/// Runs the futures with at most `limit` in flight (a `limit` of 0 counts as
+/// 1) and gives back every output in input order: `asyncio.gather` behind an
+/// `asyncio.Semaphore(limit)`.
+///
+/// A slow future does not hold up the others: as soon as any finishes, the
+/// next one starts. Futures that are not yet started cost nothing but their
+/// closure; requests are only sent when their turn comes.
+///
+/// ```
+/// use volley_core::gather_limited;
+/// # futures::executor::block_on(async {
+/// let out = gather_limited((0..100).map(|i| async move { i }), 20).await;
+/// assert_eq!(out, (0..100).collect::<Vec<_>>());
+/// # });
+/// ```
+pub fn gather_limited<I>(futures: I, limit: usize) -> GatherLimited<I::IntoIter>
+where
+    I: IntoIterator,
+    I::Item: Future,
+{
+    let stream = as_completed(futures, limit);
+    let (lower, _) = stream.size_hint();
+    GatherLimited {
+        stream,
+        slots: Vec::with_capacity(lower),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`gather_limited`].
+    #[must_use = "futures do nothing unless you .await or poll them"]
+    pub struct GatherLimited<I>
+    where
+        I: Iterator,
+        I: Iterator<Item: Future>,
+    {
+        #[pin]
+        stream: AsCompleted<I>,
+        slots: Vec<Option<<I::Item as Future>::Output>>,
+    }
+}
+
+impl<I> Future for GatherLimited<I>
+where
+    I: Iterator,
+    I::Item: Future,
+{
+    type Output = Vec<<I::Item as Future>::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            match this.stream.as_mut().poll_next(cx) {
+                Poll::Ready(Some((index, out))) => {
+                    if index >= this.slots.len() {
+                        this.slots.resize_with(index + 1, || None);
+                    }
+                    this.slots[index] = Some(out);
+                }
+                Poll::Ready(None) => {
+                    let slots = std::mem::take(this.slots);
+                    return Poll::Ready(slots.into_iter().flatten().collect());
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+impl<I> std::fmt::Debug for GatherLimited<I>
+where
+    I: Iterator,
+    I::Item: Future,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatherLimited")
+            .field("done", &self.slots.iter().filter(|s| s.is_some()).count())
+            .finish()
+    }
+}

@@ -1,0 +1,449 @@
+//! Requests and their builder.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use http::{HeaderMap, Method, Uri};
+use serde::Serialize;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// One HTTP request: method, URL, headers, body and an optional timeout.
+///
+/// The URL is either absolute (`http://host/path`) or a path (`/users/1`)
+/// that the fetcher resolves against its base URL (see [`Defaults`]).
+/// Requests are checked when built, so a bad URL, scheme, method or header
+/// value is an [`ErrorKind::InvalidRequest`] and is never sent.
+///
+/// ```
+/// use volley_core::Request;
+/// let req = Request::get("/users/1")
+///     .query(&[("expand", "company")])
+///     .header("accept", "application/json")
+///     .build()?;
+/// assert_eq!(req.url().to_string(), "/users/1?expand=company");
+/// # Ok::<(), volley_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Request {
+    method: Method,
+    url: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+    timeout: Option<Duration>,
+}
+
+impl Request {
+    /// A builder for a request with any method.
+    ///
+    /// ```
+    /// use volley_core::Request;
+    /// let req = Request::builder("PATCH", "http://127.0.0.1/posts/1").build()?;
+    /// assert_eq!(req.method(), "PATCH");
+    /// assert!(Request::builder("GE T", "/").build().is_err());
+    /// # Ok::<(), volley_core::Error>(())
+    /// ```
+    pub fn builder<M>(method: M, url: impl AsRef<str>) -> RequestBuilder
+    where
+        M: TryInto<Method>,
+        M::Error: Into<Error>,
+    {
+        let inner = method
+            .try_into()
+            .map_err(Into::into)
+            .and_then(|m| Ok((m, parse_url(url.as_ref())?)))
+            .map(|(method, url)| Request {
+                method,
+                url,
+                headers: HeaderMap::new(),
+                body: Bytes::new(),
+                timeout: None,
+            });
+        RequestBuilder { inner }
+    }
+
+    /// A `GET` request builder.
+    pub fn get(url: impl AsRef<str>) -> RequestBuilder {
+        Request::builder(Method::GET, url)
+    }
+
+    /// A `POST` request builder.
+    pub fn post(url: impl AsRef<str>) -> RequestBuilder {
+        Request::builder(Method::POST, url)
+    }
+
+    /// A `PUT` request builder.
+    pub fn put(url: impl AsRef<str>) -> RequestBuilder {
+        Request::builder(Method::PUT, url)
+    }
+
+    /// A `PATCH` request builder.
+    pub fn patch(url: impl AsRef<str>) -> RequestBuilder {
+        Request::builder(Method::PATCH, url)
+    }
+
+    /// A `DELETE` request builder.
+    pub fn delete(url: impl AsRef<str>) -> RequestBuilder {
+        Request::builder(Method::DELETE, url)
+    }
+
+    /// A `HEAD` request builder.
+    pub fn head(url: impl AsRef<str>) -> RequestBuilder {
+        Request::builder(Method::HEAD, url)
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The URL, absolute or a path to resolve against a base URL.
+    pub fn url(&self) -> &Uri {
+        &self.url
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The headers, to change.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.headers
+    }
+
+    /// The body (empty when none was set).
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The timeout of this request alone, if one was set.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// Sets the timeout of this request alone.
+    pub fn set_timeout(&mut self, timeout: Option<Duration>) {
+        self.timeout = timeout;
+    }
+
+    /// Replaces the URL.
+    pub fn set_url(&mut self, url: Uri) {
+        self.url = url;
+    }
+
+    /// True when the method is idempotent (GET, HEAD, PUT, DELETE, OPTIONS,
+    /// TRACE): safe to send again after a failure.
+    pub fn is_idempotent(&self) -> bool {
+        matches!(
+            self.method,
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
+        )
+    }
+
+    /// Splits the request into its parts, for adapters.
+    pub fn into_parts(self) -> (Method, Uri, HeaderMap, Bytes) {
+        (self.method, self.url, self.headers, self.body)
+    }
+}
+
+/// Builds a [`Request`]; the first mistake is kept and returned by [`build`](RequestBuilder::build).
+#[derive(Debug)]
+#[must_use = "a builder does nothing until .build() is called"]
+pub struct RequestBuilder {
+    inner: Result<Request>,
+}
+
+impl RequestBuilder {
+    fn map(mut self, f: impl FnOnce(&mut Request) -> Result<()>) -> Self {
+        if let Ok(req) = &mut self.inner {
+            if let Err(e) = f(req) {
+                self.inner = Err(e);
+            }
+        }
+        self
+    }
+
+    /// Adds a header. Values with CR, LF or other control characters are refused.
+    pub fn header<K, V>(self, name: K, value: V) -> Self
+    where
+        K: TryInto<HeaderName>,
+        K::Error: Into<Error>,
+        V: TryInto<HeaderValue>,
+        V::Error: Into<Error>,
+    {
+        self.map(|req| {
+            let name = name.try_into().map_err(Into::into)?;
+            let value = value.try_into().map_err(Into::into)?;
+            req.headers.append(name, value);
+            Ok(())
+        })
+    }
+
+    /// Appends query parameters, percent-encoded.
+    ///
+    /// ```
+    /// use volley_core::Request;
+    /// let req = Request::get("http://127.0.0.1/search?x=1").query(&[("q", "a b&c")]).build()?;
+    /// assert_eq!(req.url().query(), Some("x=1&q=a+b%26c"));
+    /// # Ok::<(), volley_core::Error>(())
+    /// ```
+    pub fn query<K: AsRef<str>, V: AsRef<str>>(self, pairs: &[(K, V)]) -> Self {
+        self.map(|req| {
+            let mut ser = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in pairs {
+                ser.append_pair(k.as_ref(), v.as_ref());
+            }
+            let added = ser.finish();
+            if added.is_empty() {
+                return Ok(());
+            }
+            let current = req.url.to_string();
+            let (base, fragment) = match current.split_once('#') {
+                Some((b, f)) => (b, Some(f)),
+                None => (current.as_str(), None),
+            };
+            let sep = if req.url.query().is_some_and(|q| !q.is_empty()) {
+                "&"
+            } else if base.ends_with('?') {
+                ""
+            } else {
+                "?"
+            };
+            let mut s = format!("{base}{sep}{added}");
+            if let Some(f) = fragment {
+                s.push('#');
+                s.push_str(f);
+            }
+            req.url = parse_url(&s)?;
+            Ok(())
+        })
+    }
+
+    /// Sets a JSON body and `content-type: application/json`.
+    ///
+    /// ```
+    /// use volley_core::Request;
+    /// let req = Request::post("/posts").json(&serde_json::json!({"title": "hi"})).build()?;
+    /// assert_eq!(&req.body()[..], br#"{"title":"hi"}"#);
+    /// # Ok::<(), volley_core::Error>(())
+    /// ```
+    pub fn json<T: Serialize + ?Sized>(self, value: &T) -> Self {
+        self.map(|req| {
+            let body = serde_json::to_vec(value).map_err(|e| {
+                Error::new(ErrorKind::InvalidRequest, "the JSON body could not be serialised")
+                    .with_source(e)
+            })?;
+            req.body = Bytes::from(body);
+            req.headers
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            Ok(())
+        })
+    }
+
+    /// Sets a raw body.
+    pub fn body(self, body: impl Into<Bytes>) -> Self {
+        self.map(|req| {
+            req.body = body.into();
+            Ok(())
+        })
+    }
+
+    /// Sets a timeout for this request alone (it overrides the fetcher's).
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.map(|req| {
+            req.timeout = Some(timeout);
+            Ok(())
+        })
+    }
+
+    /// The request, or the first mistake made while building it.
+    pub fn build(self) -> Result<Request> {
+        self.inner
+    }
+}
+
+/// Parses and checks a URL: absolute `http`/`https` with a host, or a path.
+fn parse_url(s: &str) -> Result<Uri> {
+    let uri: Uri = s.parse().map_err(|e: http::uri::InvalidUri| {
+        Error::new(ErrorKind::InvalidRequest, format!("bad URL {s:?}")).with_source(e)
+    })?;
+    check_uri(&uri)?;
+    Ok(uri)
+}
+
+fn check_uri(uri: &Uri) -> Result<()> {
+    match uri.scheme_str() {
+        None if uri.authority().is_none() && uri.path().starts_with('/') => Ok(()),
+        None => Err(Error::new(
+            ErrorKind::InvalidRequest,
+            format!("bad URL {uri:?}: give an absolute http(s) URL or a path starting with '/'"),
+        )),
+        Some("http" | "https") if uri.host().is_some_and(|h| !h.is_empty()) => Ok(()),
+        Some("http" | "https") => Err(Error::new(
+            ErrorKind::InvalidRequest,
+            format!("bad URL {uri}: no host"),
+        )),
+        Some(other) => Err(Error::new(
+            ErrorKind::InvalidRequest,
+            format!("unsupported scheme {other:?}: only http and https are supported"),
+        )),
+    }
+}
+
+/// What a fetcher adds to every request: a base URL for relative paths and
+/// default headers (a request's own headers win).
+///
+/// Adapters hold one of these and call [`Defaults::apply`] before sending.
+///
+/// ```
+/// use volley_core::{Defaults, Request};
+/// let defaults = Defaults::new()
+///     .base_url("http://127.0.0.1:8080/api")?
+///     .header("x-api-key", "secret")?;
+/// let req = defaults.apply(Request::get("/users/1").build()?)?;
+/// assert_eq!(req.url().to_string(), "http://127.0.0.1:8080/api/users/1");
+/// assert_eq!(req.headers()["x-api-key"], "secret");
+/// # Ok::<(), volley_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Defaults {
+    base: Option<String>,
+    headers: HeaderMap,
+}
+
+impl Defaults {
+    /// No base URL and no headers.
+    pub fn new() -> Self {
+        Defaults::default()
+    }
+
+    /// Sets the base URL that paths are appended to (`http(s)://host[:port][/prefix]`).
+    pub fn base_url(mut self, base: &str) -> Result<Self> {
+        let uri = parse_url(base)?;
+        if uri.scheme().is_none() {
+            return Err(Error::new(
+                ErrorKind::InvalidRequest,
+                format!("base URL {base:?} must be absolute (http:// or https://)"),
+            ));
+        }
+        if uri.query().is_some() {
+            return Err(Error::new(
+                ErrorKind::InvalidRequest,
+                format!("base URL {base:?} must not have a query"),
+            ));
+        }
+        self.base = Some(uri.to_string().trim_end_matches('/').to_owned());
+        Ok(self)
+    }
+
+    /// Adds a default header.
+    pub fn header<K, V>(mut self, name: K, value: V) -> Result<Self>
+    where
+        K: TryInto<HeaderName>,
+        K::Error: Into<Error>,
+        V: TryInto<HeaderValue>,
+        V::Error: Into<Error>,
+    {
+        let name = name.try_into().map_err(Into::into)?;
+        let value = value.try_into().map_err(Into::into)?;
+        self.headers.append(name, value);
+        Ok(self)
+    }
+
+    /// Adds every header of `headers`.
+    pub fn headers(mut self, headers: HeaderMap) -> Self {
+        for (name, value) in &headers {
+            self.headers.append(name.clone(), value.clone());
+        }
+        self
+    }
+
+    /// The base URL, without a trailing slash.
+    pub fn base(&self) -> Option<&str> {
+        self.base.as_deref()
+    }
+
+    /// The default headers.
+    pub fn default_headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// Resolves the URL against the base and adds the default headers that
+    /// the request does not set itself.
+    pub fn apply(&self, mut req: Request) -> Result<Request> {
+        if req.url.scheme().is_none() {
+            let Some(base) = &self.base else {
+                return Err(Error::new(
+                    ErrorKind::InvalidRequest,
+                    format!(
+                        "relative URL {} but no base URL is set on the fetcher",
+                        req.url
+                    ),
+                ));
+            };
+            let full = format!("{base}{}", req.url);
+            req.url = parse_url(&full)?;
+        }
+        for name in self.headers.keys() {
+            if !req.headers.contains_key(name) {
+                for value in self.headers.get_all(name) {
+                    req.headers.append(name.clone(), value.clone());
+                }
+            }
+        }
+        Ok(req)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_bad_input_at_build_time() {
+        let kind = |r: Result<Request>| r.map(|_| ()).map_err(|e| e.kind());
+        assert_eq!(
+            kind(Request::get("ftp://x/y").build()),
+            Err(ErrorKind::InvalidRequest)
+        );
+        assert_eq!(
+            kind(Request::get("not a url").build()),
+            Err(ErrorKind::InvalidRequest)
+        );
+        assert_eq!(
+            kind(Request::get("users/1").build()),
+            Err(ErrorKind::InvalidRequest)
+        );
+        assert_eq!(
+            kind(Request::get("/x").header("x-a", "a\r\nInjected: 1").build()),
+            Err(ErrorKind::InvalidRequest)
+        );
+        assert_eq!(
+            kind(Request::get("/x").header("bad name", "v").build()),
+            Err(ErrorKind::InvalidRequest)
+        );
+        assert_eq!(
+            kind(Request::builder("BAD METHOD", "/x").build()),
+            Err(ErrorKind::InvalidRequest)
+        );
+        assert!(Request::get("https://example.test/a?b=c").build().is_ok());
+    }
+
+    #[test]
+    fn defaults_resolve_and_do_not_override() -> Result<()> {
+        let d = Defaults::new()
+            .base_url("http://127.0.0.1:1/")?
+            .header("x-a", "default")?
+            .header("x-b", "default")?;
+        let req = d.apply(Request::get("/p?q=1").header("x-a", "mine").build()?)?;
+        assert_eq!(req.url().to_string(), "http://127.0.0.1:1/p?q=1");
+        assert_eq!(req.headers()["x-a"], "mine");
+        assert_eq!(req.headers()["x-b"], "default");
+        let abs = d.apply(Request::get("http://other:2/z").build()?)?;
+        assert_eq!(abs.url().to_string(), "http://other:2/z");
+        assert!(Defaults::new().apply(Request::get("/p").build()?).is_err());
+        Ok(())
+    }
+}

@@ -1,0 +1,74 @@
+//! Per-request timeouts: [`with_timeout`] and the [`Timeout`] layer.
+
+use std::future::Future;
+use std::time::Duration;
+
+use futures::future::{Either, select};
+
+use crate::error::{Error, Result};
+use crate::fetcher::Fetcher;
+use crate::request::Request;
+use crate::response::Response;
+use crate::timer::{SharedTimer, Timer};
+
+/// Runs `future` for at most `limit` on `timer`; when time runs out the
+/// future is dropped (its connection closed, never reused half-read) and an
+/// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) error comes back.
+/// `None` means no limit.
+///
+/// ```
+/// use std::time::Duration;
+/// use volley_core::testing::{ManualTimer, run};
+/// use volley_core::{ErrorKind, with_timeout};
+/// let timer = ManualTimer::new();
+/// let out = run(&timer, with_timeout(&timer, Some(Duration::from_secs(2)),
+///     std::future::pending::<volley_core::Result<()>>())).unwrap();
+/// assert_eq!(out.unwrap_err().kind(), ErrorKind::Timeout);
+/// assert_eq!(timer.elapsed(), Duration::from_secs(2));
+/// ```
+pub async fn with_timeout<T, F>(timer: &dyn Timer, limit: Option<Duration>, future: F) -> Result<T>
+where
+    F: Future<Output = Result<T>>,
+{
+    let Some(limit) = limit else {
+        return future.await;
+    };
+    let future = std::pin::pin!(future);
+    match select(future, timer.sleep(limit)).await {
+        Either::Left((out, _)) => out,
+        Either::Right(((), _)) => Err(Error::timeout(limit)),
+    }
+}
+
+/// A layer that gives every request at most `duration` (a request's own
+/// [`Request::timeout`] wins). Made with
+/// [`FetcherExt::timeout`](crate::FetcherExt::timeout).
+#[derive(Clone, Debug)]
+pub struct Timeout<F> {
+    inner: F,
+    duration: Duration,
+}
+
+impl<F> Timeout<F> {
+    /// Wraps `inner`.
+    pub fn new(inner: F, duration: Duration) -> Self {
+        Timeout { inner, duration }
+    }
+}
+
+impl<F: Fetcher> Fetcher for Timeout<F> {
+    fn fetch(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
+        async move {
+            let timer = self.inner.timer();
+            let limit = request.timeout().unwrap_or(self.duration);
+            let url = request.url().clone();
+            with_timeout(&*timer, Some(limit), self.inner.fetch(request))
+                .await
+                .map_err(|e| if e.url().is_none() { e.with_url(url) } else { e })
+        }
+    }
+
+    fn timer(&self) -> SharedTimer {
+        self.inner.timer()
+    }
+}

@@ -1,0 +1,35 @@
+//! # volley
+//!
+//! Many HTTP API calls at once, on any async runtime.
+//!
+//! This facade re-exports [`volley_core`] (the [`Fetcher`] trait, requests,
+//! responses, errors, combinators and layers) and the runtime adapters
+//! enabled by features:
+//!
+//! | feature     | module              | runtime and client        |
+//! |-------------|---------------------|---------------------------|
+//! | `tokio` (default) | [`tokio`](crate::tokio)     | tokio + reqwest      |
+//! | `async-std` | `async_std`         | async-std + surf          |
+//! | `smol`      | `smol`              | smol + isahc              |
+//! | `blocking`  | `blocking`          | no runtime: the sequential baseline |
+//!
+//! Libraries that must run on every runtime depend on `volley-core` alone.
+#![forbid(unsafe_code)]
+
+pub use volley_core::*;
+
+/// The tokio adapter (`volley-tokio`).
+#[cfg(any())] // tokio
+pub use volley_tokio as tokio;
+
+/// The async-std adapter (`volley-async-std`).
+#[cfg(any())] // async-std
+pub use volley_async_std as async_std;
+
+/// The smol adapter (`volley-smol`).
+#[cfg(any())] // smol
+pub use volley_smol as smol;
+
+/// The sequential, blocking baseline (`volley-blocking`).
+#[cfg(any())] // blocking
+pub use volley_blocking as blocking;
