@@ -108,8 +108,11 @@ impl Error {
 
     /// An [`ErrorKind::Status`] error for a response with `status`.
     pub fn status_error(status: StatusCode) -> Self {
-        Error::new(ErrorKind::Status, "the server answered with an error status")
-            .with_status(status)
+        Error::new(
+            ErrorKind::Status,
+            "the server answered with an error status",
+        )
+        .with_status(status)
     }
 
     /// An [`ErrorKind::Timeout`] error after `after`.

@@ -1,20 +1,58 @@
 //! [`FetcherExt`]: layers, added in the order they are written.
 
+use crate::deadline::Deadline;
 use crate::fetcher::{BoxFetcher, Fetcher};
 use crate::limit::Limit;
+use crate::per_host::PerHostLimit;
+use crate::rate_limit::{Rate, RateLimit};
+use crate::retry::{Retry, RetryPolicy};
 use crate::timeout::Timeout;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// Layers for any [`Fetcher`], applied in the order written: the first
-/// written is the outermost, so
-/// `client.rate_limit(..).retry(..).timeout(..).limit(..)` waits for the
-/// rate limiter first, retries around a timeout, and holds a permit only
-/// while a request is really in flight.
+/// Layers for any [`Fetcher`]. Each call wraps everything written before
+/// it, so a request passes through the layers from the last written to the
+/// first, then reaches the fetcher:
+///
+/// ```
+/// use std::time::Duration;
+/// use volley_core::testing::{InMemoryFetcher, ManualTimer};
+/// use volley_core::{FetcherExt, Rate, RetryPolicy};
+/// let client = InMemoryFetcher::new(ManualTimer::new())
+///     .limit(20)                          // 4. at most 20 on the wire
+///     .timeout(Duration::from_secs(5))    // 3. each attempt gets 5 s
+///     .retry(RetryPolicy::default())      // 2. transient failures are retried
+///     .rate_limit(Rate::per_second(50.0)); // 1. first, wait for a slot in the rate
+/// ```
+///
+/// This order holds a permit only while a request is on the wire (not while
+/// it backs off) and gives each attempt its own timeout; write them in
+/// another order to get other semantics (a `timeout` written last bounds
+/// all attempts together).
 pub trait FetcherExt: Fetcher + Sized {
     /// At most `max` requests in flight at once through this fetcher and its
     /// clones (see [`Limit`]).
     fn limit(self, max: usize) -> Limit<Self> {
         Limit::new(self, max)
+    }
+
+    /// At most `max` requests in flight to each host (see [`PerHostLimit`]).
+    fn limit_per_host(self, max: usize) -> PerHostLimit<Self> {
+        PerHostLimit::new(self, max)
+    }
+
+    /// Sends again after transient failures (see [`Retry`] and [`RetryPolicy`]).
+    fn retry(self, policy: RetryPolicy) -> Retry<Self> {
+        Retry::new(self, policy)
+    }
+
+    /// Spaces requests to `rate`, shared by every clone (see [`RateLimit`]).
+    fn rate_limit(self, rate: Rate) -> RateLimit<Self> {
+        RateLimit::new(self, rate)
+    }
+
+    /// Ends every request at `at`, a deadline for a whole batch (see [`Deadline`]).
+    fn deadline(self, at: Instant) -> Deadline<Self> {
+        Deadline::new(self, at)
     }
 
     /// Gives every request at most `duration`, on the fetcher's own timer

@@ -11,7 +11,8 @@
 //!   (ordered, every result kept), [`try_gather`] (fail-fast, the rest
 //!   cancelled), [`gather_limited`] (at most N in flight) and
 //!   [`as_completed`] (a stream of `(index, result)`).
-//! - Layers over any fetcher, through [`FetcherExt`]: [`Limit`] and more,
+//! - Layers over any fetcher, through [`FetcherExt`]: [`Limit`], [`PerHostLimit`], [`Timeout`],
+//!   [`Deadline`], [`Retry`] and [`RateLimit`],
 //!   with time taken from the adapter's [`Timer`].
 //!
 //! This crate depends on no runtime and no HTTP client: an API client
@@ -45,15 +46,20 @@
 
 mod as_completed;
 mod body;
+mod deadline;
 mod error;
 mod ext;
 mod fetcher;
 mod gather;
 mod gather_limited;
 mod limit;
+mod per_host;
+mod rate_limit;
 mod redirect;
 mod request;
 mod response;
+mod retry;
+mod retry_after;
 pub mod testing;
 mod timeout;
 mod timer;
@@ -61,15 +67,20 @@ mod try_gather;
 
 pub use as_completed::{AsCompleted, as_completed};
 pub use body::{BodyCollector, DEFAULT_MAX_BODY_BYTES};
+pub use deadline::Deadline;
 pub use error::{Error, ErrorKind, Result};
 pub use ext::FetcherExt;
 pub use fetcher::{BoxFetcher, BoxFuture, DynFetcher, Fetcher};
 pub use gather::{Gather, gather};
 pub use gather_limited::{GatherLimited, gather_limited};
 pub use limit::Limit;
+pub use per_host::PerHostLimit;
+pub use rate_limit::{Rate, RateLimit};
 pub use redirect::{Redirects, follow_redirects};
 pub use request::{Defaults, Request, RequestBuilder};
 pub use response::Response;
+pub use retry::{Retry, RetryBudget, RetryPolicy};
+pub use retry_after::parse_retry_after;
 pub use timeout::{Timeout, with_timeout};
 pub use timer::{SharedTimer, Sleep, Timer};
 pub use try_gather::{TryGather, try_gather};

@@ -4,7 +4,9 @@
 use std::collections::HashSet;
 use std::future::Future;
 
-use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION, PROXY_AUTHORIZATION};
+use http::header::{
+    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION, PROXY_AUTHORIZATION,
+};
 use http::{Method, StatusCode, Uri};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -66,7 +68,11 @@ impl Redirects {
 /// 301, 302 and 303 turn a non-GET/HEAD request into a body-less `GET`; 307
 /// and 308 keep the method and body. With a policy of [`Redirects::none`]
 /// the 3xx response is returned unchanged.
-pub async fn follow_redirects<S, Fut>(policy: &Redirects, request: Request, mut send: S) -> Result<Response>
+pub async fn follow_redirects<S, Fut>(
+    policy: &Redirects,
+    request: Request,
+    mut send: S,
+) -> Result<Response>
 where
     S: FnMut(Request) -> Fut,
     Fut: Future<Output = Result<Response>>,
@@ -205,8 +211,12 @@ mod tests {
     fn redirect(to: &str, status: u16) -> Response {
         let mut h = http::HeaderMap::new();
         h.insert(LOCATION, http::HeaderValue::from_str(to).unwrap());
-        Response::new(StatusCode::from_u16(status).unwrap(), Uri::from_static("/"), "")
-            .with_headers(h)
+        Response::new(
+            StatusCode::from_u16(status).unwrap(),
+            Uri::from_static("/"),
+            "",
+        )
+        .with_headers(h)
     }
 
     #[test]
@@ -219,9 +229,11 @@ mod tests {
             .unwrap();
         let out = block_on(follow_redirects(&Redirects::default(), req, |r| {
             let path = r.url().to_string();
-            seen.lock()
-                .unwrap()
-                .push((path.clone(), r.headers().contains_key(AUTHORIZATION), r.headers().contains_key(COOKIE)));
+            seen.lock().unwrap().push((
+                path.clone(),
+                r.headers().contains_key(AUTHORIZATION),
+                r.headers().contains_key(COOKIE),
+            ));
             async move {
                 Ok(match path.as_str() {
                     "http://a.test/start" => redirect("/same", 302),
@@ -282,7 +294,10 @@ mod tests {
         let methods = Mutex::new(Vec::new());
         let req = Request::post("http://a.test/p").json(&1).build().unwrap();
         block_on(follow_redirects(&Redirects::default(), req, |r| {
-            methods.lock().unwrap().push((r.method().clone(), r.body().len()));
+            methods
+                .lock()
+                .unwrap()
+                .push((r.method().clone(), r.body().len()));
             let path = r.url().path().to_owned();
             async move {
                 Ok(match path.as_str() {

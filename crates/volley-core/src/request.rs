@@ -138,7 +138,12 @@ impl Request {
     pub fn is_idempotent(&self) -> bool {
         matches!(
             self.method,
-            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
+            Method::GET
+                | Method::HEAD
+                | Method::PUT
+                | Method::DELETE
+                | Method::OPTIONS
+                | Method::TRACE
         )
     }
 
@@ -232,8 +237,11 @@ impl RequestBuilder {
     pub fn json<T: Serialize + ?Sized>(self, value: &T) -> Self {
         self.map(|req| {
             let body = serde_json::to_vec(value).map_err(|e| {
-                Error::new(ErrorKind::InvalidRequest, "the JSON body could not be serialised")
-                    .with_source(e)
+                Error::new(
+                    ErrorKind::InvalidRequest,
+                    "the JSON body could not be serialised",
+                )
+                .with_source(e)
             })?;
             req.body = Bytes::from(body);
             req.headers

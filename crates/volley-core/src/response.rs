@@ -91,9 +91,12 @@ impl Response {
     /// ```
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
         serde_json::from_slice(&self.body).map_err(|e| {
-            Error::new(ErrorKind::Decode, format!("the body is not the JSON expected: {e}"))
-                .with_url(self.url.clone())
-                .with_status(self.status)
+            Error::new(
+                ErrorKind::Decode,
+                format!("the body is not the JSON expected: {e}"),
+            )
+            .with_url(self.url.clone())
+            .with_status(self.status)
         })
     }
 

@@ -379,7 +379,10 @@ impl InMemoryFetcher {
 
     /// Answers with `script(request, call_number)`; call numbers start at 1.
     #[must_use]
-    pub fn script(mut self, script: impl Fn(&Request, u64) -> Reply + Send + Sync + 'static) -> Self {
+    pub fn script(
+        mut self,
+        script: impl Fn(&Request, u64) -> Reply + Send + Sync + 'static,
+    ) -> Self {
         self.script = Some(Arc::new(script));
         self
     }
@@ -472,8 +475,9 @@ impl Fetcher for InMemoryFetcher {
                 Outcome::Response(status, headers, body) => {
                     Ok(Response::new(status, request.url().clone(), body).with_headers(headers))
                 }
-                Outcome::Error(kind) => Err(Error::new(kind, "scripted failure")
-                    .with_url(request.url().clone())),
+                Outcome::Error(kind) => {
+                    Err(Error::new(kind, "scripted failure").with_url(request.url().clone()))
+                }
                 Outcome::Hang => {
                     std::future::pending::<()>().await;
                     Err(Error::new(ErrorKind::Other, "unreachable"))

@@ -64,7 +64,13 @@ impl<F: Fetcher> Fetcher for Timeout<F> {
             let url = request.url().clone();
             with_timeout(&*timer, Some(limit), self.inner.fetch(request))
                 .await
-                .map_err(|e| if e.url().is_none() { e.with_url(url) } else { e })
+                .map_err(|e| {
+                    if e.url().is_none() {
+                        e.with_url(url)
+                    } else {
+                        e
+                    }
+                })
         }
     }
 

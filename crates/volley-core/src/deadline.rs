@@ -1,0 +1,74 @@
+//! [`Deadline`]: one deadline for a whole batch of requests.
+
+use std::future::Future;
+use std::time::Instant;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::fetcher::Fetcher;
+use crate::request::Request;
+use crate::response::Response;
+use crate::timeout::with_timeout;
+use crate::timer::SharedTimer;
+
+/// A layer that ends every request at one instant: those that finish in
+/// time keep their result, the rest become [`ErrorKind::Timeout`] errors, so
+/// a [`gather`](crate::gather) over it still yields one result per request
+/// and returns by the deadline. Made with
+/// [`FetcherExt::deadline`](crate::FetcherExt::deadline).
+///
+/// ```
+/// use std::time::Duration;
+/// use volley_core::testing::{InMemoryFetcher, ManualTimer, Reply, run};
+/// use volley_core::{Fetcher, FetcherExt, Request, gather};
+/// let timer = ManualTimer::new();
+/// let server = InMemoryFetcher::new(timer.clone()).script(|req, _| {
+///     let ms = req.url().path()[1..].parse().unwrap();
+///     Reply::status(http::StatusCode::OK, "").after(Duration::from_millis(ms))
+/// });
+/// let client = server.deadline(timer.now() + Duration::from_millis(500));
+/// let out = run(&timer, gather(["/100", "/900", "/300"].map(|p| client.fetch(Request::get(p).build().unwrap())))).unwrap();
+/// assert_eq!(out.iter().map(|r| r.is_ok()).collect::<Vec<_>>(), [true, false, true]);
+/// assert_eq!(timer.elapsed(), Duration::from_millis(500));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Deadline<F> {
+    inner: F,
+    at: Instant,
+}
+
+impl<F> Deadline<F> {
+    /// Wraps `inner` with a deadline at `at` (on the fetcher's timer).
+    pub fn new(inner: F, at: Instant) -> Self {
+        Deadline { inner, at }
+    }
+}
+
+impl<F: Fetcher> Fetcher for Deadline<F> {
+    fn fetch(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
+        async move {
+            let timer = self.inner.timer();
+            let left = self.at.saturating_duration_since(timer.now());
+            if left.is_zero() {
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    "the deadline of the batch had passed before the request was sent",
+                )
+                .with_url(request.url().clone()));
+            }
+            let url = request.url().clone();
+            with_timeout(&*timer, Some(left), self.inner.fetch(request))
+                .await
+                .map_err(|e| {
+                    if e.url().is_none() {
+                        e.with_url(url)
+                    } else {
+                        e
+                    }
+                })
+        }
+    }
+
+    fn timer(&self) -> SharedTimer {
+        self.inner.timer()
+    }
+}

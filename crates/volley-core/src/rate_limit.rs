@@ -1,0 +1,114 @@
+//! [`RateLimit`]: at most R requests per second, with a burst (GCRA).
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::error::Result;
+use crate::fetcher::Fetcher;
+use crate::request::Request;
+use crate::response::Response;
+use crate::timer::SharedTimer;
+
+/// A request rate: `per_second(10.0)` with an optional `burst`.
+///
+/// ```
+/// use std::time::Duration;
+/// use volley_core::Rate;
+/// let rate = Rate::per_second(50.0).burst(10);
+/// assert_eq!(rate.interval(), Duration::from_millis(20));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    interval: Duration,
+    burst: u32,
+}
+
+impl Rate {
+    /// `n` requests per second, evenly spaced (a burst of 1). A rate that is
+    /// not a positive finite number is treated as one per hour.
+    pub fn per_second(n: f64) -> Self {
+        let interval = if n.is_finite() && n > 0.0 {
+            Duration::from_secs_f64(1.0 / n)
+        } else {
+            Duration::from_secs(3600)
+        };
+        Rate { interval, burst: 1 }
+    }
+
+    /// Lets up to `burst` requests go at once after a quiet spell (at least 1).
+    #[must_use]
+    pub fn burst(mut self, burst: u32) -> Self {
+        self.burst = burst.max(1);
+        self
+    }
+
+    /// The spacing between requests at the steady rate.
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+}
+
+/// A layer that spaces requests to a [`Rate`], shared by every clone, using
+/// the generic cell rate algorithm (as the `governor` crate does). Made with
+/// [`FetcherExt::rate_limit`](crate::FetcherExt::rate_limit).
+///
+/// Each request reserves the next free slot and sleeps until it comes, so
+/// waiters go in arrival order and nobody polls.
+///
+/// ```
+/// use std::time::Duration;
+/// use volley_core::testing::{InMemoryFetcher, ManualTimer, run};
+/// use volley_core::{Fetcher, FetcherExt, Rate, Request, gather};
+/// let timer = ManualTimer::new();
+/// let client = InMemoryFetcher::new(timer.clone()).rate_limit(Rate::per_second(10.0));
+/// run(&timer, gather((0..11).map(|_| client.fetch(Request::get("/x").build().unwrap())))).unwrap();
+/// assert_eq!(timer.elapsed(), Duration::from_secs(1)); // 11 requests: 10 gaps of 100 ms
+/// ```
+#[derive(Clone, Debug)]
+pub struct RateLimit<F> {
+    inner: F,
+    rate: Rate,
+    tat: Arc<Mutex<Option<Instant>>>,
+}
+
+impl<F> RateLimit<F> {
+    /// Wraps `inner`.
+    pub fn new(inner: F, rate: Rate) -> Self {
+        RateLimit {
+            inner,
+            rate,
+            tat: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Reserves the next slot at `now`; returns when it may go.
+    fn reserve(&self, now: Instant) -> Instant {
+        let mut tat = self.tat.lock().unwrap_or_else(|p| p.into_inner());
+        let tolerance = self.rate.interval.saturating_mul(self.rate.burst - 1);
+        let theoretical = tat.map_or(now, |t| t.max(now));
+        let allowed_at = theoretical
+            .checked_sub(tolerance)
+            .map_or(now, |t| t.max(now));
+        *tat = Some(theoretical + self.rate.interval);
+        allowed_at
+    }
+}
+
+impl<F: Fetcher> Fetcher for RateLimit<F> {
+    fn fetch(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
+        async move {
+            let timer = self.inner.timer();
+            let now = timer.now();
+            let at = self.reserve(now);
+            if at > now {
+                timer.sleep(at - now).await;
+            }
+            self.inner.fetch(request).await
+        }
+    }
+
+    fn timer(&self) -> SharedTimer {
+        self.inner.timer()
+    }
+}
