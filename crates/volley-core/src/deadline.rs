@@ -1,6 +1,5 @@
 //! [`Deadline`]: one deadline for a whole batch of requests.
 
-use std::future::Future;
 use std::time::Instant;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -44,28 +43,26 @@ impl<F> Deadline<F> {
 }
 
 impl<F: Fetcher> Fetcher for Deadline<F> {
-    fn fetch(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
-        async move {
-            let timer = self.inner.timer();
-            let left = self.at.saturating_duration_since(timer.now());
-            if left.is_zero() {
-                return Err(Error::new(
-                    ErrorKind::Timeout,
-                    "the deadline of the batch had passed before the request was sent",
-                )
-                .with_url(request.url().clone()));
-            }
-            let url = request.url().clone();
-            with_timeout(&*timer, Some(left), self.inner.fetch(request))
-                .await
-                .map_err(|e| {
-                    if e.url().is_none() {
-                        e.with_url(url)
-                    } else {
-                        e
-                    }
-                })
+    async fn fetch(&self, request: Request) -> Result<Response> {
+        let timer = self.inner.timer();
+        let left = self.at.saturating_duration_since(timer.now());
+        if left.is_zero() {
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                "the deadline of the batch had passed before the request was sent",
+            )
+            .with_url(request.url().clone()));
         }
+        let url = request.url().clone();
+        with_timeout(&*timer, Some(left), self.inner.fetch(request))
+            .await
+            .map_err(|e| {
+                if e.url().is_none() {
+                    e.with_url(url)
+                } else {
+                    e
+                }
+            })
     }
 
     fn timer(&self) -> SharedTimer {

@@ -8,9 +8,9 @@ use futures::stream::Stream;
 
 use crate::as_completed::{AsCompleted, as_completed};
 
-/// Runs the futures with at most `limit` in flight (a `limit` of 0 counts as
-/// 1) and gives back every output in input order: `asyncio.gather` behind an
-/// `asyncio.Semaphore(limit)`.
+/// Runs the futures with at most `limit` in flight and gives back every
+/// output in input order: `asyncio.gather` behind an `asyncio.Semaphore`.
+/// A `limit` of 0 counts as 1.
 ///
 /// A slow future does not hold up the others: as soon as any finishes, the
 /// next one starts. Futures that are not yet started cost nothing but their

@@ -43,6 +43,7 @@
 //! assert_eq!(elapsed, Duration::from_millis(200)); // ten calls in the time of one
 //! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod as_completed;
 mod body;

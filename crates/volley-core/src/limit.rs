@@ -1,6 +1,5 @@
 //! [`Limit`]: at most N requests in flight through a fetcher.
 
-use std::future::Future;
 use std::sync::Arc;
 
 use async_lock::Semaphore;
@@ -71,11 +70,9 @@ impl<F> Limit<F> {
 }
 
 impl<F: Fetcher> Fetcher for Limit<F> {
-    fn fetch(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
-        async move {
-            let _permit = self.semaphore.acquire().await;
-            self.inner.fetch(request).await
-        }
+    async fn fetch(&self, request: Request) -> Result<Response> {
+        let _permit = self.semaphore.acquire().await;
+        self.inner.fetch(request).await
     }
 
     fn timer(&self) -> SharedTimer {

@@ -1,7 +1,6 @@
 //! [`PerHostLimit`]: at most N requests in flight to each host.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use async_lock::Semaphore;
@@ -49,12 +48,10 @@ impl<F> PerHostLimit<F> {
 }
 
 impl<F: Fetcher> Fetcher for PerHostLimit<F> {
-    fn fetch(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
-        async move {
-            let semaphore = self.semaphore(&request);
-            let _permit = semaphore.acquire().await;
-            self.inner.fetch(request).await
-        }
+    async fn fetch(&self, request: Request) -> Result<Response> {
+        let semaphore = self.semaphore(&request);
+        let _permit = semaphore.acquire().await;
+        self.inner.fetch(request).await
     }
 
     fn timer(&self) -> SharedTimer {

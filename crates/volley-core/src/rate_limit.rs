@@ -1,6 +1,5 @@
 //! [`RateLimit`]: at most R requests per second, with a burst (GCRA).
 
-use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -96,16 +95,14 @@ impl<F> RateLimit<F> {
 }
 
 impl<F: Fetcher> Fetcher for RateLimit<F> {
-    fn fetch(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
-        async move {
-            let timer = self.inner.timer();
-            let now = timer.now();
-            let at = self.reserve(now);
-            if at > now {
-                timer.sleep(at - now).await;
-            }
-            self.inner.fetch(request).await
+    async fn fetch(&self, request: Request) -> Result<Response> {
+        let timer = self.inner.timer();
+        let now = timer.now();
+        let at = self.reserve(now);
+        if at > now {
+            timer.sleep(at - now).await;
         }
+        self.inner.fetch(request).await
     }
 
     fn timer(&self) -> SharedTimer {

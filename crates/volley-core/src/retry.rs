@@ -1,6 +1,5 @@
 //! [`Retry`]: send again after transient failures, with backoff and a budget.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime};
@@ -272,37 +271,35 @@ fn exhausted(out: Result<Response>, attempts: u32) -> Result<Response> {
 }
 
 impl<F: Fetcher> Fetcher for Retry<F> {
-    fn fetch(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
-        async move {
-            self.deposit();
-            let retryable = self.policy.non_idempotent || request.is_idempotent();
-            let timer = self.inner.timer();
-            let mut attempt = 1;
-            loop {
-                let out = self.inner.fetch(request.clone()).await;
-                match self.judge(out, retryable) {
-                    Verdict::Done(out) => return finish(out, attempt),
-                    Verdict::Again(out, _) if attempt >= self.policy.max_attempts => {
-                        return exhausted(out, attempt);
+    async fn fetch(&self, request: Request) -> Result<Response> {
+        self.deposit();
+        let retryable = self.policy.non_idempotent || request.is_idempotent();
+        let timer = self.inner.timer();
+        let mut attempt = 1;
+        loop {
+            let out = self.inner.fetch(request.clone()).await;
+            match self.judge(out, retryable) {
+                Verdict::Done(out) => return finish(out, attempt),
+                Verdict::Again(out, _) if attempt >= self.policy.max_attempts => {
+                    return exhausted(out, attempt);
+                }
+                Verdict::Again(out, retry_after) => {
+                    if !self.withdraw() {
+                        return exhausted(out, attempt).map_err(|e| {
+                            let msg = format!("{}; retry budget spent", e.message());
+                            let mut next = Error::new(e.kind(), msg).with_attempts(attempt);
+                            if let Some(s) = e.status() {
+                                next = next.with_status(s);
+                            }
+                            if let Some(u) = e.url() {
+                                next = next.with_url(u.clone());
+                            }
+                            next
+                        });
                     }
-                    Verdict::Again(out, retry_after) => {
-                        if !self.withdraw() {
-                            return exhausted(out, attempt).map_err(|e| {
-                                let msg = format!("{}; retry budget spent", e.message());
-                                let mut next = Error::new(e.kind(), msg).with_attempts(attempt);
-                                if let Some(s) = e.status() {
-                                    next = next.with_status(s);
-                                }
-                                if let Some(u) = e.url() {
-                                    next = next.with_url(u.clone());
-                                }
-                                next
-                            });
-                        }
-                        drop(out);
-                        timer.sleep(self.policy.delay(attempt, retry_after)).await;
-                        attempt += 1;
-                    }
+                    drop(out);
+                    timer.sleep(self.policy.delay(attempt, retry_after)).await;
+                    attempt += 1;
                 }
             }
         }

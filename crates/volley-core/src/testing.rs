@@ -448,44 +448,42 @@ impl Drop for InFlight<'_> {
 }
 
 impl Fetcher for InMemoryFetcher {
-    fn fetch(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
-        async move {
-            let c = &*self.counters;
-            let call = c.calls.fetch_add(1, Ordering::SeqCst) + 1;
-            let now = c.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-            c.max_in_flight.fetch_max(now, Ordering::SeqCst);
-            let mut guard = InFlight {
-                counters: c,
-                done: false,
-            };
-            let target = request
-                .url()
-                .path_and_query()
-                .map_or_else(|| "/".to_owned(), |p| p.to_string());
-            lock(&c.started).push((self.timer.now(), target));
-            let reply = match &self.script {
-                Some(script) => script(&request, call),
-                None => Self::default_reply(&request),
-            };
-            let latency = reply.latency.unwrap_or(self.latency);
-            if !latency.is_zero() {
-                self.timer.sleep(latency).await;
-            }
-            let out = match reply.outcome {
-                Outcome::Response(status, headers, body) => {
-                    Ok(Response::new(status, request.url().clone(), body).with_headers(headers))
-                }
-                Outcome::Error(kind) => {
-                    Err(Error::new(kind, "scripted failure").with_url(request.url().clone()))
-                }
-                Outcome::Hang => {
-                    std::future::pending::<()>().await;
-                    Err(Error::new(ErrorKind::Other, "unreachable"))
-                }
-            };
-            guard.done = true;
-            out
+    async fn fetch(&self, request: Request) -> Result<Response> {
+        let c = &*self.counters;
+        let call = c.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        let now = c.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        c.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let mut guard = InFlight {
+            counters: c,
+            done: false,
+        };
+        let target = request
+            .url()
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), |p| p.to_string());
+        lock(&c.started).push((self.timer.now(), target));
+        let reply = match &self.script {
+            Some(script) => script(&request, call),
+            None => Self::default_reply(&request),
+        };
+        let latency = reply.latency.unwrap_or(self.latency);
+        if !latency.is_zero() {
+            self.timer.sleep(latency).await;
         }
+        let out = match reply.outcome {
+            Outcome::Response(status, headers, body) => {
+                Ok(Response::new(status, request.url().clone(), body).with_headers(headers))
+            }
+            Outcome::Error(kind) => {
+                Err(Error::new(kind, "scripted failure").with_url(request.url().clone()))
+            }
+            Outcome::Hang => {
+                std::future::pending::<()>().await;
+                Err(Error::new(ErrorKind::Other, "unreachable"))
+            }
+        };
+        guard.done = true;
+        out
     }
 
     fn timer(&self) -> SharedTimer {

@@ -57,21 +57,19 @@ impl<F> Timeout<F> {
 }
 
 impl<F: Fetcher> Fetcher for Timeout<F> {
-    fn fetch(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
-        async move {
-            let timer = self.inner.timer();
-            let limit = request.timeout().unwrap_or(self.duration);
-            let url = request.url().clone();
-            with_timeout(&*timer, Some(limit), self.inner.fetch(request))
-                .await
-                .map_err(|e| {
-                    if e.url().is_none() {
-                        e.with_url(url)
-                    } else {
-                        e
-                    }
-                })
-        }
+    async fn fetch(&self, request: Request) -> Result<Response> {
+        let timer = self.inner.timer();
+        let limit = request.timeout().unwrap_or(self.duration);
+        let url = request.url().clone();
+        with_timeout(&*timer, Some(limit), self.inner.fetch(request))
+            .await
+            .map_err(|e| {
+                if e.url().is_none() {
+                    e.with_url(url)
+                } else {
+                    e
+                }
+            })
     }
 
     fn timer(&self) -> SharedTimer {

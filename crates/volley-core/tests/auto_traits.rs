@@ -2,8 +2,6 @@
 //! spawned on a multi-threaded runtime.
 #![allow(clippy::unwrap_used)]
 
-use std::future::Future;
-
 use volley_core::testing::{InMemoryFetcher, ManualTimer};
 use volley_core::{
     BoxFetcher, Fetcher, FetcherExt, Request, as_completed, gather, gather_limited, try_gather,
@@ -12,8 +10,8 @@ use volley_core::{
 fn assert_send<T: Send>(_: &T) {}
 fn assert_sync<T: Sync>(_: &T) {}
 
-fn send_future() -> impl Future<Output = volley_core::Result<()>> + Send {
-    async { Ok(()) }
+async fn send_future() -> volley_core::Result<()> {
+    Ok(())
 }
 
 #[test]
