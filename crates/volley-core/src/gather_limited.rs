@@ -1,5 +1,6 @@
 //! [`gather_limited`]: at most `limit` at once, results in input order.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -32,7 +33,8 @@ where
     let (lower, _) = stream.size_hint();
     GatherLimited {
         stream,
-        slots: Vec::with_capacity(lower),
+        done: Vec::with_capacity(lower),
+        early: VecDeque::new(),
     }
 }
 
@@ -46,7 +48,10 @@ pin_project_lite::pin_project! {
     {
         #[pin]
         stream: AsCompleted<I>,
-        slots: Vec<Option<<I::Item as Future>::Output>>,
+        // Outputs in input order, up to the first one still running.
+        done: Vec<<I::Item as Future>::Output>,
+        // Outputs that finished ahead of an earlier one; slot 0 is `done.len()`.
+        early: VecDeque<Option<<I::Item as Future>::Output>>,
     }
 }
 
@@ -62,15 +67,22 @@ where
         loop {
             match this.stream.as_mut().poll_next(cx) {
                 Poll::Ready(Some((index, out))) => {
-                    if index >= this.slots.len() {
-                        this.slots.resize_with(index + 1, || None);
+                    let offset = index - this.done.len();
+                    if offset == 0 && this.early.is_empty() {
+                        this.done.push(out);
+                        continue;
                     }
-                    this.slots[index] = Some(out);
+                    if offset >= this.early.len() {
+                        this.early.resize_with(offset + 1, || None);
+                    }
+                    this.early[offset] = Some(out);
+                    while let Some(Some(_)) = this.early.front() {
+                        if let Some(Some(next)) = this.early.pop_front() {
+                            this.done.push(next);
+                        }
+                    }
                 }
-                Poll::Ready(None) => {
-                    let slots = std::mem::take(this.slots);
-                    return Poll::Ready(slots.into_iter().flatten().collect());
-                }
+                Poll::Ready(None) => return Poll::Ready(std::mem::take(this.done)),
                 Poll::Pending => return Poll::Pending,
             }
         }
@@ -84,7 +96,8 @@ where
 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GatherLimited")
-            .field("done", &self.slots.iter().filter(|s| s.is_some()).count())
+            .field("done", &self.done.len())
+            .field("early", &self.early.iter().filter(|s| s.is_some()).count())
             .finish()
     }
 }
