@@ -1,0 +1,200 @@
+//! Shared counters and the [`Stats`] snapshot built from them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Mutex, PoisonError};
+
+use serde::{Deserialize, Serialize};
+
+/// A snapshot of the server's counters, as returned by
+/// [`MockServer::stats`](crate::MockServer::stats), [`ServerState::stats`]
+/// and `GET /stats`.
+///
+/// Requests to `/stats` and `/stats/reset` are never counted: observing the
+/// server does not change what it reports.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Stats {
+    /// TCP connections accepted.
+    pub connections: u64,
+    /// Requests received, including those answered with a capacity `503`.
+    pub requests: u64,
+    /// Requests whose handler is running right now (sleeping in their delay,
+    /// hanging, or building their response).
+    pub in_flight: u64,
+    /// The largest value `in_flight` has reached.
+    pub max_in_flight: u64,
+    /// Requests turned away with `503` because the capacity limit was reached.
+    pub rejected: u64,
+    /// Requests per route pattern, e.g. `"/users/{id}"`, `"/flaky"`, or
+    /// `"unknown"` for paths that matched no route. Routes never hit are
+    /// left out.
+    pub paths: BTreeMap<String, u64>,
+}
+
+/// The routes whose hits are counted in [`Stats::paths`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    Users,
+    Posts,
+    Status,
+    RateLimited,
+    Flaky,
+    Malformed,
+    SlowBody,
+    Hang,
+    Reset,
+    Big,
+    Redirect,
+    RedirectLoop,
+    Echo,
+    Unknown,
+}
+
+impl Route {
+    const COUNT: usize = 14;
+
+    const ALL: [Route; Route::COUNT] = [
+        Route::Users,
+        Route::Posts,
+        Route::Status,
+        Route::RateLimited,
+        Route::Flaky,
+        Route::Malformed,
+        Route::SlowBody,
+        Route::Hang,
+        Route::Reset,
+        Route::Big,
+        Route::Redirect,
+        Route::RedirectLoop,
+        Route::Echo,
+        Route::Unknown,
+    ];
+
+    /// The key used in [`Stats::paths`].
+    pub(crate) fn pattern(self) -> &'static str {
+        match self {
+            Route::Users => "/users/{id}",
+            Route::Posts => "/posts/{id}",
+            Route::Status => "/status/{code}",
+            Route::RateLimited => "/ratelimited",
+            Route::Flaky => "/flaky",
+            Route::Malformed => "/malformed",
+            Route::SlowBody => "/slow-body",
+            Route::Hang => "/hang",
+            Route::Reset => "/reset",
+            Route::Big => "/big",
+            Route::Redirect => "/redirect",
+            Route::RedirectLoop => "/redirect-loop",
+            Route::Echo => "/echo",
+            Route::Unknown => "unknown",
+        }
+    }
+}
+
+/// The state shared by every connection of one server: counters for
+/// [`Stats`] and the per-key attempt counters of `/flaky`.
+///
+/// Create one with [`ServerState::new`], wrap it in an `Arc`, hand it to
+/// [`serve`](crate::serve) and keep a clone to read the counters directly.
+#[derive(Debug, Default)]
+pub struct ServerState {
+    connections: AtomicU64,
+    requests: AtomicU64,
+    in_flight: AtomicU64,
+    max_in_flight: AtomicU64,
+    rejected: AtomicU64,
+    paths: [AtomicU64; Route::COUNT],
+    flaky: Mutex<HashMap<String, u64>>,
+}
+
+impl ServerState {
+    /// A state with every counter at zero.
+    pub fn new() -> ServerState {
+        ServerState::default()
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        let paths = Route::ALL
+            .iter()
+            .zip(&self.paths)
+            .filter_map(|(route, count)| {
+                let n = count.load(Relaxed);
+                (n > 0).then(|| (route.pattern().to_owned(), n))
+            })
+            .collect();
+        Stats {
+            connections: self.connections.load(Relaxed),
+            requests: self.requests.load(Relaxed),
+            in_flight: self.in_flight.load(Relaxed),
+            max_in_flight: self.max_in_flight.load(Relaxed),
+            rejected: self.rejected.load(Relaxed),
+            paths,
+        }
+    }
+
+    /// Zeroes the counters and forgets every `/flaky` key, then returns the
+    /// fresh snapshot.
+    ///
+    /// `in_flight` is not a count of past events but of requests running now,
+    /// so it is kept, and `max_in_flight` restarts from it.
+    pub fn reset(&self) -> Stats {
+        self.connections.store(0, Relaxed);
+        self.requests.store(0, Relaxed);
+        self.rejected.store(0, Relaxed);
+        for count in &self.paths {
+            count.store(0, Relaxed);
+        }
+        self.max_in_flight
+            .store(self.in_flight.load(Relaxed), Relaxed);
+        self.flaky
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        self.stats()
+    }
+
+    pub(crate) fn count_connection(&self) {
+        self.connections.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn count_request(&self, route: Route) {
+        self.requests.fetch_add(1, Relaxed);
+        self.paths[route as usize].fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn count_rejected(&self) {
+        self.rejected.fetch_add(1, Relaxed);
+    }
+
+    /// Marks a request as in flight until the returned guard is dropped.
+    pub(crate) fn enter(&self) -> InFlight<'_> {
+        let now = self.in_flight.fetch_add(1, Relaxed) + 1;
+        self.max_in_flight.fetch_max(now, Relaxed);
+        InFlight { state: self }
+    }
+
+    /// Counts one more call for `key` and returns its attempt number (from 1).
+    pub(crate) fn flaky_attempt(&self, key: &str) -> u64 {
+        let mut map = self.flaky.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = map.get_mut(key) {
+            *n += 1;
+            *n
+        } else {
+            map.insert(key.to_owned(), 1);
+            1
+        }
+    }
+}
+
+/// Decrements `in_flight` when dropped, whether the request finished or was
+/// cancelled.
+pub(crate) struct InFlight<'a> {
+    state: &'a ServerState,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.state.in_flight.fetch_sub(1, Relaxed);
+    }
+}

@@ -1,0 +1,516 @@
+//! Every endpoint of the mock server, checked with a real HTTP client.
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use volley_mock::MockServer;
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client builds")
+}
+
+fn no_redirect_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client builds")
+}
+
+async fn get(client: &reqwest::Client, url: String) -> reqwest::Response {
+    client.get(url).send().await.expect("request succeeds")
+}
+
+async fn get_json(client: &reqwest::Client, url: String) -> (StatusCode, Value) {
+    let resp = get(client, url).await;
+    let status = resp.status();
+    (status, resp.json().await.expect("body is JSON"))
+}
+
+#[tokio::test]
+async fn users_have_jsonplaceholder_shape() {
+    let server = MockServer::start();
+    let c = client();
+    let resp = get(&c, format!("{}/users/1", server.url())).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "application/json");
+    let user: Value = resp.json().await.expect("JSON");
+    assert_eq!(user["id"], 1);
+    assert_eq!(user["name"], "Leanne Graham");
+    assert_eq!(user["username"], "Bret");
+    assert_eq!(user["email"], "Sincere@april.biz");
+    for field in ["street", "suite", "city", "zipcode"] {
+        assert!(user["address"][field].is_string(), "address.{field}");
+    }
+    assert!(user["address"]["geo"]["lat"].is_string());
+    assert!(user["address"]["geo"]["lng"].is_string());
+    assert!(user["phone"].is_string());
+    assert!(user["website"].is_string());
+    for field in ["name", "catchPhrase", "bs"] {
+        assert!(user["company"][field].is_string(), "company.{field}");
+    }
+
+    // Larger ids are served too, deterministically and with distinct usernames.
+    let (_, a) = get_json(&c, format!("{}/users/12345", server.url())).await;
+    let (_, b) = get_json(&c, format!("{}/users/12345", server.url())).await;
+    assert_eq!(a, b);
+    assert_eq!(a["id"], 12345);
+    assert_ne!(a["username"], user["username"]);
+}
+
+#[tokio::test]
+async fn posts_have_jsonplaceholder_shape() {
+    let server = MockServer::start();
+    let c = client();
+    let (status, post) = get_json(&c, format!("{}/posts/1", server.url())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(post["id"], 1);
+    assert_eq!(post["userId"], 1);
+    assert!(post["title"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(post["body"].as_str().is_some_and(|t| !t.is_empty()));
+    let (_, post) = get_json(&c, format!("{}/posts/25", server.url())).await;
+    assert_eq!(post["id"], 25);
+    assert_eq!(post["userId"], 3);
+}
+
+#[tokio::test]
+async fn bad_ids_and_unknown_paths() {
+    let server = MockServer::start();
+    let c = client();
+    let (status, body) = get_json(&c, format!("{}/users/abc", server.url())).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["status"], 400);
+    assert!(body["error"].is_string());
+    let (status, _) = get_json(&c, format!("{}/posts/-1", server.url())).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = get_json(&c, format!("{}/users/0", server.url())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = get_json(&c, format!("{}/nope", server.url())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["status"], 404);
+    let (status, _) = get_json(&c, format!("{}/users/1/extra", server.url())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let resp = c
+        .post(format!("{}/users/1", server.url()))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let stats = server.stats();
+    assert_eq!(stats.paths["unknown"], 2);
+}
+
+#[tokio::test]
+async fn delay_ms_and_server_latency() {
+    let server = MockServer::start();
+    let c = client();
+    let start = Instant::now();
+    let (status, _) = get_json(&c, format!("{}/users/1?delay_ms=300", server.url())).await;
+    let took = start.elapsed();
+    assert_eq!(status, StatusCode::OK);
+    assert!(took >= Duration::from_millis(300), "took {took:?}");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+
+    // A bad value is a client error, not a silent default.
+    let (status, _) = get_json(&c, format!("{}/users/1?delay_ms=soon", server.url())).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let slow = MockServer::builder()
+        .latency(Duration::from_millis(250))
+        .start();
+    let start = Instant::now();
+    get_json(&c, format!("{}/posts/1", slow.url())).await;
+    assert!(start.elapsed() >= Duration::from_millis(250));
+    // The request's own delay overrides the server's.
+    let start = Instant::now();
+    get_json(&c, format!("{}/posts/1?delay_ms=0", slow.url())).await;
+    assert!(start.elapsed() < Duration::from_millis(200));
+    // `/stats` is never delayed.
+    let start = Instant::now();
+    get_json(&c, format!("{}/stats", slow.url())).await;
+    assert!(start.elapsed() < Duration::from_millis(200));
+}
+
+#[tokio::test]
+async fn status_codes() {
+    let server = MockServer::start();
+    let c = client();
+    for code in [200u16, 201, 400, 401, 403, 404, 418, 500, 502, 503, 504] {
+        let (status, body) = get_json(&c, format!("{}/status/{code}", server.url())).await;
+        assert_eq!(status.as_u16(), code);
+        assert_eq!(body["status"], code);
+    }
+    let resp = get(&c, format!("{}/status/204", server.url())).await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let (status, _) = get_json(&c, format!("{}/status/abc", server.url())).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = get_json(&c, format!("{}/status/100", server.url())).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(server.stats().paths["/status/{code}"], 14);
+}
+
+#[tokio::test]
+async fn ratelimited_sends_retry_after() {
+    let server = MockServer::start();
+    let c = client();
+    let resp = get(&c, format!("{}/ratelimited", server.url())).await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(resp.headers()["retry-after"], "1");
+    let resp = get(&c, format!("{}/ratelimited?retry_after=7", server.url())).await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(resp.headers()["retry-after"], "7");
+    let body: Value = resp.json().await.expect("JSON");
+    assert_eq!(body["status"], 429);
+}
+
+#[tokio::test]
+async fn flaky_recovers_after_k_failures_per_key() {
+    let server = MockServer::start();
+    let c = client();
+    let url = format!("{}/flaky?fail=3&key=job%201", server.url());
+    for attempt in 1..=3 {
+        let (status, body) = get_json(&c, url.clone()).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "attempt {attempt}");
+        assert_eq!(body["attempt"], attempt);
+    }
+    let (status, body) = get_json(&c, url.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["key"], "job 1");
+    assert_eq!(body["attempt"], 4);
+    assert!(body["id"].is_number());
+
+    // Another key has its own count.
+    let (status, _) = get_json(&c, format!("{}/flaky?fail=1&key=other", server.url())).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+
+    // Resetting the stats forgets the keys.
+    server.reset_stats();
+    let (status, body) = get_json(&c, url).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["attempt"], 1);
+}
+
+#[tokio::test]
+async fn malformed_is_not_json() {
+    let server = MockServer::start();
+    let resp = get(&client(), format!("{}/malformed", server.url())).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "application/json");
+    let text = resp.text().await.expect("body");
+    assert!(!text.is_empty());
+    assert!(serde_json::from_str::<Value>(&text).is_err());
+}
+
+#[tokio::test]
+async fn slow_body_trickles_then_completes() {
+    let server = MockServer::start();
+    let start = Instant::now();
+    let resp = get(&client(), format!("{}/slow-body?ms=500", server.url())).await;
+    let headers_after = start.elapsed();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        headers_after < Duration::from_millis(400),
+        "headers took {headers_after:?}"
+    );
+    let body: Value = resp.json().await.expect("the whole body is JSON");
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(500), "took {took:?}");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert_eq!(body["ms"], 500);
+}
+
+#[tokio::test]
+async fn hang_never_answers() {
+    let server = MockServer::start();
+    let c = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .expect("client");
+    let start = Instant::now();
+    let err = c
+        .get(format!("{}/hang", server.url()))
+        .send()
+        .await
+        .expect_err("no answer");
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(start.elapsed() < Duration::from_secs(3));
+    // The abandoned request is no longer in flight.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while server.stats().in_flight != 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(server.stats().in_flight, 0);
+}
+
+#[tokio::test]
+async fn hang_is_aborted_when_the_server_drops() {
+    let server = MockServer::start();
+    let url = format!("{}/hang", server.url());
+    let request = tokio::spawn(async move { client().get(url).send().await });
+    while server.stats().in_flight == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let start = Instant::now();
+    drop(server);
+    assert!(start.elapsed() < Duration::from_secs(2));
+    let result = tokio::time::timeout(Duration::from_secs(5), request)
+        .await
+        .expect("client sees the close promptly")
+        .expect("task");
+    assert!(result.is_err(), "a hung request gets no response");
+}
+
+#[tokio::test]
+async fn reset_closes_without_response() {
+    let server = MockServer::start();
+    let err = client()
+        .get(format!("{}/reset", server.url()))
+        .send()
+        .await
+        .expect_err("connection error, not a response");
+    assert!(!err.is_timeout(), "{err:?}");
+    assert!(err.status().is_none(), "{err:?}");
+
+    // At the TCP level: the server closes the connection without writing a
+    // single byte (a clean close or a reset, never a status line).
+    let mut stream = std::net::TcpStream::connect(server.addr()).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    stream
+        .write_all(b"GET /reset HTTP/1.1\r\nHost: mock\r\n\r\n")
+        .expect("write");
+    let mut received = Vec::new();
+    match stream.read_to_end(&mut received) {
+        Ok(_) => assert!(received.is_empty(), "got {received:?}"),
+        Err(err) => assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset),
+    }
+
+    // The server is still fine afterwards.
+    let (status, _) = get_json(&client(), format!("{}/users/1", server.url())).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn big_sends_exactly_n_bytes() {
+    let server = MockServer::start();
+    let c = client();
+    for n in [0u64, 1, 65_536, 65_537, 5_000_000] {
+        let resp = get(&c, format!("{}/big?bytes={n}", server.url())).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.content_length(), Some(n));
+        let body = resp.bytes().await.expect("body");
+        assert_eq!(body.len() as u64, n);
+    }
+}
+
+#[tokio::test]
+async fn redirects() {
+    let server = MockServer::start();
+    let c = no_redirect_client();
+    let resp = get(&c, format!("{}/redirect", server.url())).await;
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    assert_eq!(resp.headers()["location"], "/users/1");
+    let resp = get(
+        &c,
+        format!("{}/redirect?to=%2Fposts%2F3%3Fdelay_ms%3D1", server.url()),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    assert_eq!(resp.headers()["location"], "/posts/3?delay_ms=1");
+    let resp = get(&c, format!("{}/redirect-loop", server.url())).await;
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    assert_eq!(resp.headers()["location"], "/redirect-loop");
+
+    // A following client lands on the target, and gives up on the loop.
+    let (status, user) = get_json(&client(), format!("{}/redirect", server.url())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(user["id"], 1);
+    let err = client()
+        .get(format!("{}/redirect-loop", server.url()))
+        .send()
+        .await
+        .expect_err("loop");
+    assert!(err.is_redirect(), "{err:?}");
+}
+
+#[tokio::test]
+async fn echo_round_trips() {
+    let server = MockServer::start();
+    let c = client();
+    let resp = c
+        .put(format!("{}/echo?a=1&b=two", server.url()))
+        .header("x-volley-test", "abc")
+        .header("content-type", "application/json")
+        .body(r#"{"hello":"world","n":3}"#)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let echo: Value = resp.json().await.expect("JSON");
+    assert_eq!(echo["method"], "PUT");
+    assert_eq!(echo["path"], "/echo");
+    assert_eq!(echo["query"], "a=1&b=two");
+    assert_eq!(echo["headers"]["x-volley-test"], "abc");
+    assert_eq!(echo["headers"]["content-type"], "application/json");
+    assert_eq!(echo["body"], r#"{"hello":"world","n":3}"#);
+    assert_eq!(echo["json"]["hello"], "world");
+    assert_eq!(echo["json"]["n"], 3);
+
+    let (_, echo) = get_json(&c, format!("{}/echo", server.url())).await;
+    assert_eq!(echo["method"], "GET");
+    assert_eq!(echo["body"], "");
+    assert_eq!(echo["json"], Value::Null);
+    let echo: Value = c
+        .post(format!("{}/echo", server.url()))
+        .body("not json")
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(echo["body"], "not json");
+    assert_eq!(echo["json"], Value::Null);
+}
+
+#[tokio::test]
+async fn stats_count_connections_requests_and_paths() {
+    let server = MockServer::start();
+    let c = client();
+    for i in 1..=100 {
+        let (status, _) = get_json(&c, format!("{}/users/{i}", server.url())).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let stats = server.stats();
+    assert_eq!(stats.connections, 1, "keep-alive reuses one connection");
+    assert_eq!(stats.requests, 100);
+    assert_eq!(stats.in_flight, 0);
+    assert_eq!(stats.max_in_flight, 1);
+    assert_eq!(stats.rejected, 0);
+    assert_eq!(stats.paths.len(), 1);
+    assert_eq!(stats.paths["/users/{id}"], 100);
+
+    // Over HTTP: the same numbers, and /stats itself is not counted.
+    let (_, over_http) = get_json(&c, format!("{}/stats", server.url())).await;
+    let over_http: volley_mock::Stats = serde_json::from_value(over_http).expect("Stats");
+    assert_eq!(over_http, stats);
+
+    // Separate clients open separate connections.
+    for _ in 0..3 {
+        get_json(&client(), format!("{}/posts/1", server.url())).await;
+    }
+    assert_eq!(server.stats().connections, 4);
+
+    // POST /stats/reset zeroes everything and returns the zeroed stats.
+    let resp = c
+        .post(format!("{}/stats/reset", server.url()))
+        .send()
+        .await
+        .expect("reset");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let zeroed: volley_mock::Stats = resp.json().await.expect("Stats");
+    assert_eq!(zeroed, volley_mock::Stats::default());
+    assert_eq!(server.stats(), volley_mock::Stats::default());
+    let resp = get(&c, format!("{}/stats/reset", server.url())).await;
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+
+    get_json(&c, format!("{}/posts/2", server.url())).await;
+    server.reset_stats();
+    assert_eq!(server.stats(), volley_mock::Stats::default());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_in_flight_sees_concurrent_requests() {
+    let server = MockServer::start();
+    let c = client();
+    let tasks: Vec<_> = (1..=20)
+        .map(|i| {
+            let c = c.clone();
+            let url = format!("{}/users/{i}?delay_ms=500", server.url());
+            tokio::spawn(async move { c.get(url).send().await.map(|r| r.status()) })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.expect("task").expect("request"), StatusCode::OK);
+    }
+    let stats = server.stats();
+    assert_eq!(stats.max_in_flight, 20);
+    assert_eq!(stats.in_flight, 0);
+    assert_eq!(stats.requests, 20);
+    assert_eq!(stats.connections, 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capacity_rejects_beyond_k() {
+    let server = MockServer::builder().capacity(5).start();
+    let c = client();
+    let tasks: Vec<_> = (1..=10)
+        .map(|i| {
+            let c = c.clone();
+            let url = format!("{}/posts/{i}?delay_ms=700", server.url());
+            tokio::spawn(async move {
+                let resp = c.get(url).send().await.expect("request");
+                let retry_after = resp.headers().get("retry-after").cloned();
+                let status = resp.status();
+                let body: Value = resp.json().await.expect("JSON body");
+                (status, retry_after, body)
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    let mut rejected = 0;
+    for task in tasks {
+        let (status, retry_after, body) = task.await.expect("task");
+        match status {
+            StatusCode::OK => ok += 1,
+            StatusCode::SERVICE_UNAVAILABLE => {
+                rejected += 1;
+                assert_eq!(retry_after.expect("Retry-After"), "1");
+                assert_eq!(body["status"], 503);
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!((ok, rejected), (5, 5));
+    let stats = server.stats();
+    assert_eq!(stats.rejected, 5);
+    assert_eq!(stats.max_in_flight, 5);
+    assert_eq!(stats.requests, 10);
+
+    // `/stats` is never limited, and capacity frees up again.
+    let (status, _) = get_json(&c, format!("{}/stats", server.url())).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = get_json(&c, format!("{}/posts/1", server.url())).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn fixed_port_and_try_start() {
+    let first = MockServer::start();
+    let taken = first.addr().port();
+    let err = MockServer::builder()
+        .port(taken)
+        .try_start()
+        .expect_err("port in use");
+    assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
+    assert!(first.url().ends_with(&format!(":{taken}")));
+    assert!(!first.url().ends_with('/'));
+}
+
+#[test]
+fn usable_without_an_async_runtime() {
+    let server = MockServer::start();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (status, _) = runtime.block_on(get_json(&client(), format!("{}/users/2", server.url())));
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(server.stats().requests, 1);
+}
