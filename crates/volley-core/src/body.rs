@@ -67,6 +67,12 @@ impl BodyCollector {
 }
 
 fn too_large(max: u64, declared: Option<u64>) -> Error {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
+        max_bytes = max,
+        declared_bytes = declared,
+        "response body too large"
+    );
     let msg = match declared {
         Some(len) => format!(
             "the server declared {len} bytes, over the maximum of {max} (raise max_body_bytes to accept it)"

@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::fetcher::Fetcher;
+use crate::observe::SharedObserver;
 use crate::request::Request;
 use crate::response::Response;
 use crate::timeout::with_timeout;
@@ -67,5 +68,9 @@ impl<F: Fetcher> Fetcher for Deadline<F> {
 
     fn timer(&self) -> SharedTimer {
         self.inner.timer()
+    }
+
+    fn observer(&self) -> Option<&SharedObserver> {
+        self.inner.observer()
     }
 }

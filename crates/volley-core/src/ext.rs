@@ -3,6 +3,7 @@
 use crate::deadline::Deadline;
 use crate::fetcher::{BoxFetcher, Fetcher};
 use crate::limit::Limit;
+use crate::observe::{Observe, Observer};
 use crate::per_host::PerHostLimit;
 use crate::rate_limit::{Rate, RateLimit};
 use crate::retry::{Retry, RetryPolicy};
@@ -59,6 +60,14 @@ pub trait FetcherExt: Fetcher + Sized {
     /// (see [`Timeout`]).
     fn timeout(self, duration: Duration) -> Timeout<Self> {
         Timeout::new(self, duration)
+    }
+
+    /// Reports every attempt, and the events of the layers written after
+    /// this one, to `observer` (see [`Observe`]); with the `tracing`
+    /// feature, also opens a span per attempt. Write it first, right on the
+    /// client.
+    fn observe(self, observer: impl Observer) -> Observe<Self> {
+        Observe::new(self, observer)
     }
 
     /// Erases the type, for `dyn` use (see [`BoxFetcher`]).

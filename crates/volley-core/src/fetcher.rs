@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::error::Result;
+use crate::observe::SharedObserver;
 use crate::request::Request;
 use crate::response::Response;
 use crate::timer::SharedTimer;
@@ -38,6 +39,13 @@ pub trait Fetcher: Clone + Send + Sync + 'static {
 
     /// The timer of the runtime this fetcher runs on, for layers that need time.
     fn timer(&self) -> SharedTimer;
+
+    /// The observer installed under this fetcher by
+    /// [`FetcherExt::observe`](crate::FetcherExt::observe), if any. Layers
+    /// forward their inner fetcher's; adapters keep the default, `None`.
+    fn observer(&self) -> Option<&SharedObserver> {
+        None
+    }
 }
 
 /// A boxed future, as returned by [`DynFetcher`].
@@ -49,6 +57,8 @@ pub trait DynFetcher: Send + Sync + 'static {
     fn fetch_boxed(&self, request: Request) -> BoxFuture<'_, Result<Response>>;
     /// [`Fetcher::timer`].
     fn timer_dyn(&self) -> SharedTimer;
+    /// [`Fetcher::observer`].
+    fn observer_dyn(&self) -> Option<&SharedObserver>;
 }
 
 impl<F: Fetcher> DynFetcher for F {
@@ -57,6 +67,9 @@ impl<F: Fetcher> DynFetcher for F {
     }
     fn timer_dyn(&self) -> SharedTimer {
         self.timer()
+    }
+    fn observer_dyn(&self) -> Option<&SharedObserver> {
+        self.observer()
     }
 }
 
@@ -91,5 +104,8 @@ impl Fetcher for BoxFetcher {
     }
     fn timer(&self) -> SharedTimer {
         self.inner.timer_dyn()
+    }
+    fn observer(&self) -> Option<&SharedObserver> {
+        self.inner.observer_dyn()
     }
 }

@@ -54,6 +54,7 @@ mod fetcher;
 mod gather;
 mod gather_limited;
 mod limit;
+mod observe;
 mod per_host;
 mod rate_limit;
 mod redirect;
@@ -75,6 +76,10 @@ pub use fetcher::{BoxFetcher, BoxFuture, DynFetcher, Fetcher};
 pub use gather::{Gather, gather};
 pub use gather_limited::{GatherLimited, gather_limited};
 pub use limit::Limit;
+pub use observe::{
+    Finished, NoObserver, Observe, Observer, Outcome, PERMIT_WAIT_TRACE_THRESHOLD, RetryReason,
+    SharedObserver,
+};
 pub use per_host::PerHostLimit;
 pub use rate_limit::{Rate, RateLimit};
 pub use redirect::{Redirects, follow_redirects};

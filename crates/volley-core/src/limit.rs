@@ -6,6 +6,7 @@ use async_lock::Semaphore;
 
 use crate::error::Result;
 use crate::fetcher::Fetcher;
+use crate::observe::{SharedObserver, report_permit_wait};
 use crate::request::Request;
 use crate::response::Response;
 use crate::timer::SharedTimer;
@@ -71,11 +72,24 @@ impl<F> Limit<F> {
 
 impl<F: Fetcher> Fetcher for Limit<F> {
     async fn fetch(&self, request: Request) -> Result<Response> {
-        let _permit = self.semaphore.acquire().await;
+        let _permit = match self.semaphore.try_acquire() {
+            Some(permit) => permit,
+            None => {
+                let timer = self.inner.timer();
+                let start = timer.now();
+                let permit = self.semaphore.acquire().await;
+                report_permit_wait(self.inner.observer(), timer.now() - start);
+                permit
+            }
+        };
         self.inner.fetch(request).await
     }
 
     fn timer(&self) -> SharedTimer {
         self.inner.timer()
+    }
+
+    fn observer(&self) -> Option<&SharedObserver> {
+        self.inner.observer()
     }
 }

@@ -7,6 +7,7 @@ use async_lock::Semaphore;
 
 use crate::error::Result;
 use crate::fetcher::Fetcher;
+use crate::observe::{SharedObserver, report_permit_wait};
 use crate::request::Request;
 use crate::response::Response;
 use crate::timer::SharedTimer;
@@ -50,11 +51,24 @@ impl<F> PerHostLimit<F> {
 impl<F: Fetcher> Fetcher for PerHostLimit<F> {
     async fn fetch(&self, request: Request) -> Result<Response> {
         let semaphore = self.semaphore(&request);
-        let _permit = semaphore.acquire().await;
+        let _permit = match semaphore.try_acquire() {
+            Some(permit) => permit,
+            None => {
+                let timer = self.inner.timer();
+                let start = timer.now();
+                let permit = semaphore.acquire().await;
+                report_permit_wait(self.inner.observer(), timer.now() - start);
+                permit
+            }
+        };
         self.inner.fetch(request).await
     }
 
     fn timer(&self) -> SharedTimer {
         self.inner.timer()
+    }
+
+    fn observer(&self) -> Option<&SharedObserver> {
+        self.inner.observer()
     }
 }

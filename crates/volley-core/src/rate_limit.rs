@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::Result;
 use crate::fetcher::Fetcher;
+use crate::observe::SharedObserver;
 use crate::request::Request;
 use crate::response::Response;
 use crate::timer::SharedTimer;
@@ -100,12 +101,25 @@ impl<F: Fetcher> Fetcher for RateLimit<F> {
         let now = timer.now();
         let at = self.reserve(now);
         if at > now {
-            timer.sleep(at - now).await;
+            let wait = at - now;
+            if let Some(o) = self.inner.observer() {
+                o.rate_limit_waited(wait);
+            }
+            #[cfg(feature = "tracing")]
+            tracing::debug!(
+                wait_ms = wait.as_secs_f64() * 1e3,
+                "waiting for a rate-limit slot"
+            );
+            timer.sleep(wait).await;
         }
         self.inner.fetch(request).await
     }
 
     fn timer(&self) -> SharedTimer {
         self.inner.timer()
+    }
+
+    fn observer(&self) -> Option<&SharedObserver> {
+        self.inner.observer()
     }
 }

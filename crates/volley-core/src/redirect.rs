@@ -183,12 +183,14 @@ fn next_request(previous: Request, status: StatusCode, url: Uri) -> Result<Reque
     };
     if change_to_get {
         let timeout = next.timeout();
+        let attempt = next.attempt();
         let (_, _, mut headers, _) = next.into_parts();
         headers.remove(CONTENT_TYPE);
         headers.remove(CONTENT_LENGTH);
         let mut get = Request::get(url.to_string()).build()?;
         *get.headers_mut() = headers;
         get.set_timeout(timeout);
+        get.set_attempt(attempt);
         next = get;
     } else {
         next.set_url(url);

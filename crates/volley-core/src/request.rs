@@ -32,6 +32,7 @@ pub struct Request {
     headers: HeaderMap,
     body: Bytes,
     timeout: Option<Duration>,
+    attempt: u32,
 }
 
 impl Request {
@@ -59,6 +60,7 @@ impl Request {
                 headers: HeaderMap::new(),
                 body: Bytes::new(),
                 timeout: None,
+                attempt: 1,
             });
         RequestBuilder { inner }
     }
@@ -126,6 +128,17 @@ impl Request {
     /// Sets the timeout of this request alone.
     pub fn set_timeout(&mut self, timeout: Option<Duration>) {
         self.timeout = timeout;
+    }
+
+    /// Which attempt at this request this is, from 1 (set by the
+    /// [`Retry`](crate::Retry) layer, read by observers).
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// Sets the attempt number (the retry layer does this).
+    pub fn set_attempt(&mut self, attempt: u32) {
+        self.attempt = attempt;
     }
 
     /// Replaces the URL.

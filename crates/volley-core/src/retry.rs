@@ -9,6 +9,7 @@ use http::header::RETRY_AFTER;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::fetcher::Fetcher;
+use crate::observe::{RetryReason, SharedObserver};
 use crate::request::Request;
 use crate::response::Response;
 use crate::retry_after::parse_retry_after;
@@ -229,7 +230,7 @@ impl<F> Retry<F> {
 
 enum Verdict {
     Done(Result<Response>),
-    Again(Result<Response>, Option<Duration>),
+    Again(Result<Response>, Option<Duration>, RetryReason),
 }
 
 impl<F: Fetcher> Retry<F> {
@@ -244,10 +245,12 @@ impl<F: Fetcher> Retry<F> {
                     .get(RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| parse_retry_after(v, SystemTime::now()));
-                Verdict::Again(out, wait)
+                let reason = RetryReason::Status(resp.status());
+                Verdict::Again(out, wait, reason)
             }
             Err(e) if matches!(e.kind(), ErrorKind::Connect | ErrorKind::Timeout) => {
-                Verdict::Again(out, None)
+                let reason = RetryReason::Error(e.kind());
+                Verdict::Again(out, None, reason)
             }
             _ => Verdict::Done(out),
         }
@@ -277,13 +280,15 @@ impl<F: Fetcher> Fetcher for Retry<F> {
         let timer = self.inner.timer();
         let mut attempt = 1;
         loop {
-            let out = self.inner.fetch(request.clone()).await;
+            let mut this_attempt = request.clone();
+            this_attempt.set_attempt(attempt);
+            let out = self.inner.fetch(this_attempt).await;
             match self.judge(out, retryable) {
                 Verdict::Done(out) => return finish(out, attempt),
-                Verdict::Again(out, _) if attempt >= self.policy.max_attempts => {
+                Verdict::Again(out, _, _) if attempt >= self.policy.max_attempts => {
                     return exhausted(out, attempt);
                 }
-                Verdict::Again(out, retry_after) => {
+                Verdict::Again(out, retry_after, reason) => {
                     if !self.withdraw() {
                         return exhausted(out, attempt).map_err(|e| {
                             let msg = format!("{}; retry budget spent", e.message());
@@ -298,7 +303,19 @@ impl<F: Fetcher> Fetcher for Retry<F> {
                         });
                     }
                     drop(out);
-                    timer.sleep(self.policy.delay(attempt, retry_after)).await;
+                    let delay = self.policy.delay(attempt, retry_after);
+                    if let Some(o) = self.inner.observer() {
+                        o.retry_scheduled(attempt, delay, reason);
+                    }
+                    #[cfg(feature = "tracing")]
+                    tracing::info!(
+                        attempt,
+                        delay_ms = delay.as_secs_f64() * 1e3,
+                        reason = ?reason,
+                        retry_after = retry_after.is_some(),
+                        "retrying"
+                    );
+                    timer.sleep(delay).await;
                     attempt += 1;
                 }
             }
@@ -307,5 +324,9 @@ impl<F: Fetcher> Fetcher for Retry<F> {
 
     fn timer(&self) -> SharedTimer {
         self.inner.timer()
+    }
+
+    fn observer(&self) -> Option<&SharedObserver> {
+        self.inner.observer()
     }
 }

@@ -7,6 +7,7 @@ use futures::future::{Either, select};
 
 use crate::error::{Error, Result};
 use crate::fetcher::Fetcher;
+use crate::observe::SharedObserver;
 use crate::request::Request;
 use crate::response::Response;
 use crate::timer::{SharedTimer, Timer};
@@ -36,7 +37,11 @@ where
     let future = std::pin::pin!(future);
     match select(future, timer.sleep(limit)).await {
         Either::Left((out, _)) => out,
-        Either::Right(((), _)) => Err(Error::timeout(limit)),
+        Either::Right(((), _)) => {
+            #[cfg(feature = "tracing")]
+            tracing::warn!(timeout_ms = limit.as_secs_f64() * 1e3, "timed out");
+            Err(Error::timeout(limit))
+        }
     }
 }
 
@@ -74,5 +79,9 @@ impl<F: Fetcher> Fetcher for Timeout<F> {
 
     fn timer(&self) -> SharedTimer {
         self.inner.timer()
+    }
+
+    fn observer(&self) -> Option<&SharedObserver> {
+        self.inner.observer()
     }
 }
