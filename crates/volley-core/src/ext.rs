@@ -1,5 +1,6 @@
 //! [`FetcherExt`]: layers, added in the order they are written.
 
+use crate::adaptive::{Adaptive, AdaptiveLimit};
 use crate::deadline::Deadline;
 use crate::fetcher::{BoxFetcher, Fetcher};
 use crate::limit::Limit;
@@ -34,6 +35,12 @@ pub trait FetcherExt: Fetcher + Sized {
     /// clones (see [`Limit`]).
     fn limit(self, max: usize) -> Limit<Self> {
         Limit::new(self, max)
+    }
+
+    /// A concurrency limit that finds its own value between bounds, from
+    /// the latency and the rejections it sees (see [`AdaptiveLimit`]).
+    fn adaptive_limit(self, config: Adaptive) -> AdaptiveLimit<Self> {
+        AdaptiveLimit::new(self, config)
     }
 
     /// At most `max` requests in flight to each host (see [`PerHostLimit`]).

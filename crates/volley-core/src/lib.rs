@@ -12,7 +12,7 @@
 //!   cancelled), [`gather_limited`] (at most N in flight) and
 //!   [`as_completed`] (a stream of `(index, result)`).
 //! - Layers over any fetcher, through [`FetcherExt`]: [`Limit`], [`PerHostLimit`], [`Timeout`],
-//!   [`Deadline`], [`Retry`] and [`RateLimit`],
+//!   [`Deadline`], [`Retry`], [`RateLimit`] and [`AdaptiveLimit`],
 //!   with time taken from the adapter's [`Timer`].
 //!
 //! This crate depends on no runtime and no HTTP client: an API client
@@ -45,6 +45,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod adaptive;
 mod as_completed;
 mod body;
 mod deadline;
@@ -67,6 +68,7 @@ mod timeout;
 mod timer;
 mod try_gather;
 
+pub use adaptive::{Adaptive, AdaptiveLimit};
 pub use as_completed::{AsCompleted, as_completed};
 pub use body::{BodyCollector, DEFAULT_MAX_BODY_BYTES};
 pub use deadline::Deadline;

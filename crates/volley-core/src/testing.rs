@@ -308,6 +308,7 @@ type Script = dyn Fn(&Request, u64) -> Reply + Send + Sync;
 #[derive(Default)]
 struct Counters {
     calls: AtomicU64,
+    rejected: AtomicU64,
     completed: AtomicU64,
     cancelled: AtomicU64,
     in_flight: AtomicU64,
@@ -346,6 +347,7 @@ struct Counters {
 pub struct InMemoryFetcher {
     timer: SharedTimer,
     latency: Duration,
+    capacity: Option<u64>,
     script: Option<Arc<Script>>,
     counters: Arc<Counters>,
 }
@@ -365,6 +367,7 @@ impl InMemoryFetcher {
         InMemoryFetcher {
             timer: Arc::new(timer),
             latency: Duration::ZERO,
+            capacity: None,
             script: None,
             counters: Arc::default(),
         }
@@ -375,6 +378,19 @@ impl InMemoryFetcher {
     pub fn latency(mut self, latency: Duration) -> Self {
         self.latency = latency;
         self
+    }
+
+    /// Serves at most `k` requests at once; beyond that it answers `503`
+    /// at once, like a server at capacity (counted in [`rejected`](Self::rejected)).
+    #[must_use]
+    pub fn capacity(mut self, k: u64) -> Self {
+        self.capacity = Some(k);
+        self
+    }
+
+    /// Requests answered 503 because the capacity was full.
+    pub fn rejected(&self) -> u64 {
+        self.counters.rejected.load(Ordering::SeqCst)
     }
 
     /// Answers with `script(request, call_number)`; call numbers start at 1.
@@ -451,17 +467,28 @@ impl Fetcher for InMemoryFetcher {
     async fn fetch(&self, request: Request) -> Result<Response> {
         let c = &*self.counters;
         let call = c.calls.fetch_add(1, Ordering::SeqCst) + 1;
-        let now = c.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-        c.max_in_flight.fetch_max(now, Ordering::SeqCst);
-        let mut guard = InFlight {
-            counters: c,
-            done: false,
-        };
         let target = request
             .url()
             .path_and_query()
             .map_or_else(|| "/".to_owned(), |p| p.to_string());
         lock(&c.started).push((self.timer.now(), target));
+        let now = c.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.capacity.is_some_and(|k| now > k) {
+            // At capacity: rejected at once, never counted as served.
+            c.in_flight.fetch_sub(1, Ordering::SeqCst);
+            c.rejected.fetch_add(1, Ordering::SeqCst);
+            c.completed.fetch_add(1, Ordering::SeqCst);
+            return Ok(Response::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                request.url().clone(),
+                "",
+            ));
+        }
+        c.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let mut guard = InFlight {
+            counters: c,
+            done: false,
+        };
         let reply = match &self.script {
             Some(script) => script(&request, call),
             None => Self::default_reply(&request),
