@@ -1,0 +1,485 @@
+//! # volley-blocking
+//!
+//! The sequential baseline of volley: a synchronous client on [ureq] that
+//! sends one request at a time and waits for it, as Python's `requests`
+//! does. It is what the async adapters are measured against: 100 calls of
+//! 200 ms each take 20 s here, and about 200 ms gathered on `volley-tokio`.
+//!
+//! [`Client`] takes the same [`Request`]s, gives the same [`Response`]s and
+//! reports the same [`ErrorKind`]s for the same failures as every other
+//! volley adapter: the same base URL and default headers ([`Defaults`]), the
+//! same redirect rules ([`follow_redirects`]), the same per-request timeout
+//! (redirects and body included) and the same body size cap. It is not a
+//! [`Fetcher`](volley_core::Fetcher): `fetch` blocks the calling thread and
+//! returns the result itself, so the async combinators and layers of
+//! `volley-core` do not apply to it.
+//!
+//! # When to use another adapter
+//!
+//! - To make many calls at once: `volley-tokio`, `volley-async-std` or
+//!   `volley-smol`, whichever runtime your program has.
+//! - From async code: never call [`Client::fetch`] there, as it blocks the
+//!   executor's thread; use the adapter of your runtime (or move the call
+//!   to a blocking thread, such as tokio's `spawn_blocking`).
+//!
+//! Use this one for scripts and tools that make a few calls in turn, and as
+//! the baseline in benchmarks.
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use volley_core::Request;
+//!
+//! let client = volley_blocking::Client::builder()
+//!     .base_url("http://127.0.0.1:8080")
+//!     .timeout(Duration::from_secs(5))
+//!     .build()?;
+//! for id in 1..=3 {
+//!     let user: serde_json::Value = client
+//!         .fetch(Request::get(format!("/users/{id}")).build()?)?
+//!         .error_for_status()?
+//!         .json()?;
+//!     println!("{}", user["name"]);
+//! }
+//! # Ok::<(), volley_core::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+
+use std::fmt;
+use std::io::{self, Read};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::executor::block_on;
+use ureq::config::AutoHeaderValue;
+use ureq::tls::{RootCerts, TlsConfig};
+use volley_core::http::{self, Method};
+use volley_core::{
+    BodyCollector, DEFAULT_MAX_BODY_BYTES, Defaults, Error, ErrorKind, Redirects, Request,
+    Response, Result, follow_redirects,
+};
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How much of the body is read from the socket at a time.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// A synchronous HTTP client on ureq: [`fetch`](Client::fetch) sends one
+/// request and blocks until its response is read.
+///
+/// Cloning is cheap and clones share one connection pool; a client can be
+/// used from several threads at once.
+///
+/// ```no_run
+/// use volley_core::Request;
+/// let client = volley_blocking::Client::builder().base_url("http://127.0.0.1:8080").build()?;
+/// let resp = client.fetch(Request::get("/users/1").build()?)?;
+/// println!("{}", resp.text()?);
+/// # Ok::<(), volley_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    agent: ureq::Agent,
+    defaults: Defaults,
+    timeout: Duration,
+    max_body_bytes: u64,
+    redirects: Redirects,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.defaults.base())
+            .field("timeout", &self.inner.timeout)
+            .field("max_body_bytes", &self.inner.max_body_bytes)
+            .field("redirects", &self.inner.redirects)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client with the default settings: no base URL, a 30 s timeout per
+    /// request, a 10 s connect timeout, a 64 MiB body cap, up to 10
+    /// redirects and certificates verified.
+    pub fn new() -> Result<Client> {
+        Client::builder().build()
+    }
+
+    /// A builder to configure a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// Sends `request`, follows redirects and reads the whole body, blocking
+    /// the calling thread until it is done or the timeout has passed.
+    ///
+    /// A response with an error status is still `Ok`; call
+    /// [`Response::error_for_status`] to turn it into an error.
+    pub fn fetch(&self, request: Request) -> Result<Response> {
+        let inner = &*self.inner;
+        let request = inner.defaults.apply(request)?;
+        let url = request.url().clone();
+        let limit = request.timeout().unwrap_or(inner.timeout);
+        // One budget for the whole exchange, redirects included, as the
+        // async adapters have.
+        let deadline = Instant::now().checked_add(limit);
+        let out = block_on(follow_redirects(&inner.redirects, request, |r| {
+            std::future::ready(inner.send_once(r, deadline, limit))
+        }));
+        out.map_err(|e| {
+            if e.url().is_none() {
+                e.with_url(url)
+            } else {
+                e
+            }
+        })
+    }
+}
+
+impl Inner {
+    /// One request, no redirects followed, the body read within the cap.
+    fn send_once(
+        &self,
+        request: Request,
+        deadline: Option<Instant>,
+        limit: Duration,
+    ) -> Result<Response> {
+        let remaining = match deadline {
+            Some(at) => {
+                let left = at.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(Error::timeout(limit).with_url(request.url().clone()));
+                }
+                Some(left)
+            }
+            None => None,
+        };
+        let (method, uri, headers, body) = request.into_parts();
+        let sends_body =
+            !body.is_empty() || matches!(method, Method::POST | Method::PUT | Method::PATCH);
+
+        let mut builder = http::Request::builder().method(method).uri(uri.clone());
+        if let Some(h) = builder.headers_mut() {
+            *h = headers;
+        }
+        let sent = if sends_body {
+            builder
+                .body(&body[..])
+                .map_err(Error::from)
+                .and_then(|req| self.run(req, remaining, limit))
+        } else {
+            builder
+                .body(())
+                .map_err(Error::from)
+                .and_then(|req| self.run(req, remaining, limit))
+        };
+        let mut resp = sent.map_err(|e| e.with_url(uri.clone()))?;
+
+        let status = resp.status();
+        let headers = std::mem::take(resp.headers_mut());
+        let with_context = |e: Error| e.with_url(uri.clone()).with_status(status);
+
+        let body = resp.body_mut();
+        let mut collected =
+            BodyCollector::new(self.max_body_bytes, body.content_length()).map_err(with_context)?;
+        let mut reader = body.as_reader();
+        let mut buf = vec![0u8; READ_CHUNK];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => collected.push(&buf[..n]).map_err(with_context)?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(with_context(map_error(
+                        ureq::Error::from(e),
+                        Phase::Body,
+                        limit,
+                    )));
+                }
+            }
+        }
+        Ok(Response::new(status, uri, collected.finish()).with_headers(headers))
+    }
+
+    /// Runs one request on the agent with `remaining` as its time budget.
+    fn run<S: ureq::AsSendBody>(
+        &self,
+        request: http::Request<S>,
+        remaining: Option<Duration>,
+        limit: Duration,
+    ) -> Result<http::Response<ureq::Body>> {
+        let request = self
+            .agent
+            .configure_request(request)
+            .timeout_per_call(remaining)
+            .build();
+        self.agent
+            .run(request)
+            .map_err(|e| map_error(e, Phase::Send, limit))
+    }
+}
+
+/// Configures a [`Client`]. Mistakes (a bad base URL or header) are kept
+/// and reported by [`build`](ClientBuilder::build).
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    base_url: Option<String>,
+    headers: Vec<(String, String)>,
+    user_agent: String,
+    timeout: Duration,
+    connect_timeout: Duration,
+    max_body_bytes: u64,
+    pool_size: Option<usize>,
+    redirects: Redirects,
+    accept_invalid_certs: bool,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            base_url: None,
+            headers: Vec::new(),
+            user_agent: volley_core::USER_AGENT.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            pool_size: None,
+            redirects: Redirects::default(),
+            accept_invalid_certs: false,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The base URL that request paths such as `/users/1` are resolved
+    /// against (`http(s)://host[:port][/prefix]`).
+    pub fn base_url(mut self, url: &str) -> Self {
+        self.base_url = Some(url.to_owned());
+        self
+    }
+
+    /// A header sent with every request that does not set it itself.
+    pub fn default_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The `User-Agent` header; default `volley/<version>`.
+    pub fn user_agent(mut self, ua: &str) -> Self {
+        self.user_agent = ua.to_owned();
+        self
+    }
+
+    /// The time each request gets, redirects and body included, unless it
+    /// sets its own with [`RequestBuilder::timeout`](volley_core::RequestBuilder::timeout).
+    /// Default 30 s.
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = d;
+        self
+    }
+
+    /// The time a new connection (DNS, TCP and TLS) gets. Default 10 s.
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+
+    /// The largest response body read; a larger one fails with
+    /// [`ErrorKind::TooLarge`] as soon as it passes the cap, without
+    /// buffering the rest. Default [`DEFAULT_MAX_BODY_BYTES`] (64 MiB).
+    pub fn max_body_bytes(mut self, n: u64) -> Self {
+        self.max_body_bytes = n;
+        self
+    }
+
+    /// How many idle connections to each host are kept for reuse (ureq's
+    /// `max_idle_connections_per_host`). Default: all of them.
+    ///
+    /// A client used from one thread needs one; more matter only when
+    /// several threads share the client. It does not cap how many
+    /// connections are open at once.
+    pub fn pool_size(mut self, n: usize) -> Self {
+        self.pool_size = Some(n);
+        self
+    }
+
+    /// How redirects are followed; default [`Redirects::default`] (up to 10).
+    pub fn redirects(mut self, policy: Redirects) -> Self {
+        self.redirects = policy;
+        self
+    }
+
+    /// **Dangerous**: with `true`, TLS certificates are not verified at all,
+    /// so anyone on the network path can read and change the traffic. Only
+    /// for tests against servers with self-signed certificates. Default
+    /// `false`: certificates are verified.
+    pub fn danger_accept_invalid_certs(mut self, yes: bool) -> Self {
+        self.accept_invalid_certs = yes;
+        self
+    }
+
+    /// Builds the client; [`ErrorKind::InvalidRequest`] for a bad base URL,
+    /// header or user agent.
+    pub fn build(self) -> Result<Client> {
+        let mut defaults = Defaults::new();
+        if let Some(base) = &self.base_url {
+            defaults = defaults.base_url(base)?;
+        }
+        for (name, value) in &self.headers {
+            defaults = defaults.header(name.as_str(), value.as_str())?;
+        }
+        if !defaults.default_headers().contains_key("user-agent") {
+            defaults = defaults.header("user-agent", self.user_agent.as_str())?;
+        }
+
+        let tls = TlsConfig::builder()
+            .root_certs(RootCerts::PlatformVerifier)
+            .disable_verification(self.accept_invalid_certs)
+            .build();
+        let config = ureq::Agent::config_builder()
+            // Error statuses are responses; volley follows redirects itself.
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .allow_non_standard_methods(true)
+            // volley sends its own user agent on every request.
+            .user_agent(AutoHeaderValue::None)
+            .timeout_connect(Some(self.connect_timeout))
+            .max_idle_connections(usize::MAX)
+            .max_idle_connections_per_host(self.pool_size.unwrap_or(usize::MAX))
+            .no_delay(true)
+            .tls_config(tls)
+            .build();
+
+        Ok(Client {
+            inner: Arc::new(Inner {
+                agent: ureq::Agent::new_with_config(config),
+                defaults,
+                timeout: self.timeout,
+                max_body_bytes: self.max_body_bytes,
+                redirects: self.redirects,
+            }),
+        })
+    }
+}
+
+/// Where a ureq error happened: before the response head, or while reading
+/// the body.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Send,
+    Body,
+}
+
+/// Maps a ureq error onto volley's kinds, the same ones every adapter gives
+/// for the same failure. `limit` is the request's timeout, for the message.
+fn map_error(e: ureq::Error, phase: Phase, limit: Duration) -> Error {
+    use ureq::Error as U;
+    let (kind, what) = match &e {
+        U::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => {
+            (ErrorKind::Connect, "the connection timed out".to_owned())
+        }
+        U::Timeout(_) if phase == Phase::Body => (
+            ErrorKind::Timeout,
+            format!("the body was not read within {limit:?}"),
+        ),
+        U::Timeout(_) => (ErrorKind::Timeout, format!("no response within {limit:?}")),
+        U::Io(io) => map_io(io, phase),
+        U::HostNotFound => (
+            ErrorKind::Connect,
+            "the host name could not be resolved".to_owned(),
+        ),
+        U::ConnectionFailed | U::ConnectProxyFailed(_) | U::InvalidProxyUrl => {
+            (ErrorKind::Connect, "the connection failed".to_owned())
+        }
+        U::Tls(_) | U::Rustls(_) | U::Pem(_) | U::TlsRequired => {
+            (ErrorKind::Connect, "the TLS handshake failed".to_owned())
+        }
+        U::BadUri(_) | U::Http(_) | U::RequireHttpsOnly(_) => (
+            ErrorKind::InvalidRequest,
+            "the request could not be sent as built".to_owned(),
+        ),
+        U::TooManyRedirects | U::RedirectFailed => {
+            (ErrorKind::Redirect, "redirect refused".to_owned())
+        }
+        U::Protocol(_) if phase == Phase::Body => (
+            ErrorKind::Body,
+            "the body was not valid HTTP framing".to_owned(),
+        ),
+        _ => (ErrorKind::Other, "the request failed".to_owned()),
+    };
+    Error::new(kind, what).with_source(e)
+}
+
+/// Maps an I/O error: refused, reset or closed before a response is
+/// `Connect`; after it, `Body`; EMFILE is `Connect` with a hint.
+fn map_io(io: &io::Error, phase: Phase) -> (ErrorKind, String) {
+    if matches!(io.raw_os_error(), Some(23 | 24)) {
+        return (
+            ErrorKind::Connect,
+            "too many open files (raise the limit with `ulimit -n` or lower the concurrency)"
+                .to_owned(),
+        );
+    }
+    if io
+        .get_ref()
+        .is_some_and(|inner| inner.is::<rustls::Error>())
+    {
+        return (ErrorKind::Connect, "the TLS handshake failed".to_owned());
+    }
+    match (phase, io.kind()) {
+        (_, io::ErrorKind::TimedOut) => (ErrorKind::Timeout, "the socket timed out".to_owned()),
+        (Phase::Body, _) => (
+            ErrorKind::Body,
+            "the connection failed while reading the body".to_owned(),
+        ),
+        (Phase::Send, io::ErrorKind::ConnectionRefused) => {
+            (ErrorKind::Connect, "connection refused".to_owned())
+        }
+        (Phase::Send, _) => (
+            ErrorKind::Connect,
+            "the connection failed before a response arrived".to_owned(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_errors_are_deferred_to_build() {
+        let kind = |b: ClientBuilder| b.build().map(|_| ()).map_err(|e| e.kind());
+        assert_eq!(
+            kind(Client::builder().base_url("ftp://nope")),
+            Err(ErrorKind::InvalidRequest)
+        );
+        assert_eq!(
+            kind(Client::builder().default_header("x-a", "a\r\nb")),
+            Err(ErrorKind::InvalidRequest)
+        );
+        assert_eq!(kind(Client::builder()), Ok(()));
+    }
+
+    #[test]
+    fn io_errors_map_by_phase() {
+        let emfile = io::Error::from_raw_os_error(24);
+        let (kind, msg) = map_io(&emfile, Phase::Send);
+        assert_eq!(kind, ErrorKind::Connect);
+        assert!(msg.contains("too many open files"));
+        let reset = io::Error::from(io::ErrorKind::ConnectionReset);
+        assert_eq!(map_io(&reset, Phase::Send).0, ErrorKind::Connect);
+        assert_eq!(map_io(&reset, Phase::Body).0, ErrorKind::Body);
+        let timed_out = io::Error::from(io::ErrorKind::TimedOut);
+        assert_eq!(map_io(&timed_out, Phase::Body).0, ErrorKind::Timeout);
+        let tls = io::Error::new(io::ErrorKind::InvalidData, rustls::Error::DecryptError);
+        let (kind, msg) = map_io(&tls, Phase::Send);
+        assert_eq!(kind, ErrorKind::Connect);
+        assert!(msg.contains("TLS"));
+    }
+}
