@@ -1,0 +1,189 @@
+//! Between volley's `http` 1.x types and surf's `http-types` 2.
+
+use std::str::FromStr;
+
+use http::header::{CONTENT_LENGTH, HeaderName, HeaderValue, TRANSFER_ENCODING};
+use http::{HeaderMap, Method, StatusCode, Uri};
+use surf::http as ht;
+use volley_core::{Error, ErrorKind, Request, Result};
+
+/// Turns a request (already resolved against the base URL) into surf's.
+///
+/// `Content-Length` and `Transfer-Encoding` are left to the client, which
+/// sets them from the body; every other header goes through with all its
+/// values, in order.
+pub(crate) fn to_surf(request: Request) -> Result<surf::Request> {
+    let (method, uri, headers, body) = request.into_parts();
+    let invalid = |message: String| Error::new(ErrorKind::InvalidRequest, message);
+
+    // http-types knows a fixed list of methods and upper-cases what it
+    // parses; methods are case-sensitive, so only an exact match will do.
+    let method = ht::Method::from_str(method.as_str())
+        .ok()
+        .filter(|m| m.as_ref() == method.as_str())
+        .ok_or_else(|| {
+            invalid(format!(
+                "method {method} is not supported by surf (only registered HTTP methods, in upper case)"
+            ))
+            .with_url(uri.clone())
+        })?;
+    let url = ht::Url::parse(&uri.to_string()).map_err(|e| {
+        invalid(format!("bad URL {uri}"))
+            .with_url(uri.clone())
+            .with_source(e)
+    })?;
+
+    let mut req = ht::Request::new(method, url);
+    if !body.is_empty() {
+        req.set_body(ht::Body::from_bytes(body.to_vec()));
+        // http-types adds `application/octet-stream` for a body without a
+        // content type; send only what the caller set.
+        req.remove_header(ht::headers::CONTENT_TYPE);
+    }
+    for name in headers.keys() {
+        if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
+            continue;
+        }
+        let ht_name = ht::headers::HeaderName::from_str(name.as_str()).map_err(|_| {
+            invalid(format!("header name {name} is not ASCII")).with_url(uri.clone())
+        })?;
+        for value in headers.get_all(name) {
+            let text = value.to_str().map_err(|e| {
+                invalid(format!(
+                    "the value of header {name} is not visible ASCII, which surf cannot send"
+                ))
+                .with_url(uri.clone())
+                .with_source(e)
+            })?;
+            let ht_value = ht::headers::HeaderValue::from_str(text).map_err(|_| {
+                invalid(format!("the value of header {name} is not ASCII")).with_url(uri.clone())
+            })?;
+            req.append_header(ht_name.clone(), ht_value);
+        }
+    }
+    Ok(surf::Request::from(req))
+}
+
+/// surf's status as `http`'s; a code outside 100..=999 is refused.
+pub(crate) fn status(status: ht::StatusCode, url: &Uri) -> Result<StatusCode> {
+    let code = status as u16;
+    StatusCode::from_u16(code).map_err(|e| {
+        Error::new(
+            ErrorKind::Other,
+            format!("the server answered with an invalid status {code}"),
+        )
+        .with_url(url.clone())
+        .with_source(e)
+    })
+}
+
+/// surf's response headers as a `HeaderMap`, every value kept. A header that
+/// `http` refuses (the client itself adds a `Date` with CR/LF in it when the
+/// server sent none) is left out rather than failing the response.
+pub(crate) fn headers(response: &surf::Response) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (name, values) in response.iter() {
+        let Ok(name) = HeaderName::from_bytes(name.as_str().as_bytes()) else {
+            continue;
+        };
+        for value in values.iter() {
+            if let Ok(value) = HeaderValue::from_str(value.as_str()) {
+                map.append(name.clone(), value);
+            }
+        }
+    }
+    map
+}
+
+/// True when the response to `method` with `status` has no body to read,
+/// whatever its headers say (RFC 9110: HEAD, 204 and 304; 1xx responses are
+/// handled apart).
+pub(crate) fn has_no_body(method: &Method, status: StatusCode) -> bool {
+    *method == Method::HEAD
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+}
+
+/// True when the body's end is marked in a way surf's h1 client (async-h1)
+/// reads: a last `Transfer-Encoding` value of exactly `chunked`, or else a
+/// `Content-Length`. It reads any other body as empty and leaves it on the
+/// wire.
+pub(crate) fn is_framed(headers: &HeaderMap) -> bool {
+    match headers.get_all(TRANSFER_ENCODING).iter().next_back() {
+        Some(encoding) => encoding == "chunked",
+        None => headers.contains_key(CONTENT_LENGTH),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(builder: volley_core::RequestBuilder) -> Request {
+        builder.build().expect("valid request")
+    }
+
+    #[test]
+    fn multi_valued_headers_body_and_method_survive() {
+        let r = req(Request::post("http://127.0.0.1:1/p?q=1")
+            .header("x-multi", "a")
+            .header("x-multi", "b")
+            .header("content-length", "999")
+            .json(&serde_json::json!({"k": 1})));
+        let surf_req = to_surf(r).expect("converts");
+        let inner: &ht::Request = surf_req.as_ref();
+        assert_eq!(inner.method(), ht::Method::Post);
+        assert_eq!(inner.url().as_str(), "http://127.0.0.1:1/p?q=1");
+        let multi: Vec<_> = inner["x-multi"].iter().map(|v| v.as_str()).collect();
+        assert_eq!(multi, ["a", "b"]);
+        assert_eq!(inner["content-type"].as_str(), "application/json");
+        assert!(inner.header("content-length").is_none());
+        assert_eq!(inner.len(), Some(7));
+    }
+
+    #[test]
+    fn raw_body_gets_no_invented_content_type() {
+        let r = req(Request::put("http://127.0.0.1:1/p").body("raw"));
+        let surf_req = to_surf(r).expect("converts");
+        let inner: &ht::Request = surf_req.as_ref();
+        assert!(inner.header("content-type").is_none());
+    }
+
+    #[test]
+    fn refuses_what_surf_cannot_send() {
+        let err = to_surf(req(Request::builder("PURGE", "http://127.0.0.1:1/")))
+            .expect_err("extension method");
+        assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+        let value = HeaderValue::from_bytes(b"caf\xe9").expect("obs-text is valid in http");
+        let mut r = req(Request::get("http://127.0.0.1:1/"));
+        r.headers_mut().insert("x-name", value);
+        assert_eq!(
+            to_surf(r).expect_err("non-ASCII value").kind(),
+            ErrorKind::InvalidRequest
+        );
+    }
+
+    #[test]
+    fn bodiless_responses() {
+        assert!(has_no_body(&Method::HEAD, StatusCode::OK));
+        assert!(has_no_body(&Method::GET, StatusCode::NO_CONTENT));
+        assert!(has_no_body(&Method::GET, StatusCode::NOT_MODIFIED));
+        assert!(!has_no_body(&Method::GET, StatusCode::OK));
+    }
+
+    #[test]
+    fn framing() {
+        let mut h = HeaderMap::new();
+        assert!(!is_framed(&h));
+        h.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+        assert!(is_framed(&h));
+        let mut h = HeaderMap::new();
+        h.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        assert!(is_framed(&h));
+        // async-h1 does not read these as chunked.
+        h.insert(TRANSFER_ENCODING, HeaderValue::from_static("gzip, chunked"));
+        assert!(!is_framed(&h));
+        h.insert(TRANSFER_ENCODING, HeaderValue::from_static("gzip"));
+        assert!(!is_framed(&h));
+    }
+}

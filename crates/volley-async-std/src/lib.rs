@@ -1,0 +1,87 @@
+//! # volley-async-std
+//!
+//! volley on [async-std]: a [`Client`] that implements volley's
+//! [`Fetcher`](volley_core::Fetcher) over surf's HTTP/1.1 client (async-h1
+//! with rustls), and [`AsyncStdTimer`], volley's timer on async-std's clock.
+//! Everything in `volley_core` (`gather`, `gather_limited`, `as_completed`,
+//! limits, retries, timeouts, rate limits) then runs on async-std.
+//!
+//! **async-std is deprecated upstream in favour of [smol].** This adapter is
+//! for code that already runs on async-std. New code should use
+//! `volley-smol` (or `volley-tokio` on tokio); volley code written against
+//! `Fetcher` moves between adapters without change.
+//!
+//! ```no_run
+//! use volley_async_std::Client;
+//! use volley_core::{Fetcher, Request, gather_limited};
+//!
+//! #[async_std::main]
+//! async fn main() -> volley_core::Result<()> {
+//!     let client = Client::builder().base_url("http://127.0.0.1:8080").build()?;
+//!     let requests = (1..=100).map(|id| {
+//!         let client = client.clone();
+//!         async move {
+//!             let resp = client.fetch(Request::get(format!("/users/{id}")).build()?).await?;
+//!             resp.error_for_status()?.json::<serde_json::Value>()
+//!         }
+//!     });
+//!     // At most 10 on the wire at once; results in input order.
+//!     for user in gather_limited(requests, 10).await {
+//!         println!("{}", user?["name"]);
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! ## How it behaves
+//!
+//! - **Connections.** One pool per client, shared by its clones, with
+//!   keep-alive and `TCP_NODELAY`. surf's h1 client caps connections per
+//!   host at 50 by default; this adapter does not, so a caller's limit of
+//!   1,000 means 1,000 connections ([`ClientBuilder::pool_size`] sets a cap).
+//!   A request abandoned before its response was read to the end (timed out,
+//!   cancelled, over the size cap) makes the client start a fresh pool,
+//!   because surf's pool would otherwise reuse that connection half-read.
+//! - **Timeouts** are volley's, on async-std's timer: each request gets the
+//!   builder's timeout (30 s by default) or its own, redirects and body
+//!   included. surf's own timeout is off, and so is its redirect following:
+//!   volley follows redirects the same way on every adapter.
+//! - **Bodies** are read chunk by chunk and stop with
+//!   [`ErrorKind::TooLarge`](volley_core::ErrorKind::TooLarge) at the cap, so
+//!   a 1 GB body is never held in memory.
+//! - **Errors** have the same kinds as on every adapter: refused, reset
+//!   before a response or too many open files are `Connect`; a reset or
+//!   truncation in the body is `Body`.
+//!
+//! ## Limits of surf's client
+//!
+//! - HTTP/1.1 only.
+//! - [`ClientBuilder::connect_timeout`] cannot be applied on its own (the
+//!   request timeout bounds connecting).
+//! - https needs a host name: https to an IP address is refused as an
+//!   invalid request. Certificates are checked against the webpki root
+//!   certificates that surf's rustls ships, not the system's.
+//! - Host names are resolved with the blocking system resolver.
+//! - Only registered HTTP methods and visible-ASCII header values can be
+//!   sent; a response status that http-types does not know (such as 299)
+//!   is an error.
+//! - A body must be framed by `Content-Length` or chunked encoding: one that
+//!   ends only when the server closes the connection is refused with
+//!   [`ErrorKind::Body`](volley_core::ErrorKind::Body), as surf would read
+//!   it as empty. Interim `1xx` responses are refused too.
+//! - The pool for an address is made on its first request; several threads
+//!   making the first requests to a new address at once may open a few
+//!   connections more than needed, once.
+//!
+//! [async-std]: https://docs.rs/async-std
+//! [smol]: https://docs.rs/smol
+#![forbid(unsafe_code)]
+
+mod client;
+mod convert;
+mod errors;
+mod timer;
+mod tls;
+
+pub use client::{Client, ClientBuilder};
+pub use timer::AsyncStdTimer;
