@@ -1,0 +1,90 @@
+//! `xtask compare` end to end: the built binary starts its own mock server and
+//! runners, and writes the JSON and SVG it was asked for.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("compare-e2e");
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let path = dir.join(name);
+    // Ignored error: the file may not exist yet.
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+#[test]
+fn small_scenario_on_tokio_and_blocking() {
+    let json = scratch("small.json");
+    let svg = scratch("small.svg");
+    let started = Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["compare", "--requests", "20", "--concurrency", "5"])
+        .args(["--latency-ms", "20", "--runtimes", "tokio,blocking"])
+        .args(["--timeout-ms", "5000"])
+        .arg("--json")
+        .arg(&json)
+        .arg("--svg")
+        .arg(&svg)
+        .output()
+        .expect("xtask runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "xtask failed: {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        output.status
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
+    // Not a terminal: plain progress lines, then the table.
+    assert!(stdout.contains("running tokio..."), "{stdout}");
+    assert!(stdout.contains("wall/ideal"), "{stdout}");
+    assert!(stdout.contains("speedup: tokio"), "{stdout}");
+
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("JSON written"))
+            .expect("valid JSON");
+    assert_eq!(report["scenario"], "custom");
+    assert_eq!(report["requests"], 20);
+    assert_eq!(report["concurrency"], 5);
+    assert_eq!(report["latency_ms"], 20);
+    assert_eq!(report["ideal_s"], 0.08);
+    let results = report["results"].as_array().expect("results");
+    let runtimes: Vec<&str> = results
+        .iter()
+        .map(|r| r["runtime"].as_str().expect("runtime name"))
+        .collect();
+    assert_eq!(runtimes, ["tokio", "blocking"]);
+    for r in results {
+        assert_eq!(r["ok"], 20, "{r}");
+        let errors = r["errors"].as_object().expect("errors");
+        assert!(errors.values().all(|v| v == 0), "{r}");
+        assert!(r["wall_s"].as_f64().expect("wall") > 0.0, "{r}");
+        assert!(r["peak_rss_kb"].as_u64().expect("rss") > 0, "{r}");
+    }
+    // Counted by the server: blocking never overlaps, tokio reaches its limit
+    // (sanity bound only: at least 2 at once).
+    assert_eq!(results[1]["max_in_flight"], 1, "{}", results[1]);
+    let tokio_max = results[0]["max_in_flight"].as_u64().expect("max");
+    assert!((2..=5).contains(&tokio_max), "{}", results[0]);
+
+    let svg = std::fs::read_to_string(&svg).expect("SVG written");
+    assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(100)]);
+    assert!(svg.contains("tokio") && svg.contains("blocking"));
+}
+
+#[test]
+fn unknown_runtime_is_rejected() {
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["compare", "--runtimes", "tokio,nope"])
+        .output()
+        .expect("xtask runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("nope"), "{stderr}");
+}
