@@ -19,17 +19,17 @@
 pub use volley_core::*;
 
 /// The tokio adapter (`volley-tokio`).
-#[cfg(any())] // tokio
+#[cfg(feature = "tokio")]
 pub use volley_tokio as tokio;
 
 /// The async-std adapter (`volley-async-std`).
-#[cfg(any())] // async-std
+#[cfg(feature = "async-std")]
 pub use volley_async_std as async_std;
 
 /// The smol adapter (`volley-smol`).
-#[cfg(any())] // smol
+#[cfg(feature = "smol")]
 pub use volley_smol as smol;
 
 /// The sequential, blocking baseline (`volley-blocking`).
-#[cfg(any())] // blocking
+#[cfg(feature = "blocking")]
 pub use volley_blocking as blocking;
