@@ -33,3 +33,8 @@ pub use volley_smol as smol;
 /// The sequential, blocking baseline (`volley-blocking`).
 #[cfg(feature = "blocking")]
 pub use volley_blocking as blocking;
+
+/// Every code block of the README, compiled (and run where it can) as a test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

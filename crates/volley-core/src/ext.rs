@@ -2,13 +2,18 @@
 
 use crate::adaptive::{Adaptive, AdaptiveLimit};
 use crate::deadline::Deadline;
+use crate::error::Result;
 use crate::fetcher::{BoxFetcher, Fetcher};
 use crate::limit::Limit;
 use crate::observe::{Observe, Observer};
 use crate::per_host::PerHostLimit;
 use crate::rate_limit::{Rate, RateLimit};
+use crate::request::Request;
+use crate::response::Response;
 use crate::retry::{Retry, RetryPolicy};
 use crate::timeout::Timeout;
+use serde::de::DeserializeOwned;
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 /// Layers for any [`Fetcher`]. Each call wraps everything written before
@@ -31,6 +36,35 @@ use std::time::{Duration, Instant};
 /// another order to get other semantics (a `timeout` written last bounds
 /// all attempts together).
 pub trait FetcherExt: Fetcher + Sized {
+    /// `GET url`, the whole response (any status).
+    ///
+    /// A shorthand for `fetch(Request::get(url).build()?)`.
+    fn get(&self, url: impl AsRef<str>) -> impl Future<Output = Result<Response>> + Send + '_ {
+        let request = Request::get(url).build();
+        async move { self.fetch(request?).await }
+    }
+
+    /// `GET url`, a 2xx status required, the body decoded as JSON: the
+    /// `await (await session.get(url)).json()` of aiohttp, with every failure
+    /// a typed [`Error`](crate::Error).
+    ///
+    /// ```
+    /// use volley_core::testing::{InMemoryFetcher, ManualTimer, run};
+    /// use volley_core::FetcherExt;
+    /// let timer = ManualTimer::new();
+    /// let client = InMemoryFetcher::new(timer.clone());
+    /// let user: serde_json::Value = run(&timer, client.get_json("/users/7")).unwrap()?;
+    /// assert_eq!(user["id"], 7);
+    /// # Ok::<(), volley_core::Error>(())
+    /// ```
+    fn get_json<T: DeserializeOwned>(
+        &self,
+        url: impl AsRef<str>,
+    ) -> impl Future<Output = Result<T>> + Send + '_ {
+        let request = Request::get(url).build();
+        async move { self.fetch(request?).await?.error_for_status()?.json() }
+    }
+
     /// At most `max` requests in flight at once through this fetcher and its
     /// clones (see [`Limit`]).
     fn limit(self, max: usize) -> Limit<Self> {

@@ -124,6 +124,11 @@ impl MockServer {
         MockServer::builder().start()
     }
 
+    /// Starts a server with the default configuration, or says why it could not.
+    pub fn try_start() -> io::Result<MockServer> {
+        MockServer::builder().try_start()
+    }
+
     /// A builder for a server with latency, a capacity limit or a fixed port.
     pub fn builder() -> MockServerBuilder {
         MockServerBuilder::default()
