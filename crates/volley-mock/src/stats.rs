@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, PoisonError};
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +26,11 @@ pub struct Stats {
     pub max_in_flight: u64,
     /// Requests turned away with `503` because the capacity limit was reached.
     pub rejected: u64,
+    /// Milliseconds from the first request received to the last (0 with
+    /// fewer than two): `(requests - 1) / first_to_last_ms * 1000` is the
+    /// rate the server really saw.
+    #[serde(default)]
+    pub first_to_last_ms: f64,
     /// Requests per route pattern, e.g. `"/users/{id}"`, `"/flaky"`, or
     /// `"unknown"` for paths that matched no route. Routes never hit are
     /// left out.
@@ -96,8 +102,11 @@ impl Route {
 ///
 /// Create one with [`ServerState::new`], wrap it in an `Arc`, hand it to
 /// [`serve`](crate::serve) and keep a clone to read the counters directly.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ServerState {
+    epoch: Instant,
+    first_arrival_us: AtomicU64,
+    last_arrival_us: AtomicU64,
     connections: AtomicU64,
     requests: AtomicU64,
     in_flight: AtomicU64,
@@ -110,7 +119,18 @@ pub struct ServerState {
 impl ServerState {
     /// A state with every counter at zero.
     pub fn new() -> ServerState {
-        ServerState::default()
+        ServerState {
+            epoch: Instant::now(),
+            first_arrival_us: AtomicU64::new(u64::MAX),
+            last_arrival_us: AtomicU64::new(0),
+            connections: AtomicU64::default(),
+            requests: AtomicU64::default(),
+            in_flight: AtomicU64::default(),
+            max_in_flight: AtomicU64::default(),
+            rejected: AtomicU64::default(),
+            paths: Default::default(),
+            flaky: Mutex::default(),
+        }
     }
 
     /// A snapshot of the counters.
@@ -129,6 +149,15 @@ impl ServerState {
             in_flight: self.in_flight.load(Relaxed),
             max_in_flight: self.max_in_flight.load(Relaxed),
             rejected: self.rejected.load(Relaxed),
+            first_to_last_ms: {
+                let first = self.first_arrival_us.load(Relaxed);
+                let last = self.last_arrival_us.load(Relaxed);
+                if first == u64::MAX || last <= first {
+                    0.0
+                } else {
+                    (last - first) as f64 / 1000.0
+                }
+            },
             paths,
         }
     }
@@ -142,6 +171,8 @@ impl ServerState {
         self.connections.store(0, Relaxed);
         self.requests.store(0, Relaxed);
         self.rejected.store(0, Relaxed);
+        self.first_arrival_us.store(u64::MAX, Relaxed);
+        self.last_arrival_us.store(0, Relaxed);
         for count in &self.paths {
             count.store(0, Relaxed);
         }
@@ -159,6 +190,9 @@ impl ServerState {
     }
 
     pub(crate) fn count_request(&self, route: Route) {
+        let at = u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX - 1);
+        self.first_arrival_us.fetch_min(at, Relaxed);
+        self.last_arrival_us.fetch_max(at, Relaxed);
         self.requests.fetch_add(1, Relaxed);
         self.paths[route as usize].fetch_add(1, Relaxed);
     }
@@ -196,5 +230,11 @@ pub(crate) struct InFlight<'a> {
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.state.in_flight.fetch_sub(1, Relaxed);
+    }
+}
+
+impl Default for ServerState {
+    fn default() -> Self {
+        ServerState::new()
     }
 }
