@@ -257,12 +257,18 @@ async fn retry_gives_up_with_attempts<F: Fetcher>(server: &MockServer, make: imp
     assert_eq!(err.attempts(), Some(3));
 }
 
-async fn hang_times_out_through_the_layer<F: Fetcher>(server: &MockServer, make: impl Fn(Opts) -> F) {
+async fn hang_times_out_through_the_layer<F: Fetcher>(
+    server: &MockServer,
+    make: impl Fn(Opts) -> F,
+) {
     let client = make(Opts::new(server.url())).timeout(Duration::from_millis(300));
     let start = Instant::now();
     assert_eq!(kind_of(&client, "/hang").await, Some(ErrorKind::Timeout));
     let took = start.elapsed();
-    eprintln!("timeout 300 ms on /hang: returned after {:.1} ms", took.as_secs_f64() * 1e3);
+    eprintln!(
+        "timeout 300 ms on /hang: returned after {:.1} ms",
+        took.as_secs_f64() * 1e3
+    );
     assert!(took >= Duration::from_millis(300));
 }
 
