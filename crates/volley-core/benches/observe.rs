@@ -1,5 +1,6 @@
-//! The per-request cost of observability: a fetcher alone, with `.observe`
-//! and no subscriber, and (with the `tracing` feature) the same with spans.
+//! The per-request cost of observability: the same layered fetcher with the
+//! `tracing` feature off and on (no subscriber installed), with and without
+//! `.observe(..)`. Each sample sends 1,000 requests one after another.
 //!
 //! `cargo bench -p volley-core --bench observe` (feature off) and
 //! `cargo bench -p volley-core --bench observe --features tracing`.
@@ -7,7 +8,7 @@
 use divan::{Bencher, black_box};
 use futures::executor::block_on;
 use volley_core::testing::{InMemoryFetcher, ManualTimer};
-use volley_core::{Fetcher, FetcherExt, NoObserver, Request};
+use volley_core::{Fetcher, FetcherExt, NoObserver, Rate, Request, RetryPolicy};
 
 fn main() {
     divan::main();
@@ -26,7 +27,7 @@ fn requests() -> Vec<Request> {
 }
 
 #[divan::bench]
-fn plain(b: Bencher) {
+fn bare(b: Bencher) {
     let client = InMemoryFetcher::new(ManualTimer::new());
     b.with_inputs(requests).bench_values(|reqs| {
         block_on(async {
@@ -37,9 +38,31 @@ fn plain(b: Bencher) {
     });
 }
 
+/// Limit, retry and rate limit: the layers that trace events.
 #[divan::bench]
-fn observed_no_subscriber(b: Bencher) {
-    let client = InMemoryFetcher::new(ManualTimer::new()).observe(NoObserver);
+fn layered(b: Bencher) {
+    let client = InMemoryFetcher::new(ManualTimer::new())
+        .limit(64)
+        .retry(RetryPolicy::default())
+        .rate_limit(Rate::per_second(1e9).burst(u32::MAX));
+    b.with_inputs(requests).bench_values(|reqs| {
+        block_on(async {
+            for r in reqs {
+                black_box(client.fetch(r).await.is_ok());
+            }
+        })
+    });
+}
+
+/// The same with `.observe(NoObserver)`: with the `tracing` feature, a span
+/// per attempt (no subscriber installed).
+#[divan::bench]
+fn layered_observed(b: Bencher) {
+    let client = InMemoryFetcher::new(ManualTimer::new())
+        .observe(NoObserver)
+        .limit(64)
+        .retry(RetryPolicy::default())
+        .rate_limit(Rate::per_second(1e9).burst(u32::MAX));
     b.with_inputs(requests).bench_values(|reqs| {
         block_on(async {
             for r in reqs {

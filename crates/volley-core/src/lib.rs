@@ -48,6 +48,7 @@
 mod adaptive;
 mod as_completed;
 mod body;
+mod config;
 mod deadline;
 mod error;
 mod ext;
@@ -71,6 +72,9 @@ mod try_gather;
 pub use adaptive::{Adaptive, AdaptiveLimit};
 pub use as_completed::{AsCompleted, as_completed};
 pub use body::{BodyCollector, DEFAULT_MAX_BODY_BYTES};
+pub use config::{
+    BuildClient, ClientBuilder, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+};
 pub use deadline::Deadline;
 pub use error::{Error, ErrorKind, Result};
 pub use ext::FetcherExt;

@@ -1,0 +1,261 @@
+//! The options every adapter's client takes, and the one builder for them.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use crate::body::DEFAULT_MAX_BODY_BYTES;
+use crate::error::Result;
+use crate::redirect::Redirects;
+use crate::request::Defaults;
+
+/// The time each request gets by default, redirects and body included: 30 s.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The time a new connection (TCP and TLS) gets by default: 10 s.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a [`ClientBuilder`] has gathered, handed to the adapter that builds
+/// the client ([`BuildClient::build`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ClientConfig {
+    /// The base URL request paths are resolved against.
+    pub base_url: Option<String>,
+    /// Headers sent with every request that does not set them itself.
+    pub headers: Vec<(String, String)>,
+    /// The `User-Agent`; `None` means a `user-agent` default header if one
+    /// was given, else [`USER_AGENT`](crate::USER_AGENT).
+    pub user_agent: Option<String>,
+    /// The time each request gets, unless it sets its own.
+    pub timeout: Duration,
+    /// The time a new connection gets.
+    pub connect_timeout: Duration,
+    /// The largest response body read.
+    pub max_body_bytes: u64,
+    /// The connection pool's size per host, when the caller set one; by
+    /// default the pool never caps concurrency (the caller's limit does).
+    pub pool_size: Option<usize>,
+    /// How redirects are followed.
+    pub redirects: Redirects,
+    /// Whether TLS certificates go unverified (dangerous).
+    pub accept_invalid_certs: bool,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            base_url: None,
+            headers: Vec::new(),
+            user_agent: None,
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            pool_size: None,
+            redirects: Redirects::default(),
+            accept_invalid_certs: false,
+        }
+    }
+}
+
+impl ClientConfig {
+    /// The base URL and default headers, `User-Agent` included, checked:
+    /// an [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest) for
+    /// a bad URL, header name or value.
+    ///
+    /// ```
+    /// use volley_core::ClientConfig;
+    /// let defaults = ClientConfig::default().defaults()?;
+    /// assert!(defaults.default_headers()["user-agent"].to_str().unwrap().starts_with("volley/"));
+    /// # Ok::<(), volley_core::Error>(())
+    /// ```
+    pub fn defaults(&self) -> Result<Defaults> {
+        let mut defaults = Defaults::new();
+        if let Some(base) = &self.base_url {
+            defaults = defaults.base_url(base)?;
+        }
+        let explicit_ua = self.user_agent.is_some();
+        for (name, value) in &self.headers {
+            if explicit_ua && name.eq_ignore_ascii_case("user-agent") {
+                continue;
+            }
+            defaults = defaults.header(name.as_str(), value.as_str())?;
+        }
+        if !defaults.default_headers().contains_key(http::header::USER_AGENT) {
+            let ua = self.user_agent.as_deref().unwrap_or(crate::USER_AGENT);
+            defaults = defaults.header(http::header::USER_AGENT, ua)?;
+        }
+        Ok(defaults)
+    }
+}
+
+/// How an adapter turns a [`ClientConfig`] into its client. Each adapter's
+/// `Client` implements it, and its `ClientBuilder` is
+/// `volley_core::ClientBuilder<Client>`.
+pub trait BuildClient: Sized {
+    /// Builds the client.
+    fn build(config: ClientConfig) -> Result<Self>;
+}
+
+/// The builder of every adapter's client: the same options, the same
+/// defaults, the same errors, whatever the runtime. Mistakes are reported
+/// by [`build`](ClientBuilder::build).
+///
+/// ```
+/// use std::time::Duration;
+/// use volley_core::{BuildClient, ClientBuilder, ClientConfig};
+///
+/// /// A stand-in adapter that keeps its configuration.
+/// struct Client(ClientConfig);
+/// impl BuildClient for Client {
+///     fn build(config: ClientConfig) -> volley_core::Result<Self> {
+///         config.defaults()?; // check the base URL and headers
+///         Ok(Client(config))
+///     }
+/// }
+///
+/// let client = ClientBuilder::<Client>::new()
+///     .base_url("http://127.0.0.1:8080")
+///     .default_header("x-api-key", "k")
+///     .timeout(Duration::from_secs(5))
+///     .build()?;
+/// assert_eq!(client.0.timeout, Duration::from_secs(5));
+/// assert!(ClientBuilder::<Client>::new().default_header("x", "a\r\nb").build().is_err());
+/// # Ok::<(), volley_core::Error>(())
+/// ```
+#[must_use = "a builder does nothing until .build() is called"]
+pub struct ClientBuilder<C> {
+    config: ClientConfig,
+    client: PhantomData<fn() -> C>,
+}
+
+impl<C> Clone for ClientBuilder<C> {
+    fn clone(&self) -> Self {
+        ClientBuilder {
+            config: self.config.clone(),
+            client: PhantomData,
+        }
+    }
+}
+
+impl<C> fmt::Debug for ClientBuilder<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ClientBuilder").field(&self.config).finish()
+    }
+}
+
+impl<C> Default for ClientBuilder<C> {
+    fn default() -> Self {
+        ClientBuilder {
+            config: ClientConfig::default(),
+            client: PhantomData,
+        }
+    }
+}
+
+impl<C: BuildClient> ClientBuilder<C> {
+    /// A builder with every default.
+    pub fn new() -> Self {
+        ClientBuilder::default()
+    }
+
+    /// The base URL that request paths such as `/users/1` are resolved
+    /// against (`http(s)://host[:port][/prefix]`).
+    pub fn base_url(mut self, url: &str) -> Self {
+        self.config.base_url = Some(url.to_owned());
+        self
+    }
+
+    /// A header sent with every request that does not set it itself.
+    pub fn default_header(mut self, name: &str, value: &str) -> Self {
+        self.config.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The `User-Agent` header; default `volley/<version>`.
+    pub fn user_agent(mut self, user_agent: &str) -> Self {
+        self.config.user_agent = Some(user_agent.to_owned());
+        self
+    }
+
+    /// The time each request gets, redirects and body included, unless it
+    /// sets its own ([`RequestBuilder::timeout`](crate::RequestBuilder::timeout)).
+    /// Default 30 s: no request waits forever.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.config.timeout = timeout;
+        self
+    }
+
+    /// The time a new connection (TCP and TLS) gets. Default 10 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.config.connect_timeout = timeout;
+        self
+    }
+
+    /// The largest response body read; a larger one fails with
+    /// [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge) as soon as it
+    /// passes the cap, without buffering the rest. Default 64 MiB.
+    pub fn max_body_bytes(mut self, bytes: u64) -> Self {
+        self.config.max_body_bytes = bytes;
+        self
+    }
+
+    /// The connection pool's size per host (what it means exactly depends on
+    /// the client; see the adapter's docs). By default the pool never caps
+    /// how many requests run at once: bound them with
+    /// [`gather_limited`](crate::gather_limited) or
+    /// [`.limit(n)`](crate::FetcherExt::limit), and the caller's limit is the
+    /// only cap.
+    pub fn pool_size(mut self, size: usize) -> Self {
+        self.config.pool_size = Some(size);
+        self
+    }
+
+    /// How redirects are followed; default up to 10 (see [`Redirects`]).
+    pub fn redirects(mut self, policy: Redirects) -> Self {
+        self.config.redirects = policy;
+        self
+    }
+
+    /// **Dangerous**: with `true`, TLS certificates are not verified at all,
+    /// so anyone on the network path can read and change the traffic. Only
+    /// for tests against servers with self-signed certificates. Default
+    /// `false`: certificates are verified.
+    pub fn danger_accept_invalid_certs(mut self, yes: bool) -> Self {
+        self.config.accept_invalid_certs = yes;
+        self
+    }
+
+    /// What has been set so far.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// Builds the client; an
+    /// [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest) for a
+    /// bad base URL, header or user agent.
+    pub fn build(self) -> Result<C> {
+        C::build(self.config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_agent_precedence() {
+        let ua = |c: ClientConfig| {
+            c.defaults().unwrap().default_headers()["user-agent"]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        };
+        let mut c = ClientConfig::default();
+        assert!(ua(c.clone()).starts_with("volley/"));
+        c.headers.push(("User-Agent".into(), "from-header".into()));
+        assert_eq!(ua(c.clone()), "from-header");
+        c.user_agent = Some("explicit".into());
+        assert_eq!(ua(c), "explicit");
+    }
+}
