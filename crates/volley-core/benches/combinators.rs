@@ -138,6 +138,23 @@ mod limited {
         });
     }
 
+    /// The same with the input index kept, as `as_completed` does.
+    #[divan::bench]
+    fn futures_buffer_unordered_indexed_pending(b: Bencher) {
+        use futures::FutureExt;
+        b.bench(|| {
+            black_box(block_on(
+                stream::iter(
+                    pending(PENDING)
+                        .enumerate()
+                        .map(|(i, f)| f.map(move |out| (i, out))),
+                )
+                .buffer_unordered(LIMIT)
+                .collect::<Vec<_>>(),
+            ))
+        });
+    }
+
     #[divan::bench]
     fn futures_buffer_unordered_pending(b: Bencher) {
         b.bench(|| {
