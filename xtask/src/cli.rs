@@ -1,10 +1,14 @@
 //! The command line: `compare`, and the hidden `mock` and `run-one` that
 //! `compare` runs as child processes of itself.
 
+use std::ffi::OsStr;
+use std::fmt;
 use std::path::PathBuf;
+use std::str::FromStr;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Project tasks for volley.
 #[derive(Debug, Parser)]
@@ -33,10 +37,11 @@ pub enum Command {
     RunOne(RunOneArgs),
 }
 
-/// The ways a scenario can be run: the volley adapters, and one plain stack
-/// for reference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// The ways a scenario can be run: the volley adapters, volley-tokio at a
+/// fixed limit (to set an adaptive run against), and one plain stack for
+/// reference. Written on the command line, in tables and in JSON by
+/// [`name`](Runtime::name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Runtime {
     /// volley-tokio on a multi-thread tokio runtime.
     Tokio,
@@ -48,7 +53,13 @@ pub enum Runtime {
     Blocking,
     /// one reqwest client and `buffer_unordered`, without volley (reference).
     PlainReqwest,
+    /// volley-tokio at a fixed limit of N whatever the scenario says
+    /// (`tokio-fixed-N`): the guesses an adaptive limit is compared with.
+    TokioFixed(usize),
 }
+
+/// The names `--runtimes` accepts, for messages.
+pub const RUNTIME_NAMES: &str = "tokio, async-std, smol, blocking, plain-reqwest, tokio-fixed-N";
 
 impl Runtime {
     /// The runtimes `compare` runs when `--runtimes` is not given.
@@ -59,28 +70,105 @@ impl Runtime {
         Runtime::Blocking,
     ];
 
+    /// The runtimes that can run with an adaptive limit.
+    pub const ADAPTIVE: [Runtime; 3] = [Runtime::Tokio, Runtime::AsyncStd, Runtime::Smol];
+
     /// The name used on the command line, in tables and in JSON.
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> String {
         match self {
-            Runtime::Tokio => "tokio",
-            Runtime::AsyncStd => "async-std",
-            Runtime::Smol => "smol",
-            Runtime::Blocking => "blocking",
-            Runtime::PlainReqwest => "plain-reqwest",
+            Runtime::Tokio => "tokio".to_owned(),
+            Runtime::AsyncStd => "async-std".to_owned(),
+            Runtime::Smol => "smol".to_owned(),
+            Runtime::Blocking => "blocking".to_owned(),
+            Runtime::PlainReqwest => "plain-reqwest".to_owned(),
+            Runtime::TokioFixed(n) => format!("tokio-fixed-{n}"),
         }
     }
 
     /// True for the volley adapters that run requests concurrently.
     pub fn is_volley_async(self) -> bool {
-        matches!(self, Runtime::Tokio | Runtime::AsyncStd | Runtime::Smol)
+        matches!(
+            self,
+            Runtime::Tokio | Runtime::AsyncStd | Runtime::Smol | Runtime::TokioFixed(_)
+        )
     }
 
-    /// The concurrency this runtime really runs at: blocking is sequential.
+    /// True for the runtimes that `--adaptive` runs with an adaptive limit.
+    pub fn is_adaptive_capable(self) -> bool {
+        Runtime::ADAPTIVE.contains(&self)
+    }
+
+    /// The concurrency this runtime really runs at: blocking is sequential,
+    /// `tokio-fixed-N` runs at N.
     pub fn effective_concurrency(self, concurrency: usize) -> usize {
         match self {
             Runtime::Blocking => 1,
+            Runtime::TokioFixed(n) => n.max(1),
             _ => concurrency.max(1),
         }
+    }
+}
+
+impl fmt::Display for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+impl FromStr for Runtime {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Runtime, String> {
+        Ok(match s {
+            "tokio" => Runtime::Tokio,
+            "async-std" => Runtime::AsyncStd,
+            "smol" => Runtime::Smol,
+            "blocking" => Runtime::Blocking,
+            "plain-reqwest" => Runtime::PlainReqwest,
+            _ => match s.strip_prefix("tokio-fixed-").map(positive) {
+                Some(Ok(n)) => Runtime::TokioFixed(n),
+                Some(Err(e)) => return Err(format!("the N of tokio-fixed-N {e}")),
+                None => return Err(format!("expected one of {RUNTIME_NAMES}")),
+            },
+        })
+    }
+}
+
+impl Serialize for Runtime {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Runtime {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Runtime, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Parses a runtime name for clap, with an `InvalidValue` error naming it.
+#[derive(Debug, Clone, Copy)]
+pub struct RuntimeParser;
+
+impl TypedValueParser for RuntimeParser {
+    type Value = Runtime;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<Runtime, clap::Error> {
+        let text = value.to_string_lossy();
+        text.parse().map_err(|reason: String| {
+            let arg = arg.map_or_else(|| "--runtime".to_owned(), ToString::to_string);
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!("invalid value '{text}' for '{arg}': {reason}\n"),
+            )
+            .with_cmd(cmd)
+        })
     }
 }
 
@@ -95,6 +183,10 @@ pub enum Scenario {
     Scale,
     /// 20,000 users, concurrency 64, no latency.
     Throughput,
+    /// 5,000 users against a server that takes 50 at once (the rest get
+    /// 503), 200 ms latency; ideal at the best fixed limit, 50. With
+    /// `--adaptive`, the adaptive limit may grow to 1,000.
+    Capacity,
 }
 
 impl Scenario {
@@ -105,6 +197,7 @@ impl Scenario {
             Scenario::Limit => ("limit", 100, 20, 200, "posts"),
             Scenario::Scale => ("scale", 10_000, 1_000, 200, "users"),
             Scenario::Throughput => ("throughput", 20_000, 64, 0, "users"),
+            Scenario::Capacity => ("capacity", 5_000, 50, 200, "users"),
         };
         Plan {
             name: name.to_owned(),
@@ -112,9 +205,25 @@ impl Scenario {
             concurrency,
             latency_ms,
             resource,
+            capacity: (self == Scenario::Capacity).then_some(50),
+            adaptive_max: None,
+        }
+    }
+
+    /// The most an adaptive limit may grow to in this scenario when
+    /// `--max-limit` is not given: 1,000 against a server of limited
+    /// capacity (it has to find the capacity itself), otherwise the
+    /// scenario's concurrency.
+    fn default_adaptive_max(self, concurrency: usize) -> usize {
+        match self {
+            Scenario::Capacity => 1_000,
+            _ => concurrency,
         }
     }
 }
+
+/// Where an adaptive limit starts: the tutorial's guess.
+pub const ADAPTIVE_INITIAL: usize = 20;
 
 /// One scenario as it will be run: its numbers after overrides.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +238,58 @@ pub struct Plan {
     pub latency_ms: u64,
     /// The embedded server's resource: `users` or `posts`.
     pub resource: &'static str,
+    /// The server takes at most this many requests at once and answers the
+    /// rest with 503 (the embedded mock is started with `--capacity`); the
+    /// ideal time is then counted at no more than this many at once.
+    pub capacity: Option<usize>,
+    /// With `--adaptive`: the most the adaptive limit may grow to (it starts
+    /// at [`ADAPTIVE_INITIAL`]).
+    pub adaptive_max: Option<usize>,
+}
+
+impl Plan {
+    /// The concurrency `runtime` runs at in this plan: the adaptive maximum
+    /// for an adaptive run, otherwise its effective concurrency.
+    pub fn runtime_concurrency(&self, runtime: Runtime) -> usize {
+        match self.adaptive_max {
+            Some(max) if runtime.is_adaptive_capable() => max,
+            _ => runtime.effective_concurrency(self.concurrency),
+        }
+    }
+
+    /// True when `runtime` runs with an adaptive limit in this plan.
+    pub fn is_adaptive(&self, runtime: Runtime) -> bool {
+        self.adaptive_max.is_some() && runtime.is_adaptive_capable()
+    }
+
+    /// How many requests can really be served at once at `concurrency`:
+    /// no more than the server's capacity.
+    pub fn served_at_once(&self, concurrency: usize) -> usize {
+        self.capacity
+            .map_or(concurrency, |k| concurrency.min(k))
+            .max(1)
+    }
+
+    /// The runtimes an adaptive run compares when `--runtimes` is not given:
+    /// the three async runtimes with the adaptive limit, then volley-tokio
+    /// at fixed limits. Against a server of capacity K: 20 (the usual
+    /// guess), K (the best) and 2K (too many); otherwise the adaptive
+    /// maximum.
+    pub fn adaptive_default_runtimes(&self) -> Vec<Runtime> {
+        let mut out = Runtime::ADAPTIVE.to_vec();
+        let fixed = match (self.capacity, self.adaptive_max) {
+            (Some(k), _) => vec![ADAPTIVE_INITIAL, k, 2 * k],
+            (None, Some(max)) => vec![max],
+            (None, None) => vec![],
+        };
+        for n in fixed {
+            let runtime = Runtime::TokioFixed(n);
+            if !out.contains(&runtime) {
+                out.push(runtime);
+            }
+        }
+        out
+    }
 }
 
 /// Options of `compare`.
@@ -137,15 +298,24 @@ pub struct Plan {
 With no --scenario and no numbers, runs `seed` then `limit`. With numbers only \
 (--requests/--concurrency/--latency-ms), runs one `custom` scenario built on `seed`.
 
+--adaptive runs tokio, async-std and smol with an adaptive limit (from 20 up to \
+--max-limit) and every request sent at once; with no --scenario it runs `capacity` \
+(or a `custom` scenario built on it). Unless --runtimes is given, volley-tokio at \
+fixed limits runs alongside: tokio-fixed-20, -K and -2K against a server of \
+capacity K, otherwise tokio-fixed-<max limit>. `tokio-fixed-N` can also be named \
+in --runtimes in any run. Requests the server turns away (503) are not retried: \
+they count as `status` errors and in the `rejected` column.
+
 Files: --json FILE gets one JSON object for one scenario, or an array of objects \
 (one per scenario, in order) when several run. The SVG timeline is always written: \
 --svg FILE for one scenario, FILE with `-<scenario>` before its extension for \
-several; by default target/volley-compare-<scenario>.svg.
+several; by default target/volley-compare-<scenario>.svg \
+(target/volley-compare-<scenario>-adaptive.svg with --adaptive).
 
 The blocking runtime is strictly sequential (concurrency 1; its ideal time is \
 requests x latency). It is skipped when that ideal exceeds --blocking-budget-s.")]
 pub struct CompareArgs {
-    /// A named scenario (default: seed, then limit).
+    /// A named scenario (default: seed, then limit; capacity with --adaptive).
     #[arg(long, value_enum)]
     pub scenario: Option<Scenario>,
     /// Number of requests (overrides the scenario's).
@@ -160,9 +330,18 @@ pub struct CompareArgs {
     pub latency_ms: Option<u64>,
     /// Runtimes to compare, comma-separated, in this order [default:
     /// tokio,async-std,smol,blocking]. `plain-reqwest` (reqwest and
-    /// `buffer_unordered`, without volley) is available as a reference.
-    #[arg(long, value_enum, value_delimiter = ',')]
+    /// `buffer_unordered`, without volley) is available as a reference, and
+    /// `tokio-fixed-N` (volley-tokio at a fixed limit of N).
+    #[arg(long, value_delimiter = ',', value_parser = RuntimeParser)]
     pub runtimes: Vec<Runtime>,
+    /// Run tokio, async-std and smol with an adaptive limit instead of a
+    /// fixed one (default scenario: capacity).
+    #[arg(long)]
+    pub adaptive: bool,
+    /// With --adaptive: the most the limit may grow to [default: the
+    /// scenario's concurrency; 1,000 for capacity].
+    #[arg(long, value_name = "N", value_parser = positive, requires = "adaptive")]
+    pub max_limit: Option<usize>,
     /// Use this server instead of the embedded mock: a URL template where
     /// `{id}` is replaced by 1..=N, e.g. `http://127.0.0.1:8080/users/{id}`.
     #[arg(long, value_name = "TEMPLATE")]
@@ -174,8 +353,9 @@ pub struct CompareArgs {
     /// has no such setting and ignores it).
     #[arg(long)]
     pub max_body_bytes: Option<u64>,
-    /// Embedded mock only: capacity mode, at most K requests at once, the rest
-    /// answered with 503.
+    /// Embedded mock: capacity mode, at most K requests at once, the rest
+    /// answered with 503 (overrides the scenario's; capacity has 50). The
+    /// ideal time counts at most K at once.
     #[arg(long, value_name = "K", value_parser = positive)]
     pub capacity: Option<usize>,
     /// Skip blocking when its ideal (sequential) time exceeds this many
@@ -191,15 +371,17 @@ pub struct CompareArgs {
 }
 
 impl CompareArgs {
-    /// The runtimes to run, in order, without repeats.
-    pub fn runtimes(&self) -> Vec<Runtime> {
-        let chosen: &[Runtime] = if self.runtimes.is_empty() {
-            &Runtime::DEFAULT
+    /// The runtimes to run in `plan`, in order, without repeats.
+    pub fn runtimes(&self, plan: &Plan) -> Vec<Runtime> {
+        let chosen = if !self.runtimes.is_empty() {
+            self.runtimes.clone()
+        } else if self.adaptive {
+            plan.adaptive_default_runtimes()
         } else {
-            &self.runtimes
+            Runtime::DEFAULT.to_vec()
         };
         let mut out = Vec::new();
-        for &runtime in chosen {
+        for runtime in chosen {
             if !out.contains(&runtime) {
                 out.push(runtime);
             }
@@ -211,17 +393,23 @@ impl CompareArgs {
     pub fn plans(&self) -> Vec<Plan> {
         let overridden =
             self.requests.is_some() || self.concurrency.is_some() || self.latency_ms.is_some();
+        let default = if self.adaptive {
+            Scenario::Capacity
+        } else {
+            Scenario::Seed
+        };
         let base = match (self.scenario, overridden) {
-            (Some(scenario), _) => vec![scenario.plan()],
-            (None, true) => {
-                let mut plan = Scenario::Seed.plan();
-                plan.name = "custom".to_owned();
-                vec![plan]
-            }
-            (None, false) => vec![Scenario::Seed.plan(), Scenario::Limit.plan()],
+            (Some(scenario), _) => vec![scenario],
+            (None, true) => vec![default],
+            (None, false) if self.adaptive => vec![Scenario::Capacity],
+            (None, false) => vec![Scenario::Seed, Scenario::Limit],
         };
         base.into_iter()
-            .map(|mut plan| {
+            .map(|scenario| {
+                let mut plan = scenario.plan();
+                if self.scenario.is_none() && overridden {
+                    plan.name = "custom".to_owned();
+                }
                 if let Some(n) = self.requests {
                     plan.requests = n;
                 }
@@ -230,6 +418,20 @@ impl CompareArgs {
                 }
                 if let Some(l) = self.latency_ms {
                     plan.latency_ms = l;
+                }
+                if let Some(k) = self.capacity {
+                    plan.capacity = Some(k);
+                    // In capacity, the concurrency is the best fixed limit:
+                    // the server's capacity.
+                    if scenario == Scenario::Capacity && self.concurrency.is_none() {
+                        plan.concurrency = k;
+                    }
+                }
+                if self.adaptive {
+                    plan.adaptive_max = Some(
+                        self.max_limit
+                            .unwrap_or_else(|| scenario.default_adaptive_max(plan.concurrency)),
+                    );
                 }
                 plan
             })
@@ -259,7 +461,7 @@ pub struct MockArgs {
 #[derive(Debug, Clone, Args)]
 pub struct RunOneArgs {
     /// The runtime to run on.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = RuntimeParser)]
     pub runtime: Runtime,
     /// URL template; `{id}` is replaced by 1..=N.
     #[arg(long)]
@@ -276,6 +478,10 @@ pub struct RunOneArgs {
     /// Response body cap in bytes.
     #[arg(long)]
     pub max_body_bytes: Option<u64>,
+    /// Send every request at once through an adaptive limit that starts at
+    /// 20 and grows to at most N (tokio, async-std and smol only).
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub adaptive_max: Option<usize>,
     /// Print `progress N` lines (requests done so far) while running.
     #[arg(long)]
     pub progress: bool,
@@ -327,7 +533,13 @@ mod tests {
             (100, 20, 200)
         );
         assert_eq!(plans[1].resource, "posts");
-        assert_eq!(args.runtimes(), Runtime::DEFAULT.to_vec());
+        assert!(
+            plans
+                .iter()
+                .all(|p| p.capacity.is_none() && p.adaptive_max.is_none())
+        );
+        assert_eq!(args.runtimes(&plans[0]), Runtime::DEFAULT.to_vec());
+        assert!(!args.adaptive);
         assert_eq!(args.timeout_ms, 30_000);
         assert!(args.url.is_none() && args.json.is_none() && args.svg.is_none());
     }
@@ -339,6 +551,7 @@ mod tests {
             ("limit", 100, 20, 200),
             ("scale", 10_000, 1_000, 200),
             ("throughput", 20_000, 64, 0),
+            ("capacity", 5_000, 50, 200),
         ] {
             let plans = compare(&["--scenario", name]).expect("parses").plans();
             assert_eq!(plans.len(), 1);
@@ -386,12 +599,182 @@ mod tests {
     #[test]
     fn runtimes_list() {
         let args = compare(&["--runtimes", "smol,plain-reqwest,smol,blocking"]).expect("parses");
+        let plan = &args.plans()[0];
         assert_eq!(
-            args.runtimes(),
+            args.runtimes(plan),
             vec![Runtime::Smol, Runtime::PlainReqwest, Runtime::Blocking]
         );
         let args = compare(&["--runtimes", "async-std", "--runtimes", "tokio"]).expect("parses");
-        assert_eq!(args.runtimes(), vec![Runtime::AsyncStd, Runtime::Tokio]);
+        assert_eq!(args.runtimes(plan), vec![Runtime::AsyncStd, Runtime::Tokio]);
+        let args = compare(&[
+            "--runtimes",
+            "tokio-fixed-50,tokio,tokio-fixed-7,tokio-fixed-50",
+        ])
+        .expect("parses");
+        assert_eq!(
+            args.runtimes(plan),
+            vec![
+                Runtime::TokioFixed(50),
+                Runtime::Tokio,
+                Runtime::TokioFixed(7)
+            ]
+        );
+    }
+
+    #[test]
+    fn fixed_runtime_names() {
+        for (name, runtime) in [
+            ("tokio-fixed-20", Runtime::TokioFixed(20)),
+            ("tokio-fixed-1000", Runtime::TokioFixed(1000)),
+            ("plain-reqwest", Runtime::PlainReqwest),
+        ] {
+            assert_eq!(name.parse::<Runtime>(), Ok(runtime));
+            assert_eq!(runtime.name(), name);
+            assert_eq!(runtime.to_string(), name);
+            let json = serde_json::to_string(&runtime).expect("serializes");
+            assert_eq!(json, format!("\"{name}\""));
+            let back: Runtime = serde_json::from_str(&json).expect("deserializes");
+            assert_eq!(back, runtime);
+        }
+        assert_eq!(Runtime::TokioFixed(50).effective_concurrency(20), 50);
+        assert!(Runtime::TokioFixed(50).is_volley_async());
+        assert!(!Runtime::TokioFixed(50).is_adaptive_capable());
+        for bad in [
+            "tokio-fixed-0",
+            "tokio-fixed-",
+            "tokio-fixed-x",
+            "tokio-fixed",
+            "Tokio",
+        ] {
+            assert!(bad.parse::<Runtime>().is_err(), "{bad}");
+            let err = compare(&["--runtimes", bad]).expect_err(bad);
+            assert_eq!(err.kind(), clap::error::ErrorKind::InvalidValue, "{bad}");
+            assert!(err.to_string().contains(bad), "{err}");
+        }
+        assert!(serde_json::from_str::<Runtime>("\"tokio-fixed-0\"").is_err());
+    }
+
+    #[test]
+    fn adaptive_defaults_to_the_capacity_scenario() {
+        let args = compare(&["--adaptive"]).expect("parses");
+        assert!(args.adaptive);
+        let plans = args.plans();
+        assert_eq!(plans.len(), 1);
+        let plan = &plans[0];
+        assert_eq!(plan.name, "capacity");
+        assert_eq!(
+            (plan.requests, plan.concurrency, plan.latency_ms),
+            (5_000, 50, 200)
+        );
+        assert_eq!(plan.capacity, Some(50));
+        assert_eq!(plan.adaptive_max, Some(1_000));
+        assert_eq!(
+            args.runtimes(plan),
+            vec![
+                Runtime::Tokio,
+                Runtime::AsyncStd,
+                Runtime::Smol,
+                Runtime::TokioFixed(20),
+                Runtime::TokioFixed(50),
+                Runtime::TokioFixed(100),
+            ]
+        );
+        assert!(plan.is_adaptive(Runtime::Smol));
+        assert!(!plan.is_adaptive(Runtime::TokioFixed(50)));
+        assert!(!plan.is_adaptive(Runtime::Blocking));
+        assert_eq!(plan.runtime_concurrency(Runtime::Tokio), 1_000);
+        assert_eq!(plan.runtime_concurrency(Runtime::TokioFixed(100)), 100);
+        // At most the capacity is served at once, whatever the limit.
+        assert_eq!(plan.served_at_once(1_000), 50);
+        assert_eq!(plan.served_at_once(20), 20);
+
+        let args = compare(&["--adaptive", "--max-limit", "300"]).expect("parses");
+        assert_eq!(args.plans()[0].adaptive_max, Some(300));
+    }
+
+    #[test]
+    fn capacity_scenario_without_adaptive() {
+        let args = compare(&["--scenario", "capacity"]).expect("parses");
+        let plan = &args.plans()[0];
+        assert_eq!(plan.capacity, Some(50));
+        assert_eq!(plan.adaptive_max, None);
+        assert!(!plan.is_adaptive(Runtime::Tokio));
+        assert_eq!(plan.runtime_concurrency(Runtime::Tokio), 50);
+        assert_eq!(args.runtimes(plan), Runtime::DEFAULT.to_vec());
+    }
+
+    #[test]
+    fn adaptive_with_other_scenarios_and_overrides() {
+        let args = compare(&[
+            "--adaptive",
+            "--scenario",
+            "limit",
+            "--max-limit",
+            "100",
+            "--requests",
+            "5000",
+        ])
+        .expect("parses");
+        let plan = &args.plans()[0];
+        assert_eq!(plan.name, "limit");
+        assert_eq!((plan.requests, plan.concurrency), (5_000, 20));
+        assert_eq!((plan.capacity, plan.adaptive_max), (None, Some(100)));
+        assert_eq!(
+            args.runtimes(plan),
+            vec![
+                Runtime::Tokio,
+                Runtime::AsyncStd,
+                Runtime::Smol,
+                Runtime::TokioFixed(100)
+            ]
+        );
+        // Without --max-limit: the scenario's concurrency.
+        let plan = &compare(&["--adaptive", "--scenario", "scale"])
+            .expect("parses")
+            .plans()[0];
+        assert_eq!(plan.adaptive_max, Some(1_000));
+
+        // Numbers only: a custom scenario built on capacity; --capacity also
+        // moves its best fixed limit.
+        let args = compare(&[
+            "--adaptive",
+            "--requests",
+            "300",
+            "--latency-ms",
+            "20",
+            "--capacity",
+            "10",
+            "--runtimes",
+            "tokio",
+        ])
+        .expect("parses");
+        let plan = &args.plans()[0];
+        assert_eq!(plan.name, "custom");
+        assert_eq!(
+            (plan.requests, plan.concurrency, plan.latency_ms),
+            (300, 10, 20)
+        );
+        assert_eq!((plan.capacity, plan.adaptive_max), (Some(10), Some(1_000)));
+        assert_eq!(args.runtimes(plan), vec![Runtime::Tokio]);
+        let plan = &compare(&["--adaptive", "--capacity", "30"])
+            .expect("parses")
+            .plans()[0];
+        assert_eq!(
+            (plan.name.as_str(), plan.capacity, plan.concurrency),
+            ("capacity", Some(30), 30)
+        );
+        assert_eq!(
+            plan.adaptive_default_runtimes()[3..],
+            [
+                Runtime::TokioFixed(20),
+                Runtime::TokioFixed(30),
+                Runtime::TokioFixed(60)
+            ]
+        );
+
+        // --max-limit needs --adaptive, and a positive number.
+        assert!(compare(&["--max-limit", "100"]).is_err());
+        assert!(compare(&["--adaptive", "--max-limit", "0"]).is_err());
     }
 
     #[test]
@@ -442,6 +825,29 @@ mod tests {
             Command::RunOne(a) => {
                 assert_eq!(a.runtime, Runtime::AsyncStd);
                 assert_eq!((a.requests, a.concurrency, a.timeout_ms), (3, 2, 30_000));
+                assert_eq!(a.adaptive_max, None);
+            }
+            other => panic!("not run-one: {other:?}"),
+        }
+        let cli = Cli::try_parse_from([
+            "xtask",
+            "run-one",
+            "--runtime",
+            "tokio-fixed-50",
+            "--url-template",
+            "http://x/{id}",
+            "--requests",
+            "3",
+            "--concurrency",
+            "2",
+            "--adaptive-max",
+            "100",
+        ])
+        .expect("parses");
+        match cli.command {
+            Command::RunOne(a) => {
+                assert_eq!(a.runtime, Runtime::TokioFixed(50));
+                assert_eq!(a.adaptive_max, Some(100));
             }
             other => panic!("not run-one: {other:?}"),
         }
@@ -461,7 +867,7 @@ mod tests {
         assert_eq!(Runtime::Blocking.effective_concurrency(10), 1);
         assert_eq!(Runtime::Tokio.effective_concurrency(10), 10);
         for r in Runtime::DEFAULT {
-            assert_eq!(Runtime::from_str(r.name(), false).expect("round trip"), r);
+            assert_eq!(r.name().parse::<Runtime>(), Ok(r));
         }
     }
 }

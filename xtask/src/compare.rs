@@ -11,17 +11,17 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::Result;
-use crate::cli::{CompareArgs, Plan, Runtime};
+use crate::cli::{ADAPTIVE_INITIAL, CompareArgs, Plan, Runtime};
 use crate::mock::{ChildGuard, MockProcess};
 use crate::report::{
-    RunFacts, RunOutput, RuntimeResult, ScenarioReport, Skipped, ideal_s, render_table, summarize,
+    AdaptiveBounds, RunFacts, RunOutput, RuntimeResult, ScenarioReport, Skipped, ideal_s,
+    render_table, summarize,
 };
 use crate::svg;
 
 /// `xtask compare`.
 pub fn run(args: &CompareArgs) -> Result<()> {
     let plans = args.plans();
-    let runtimes = args.runtimes();
     let exe = std::env::current_exe()
         .map_err(|e| format!("cannot find this program to run its runners: {e}"))?;
     let interactive = std::io::stdout().is_terminal();
@@ -32,10 +32,22 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     }
 
     let mut reports = Vec::new();
+    if args.capacity.is_some() && args.url.is_some() {
+        eprintln!(
+            "warning: --capacity only limits the embedded server; with --url it only sets the ideal time"
+        );
+    }
     for plan in &plans {
+        let runtimes = args.runtimes(plan);
         let report = run_plan(&exe, args, plan, &runtimes, interactive)?;
         println!("{}", render_table(&report));
-        let svg_path = svg_path(args.svg.as_deref(), &plan.name, plans.len() > 1);
+        // An adaptive run's timeline does not replace the fixed run's.
+        let label = if args.adaptive {
+            format!("{}-adaptive", plan.name)
+        } else {
+            plan.name.clone()
+        };
+        let svg_path = svg_path(args.svg.as_deref(), &label, plans.len() > 1);
         write_file(&svg_path, &svg::render(&report))?;
         println!("timeline: {}\n", svg_path.display());
         reports.push(report);
@@ -117,7 +129,7 @@ fn run_plan(
 ) -> Result<ScenarioReport> {
     let mock = match &args.url {
         Some(_) => None,
-        None => Some(MockProcess::start(exe, plan.latency_ms, args.capacity)?),
+        None => Some(MockProcess::start(exe, plan.latency_ms, plan.capacity)?),
     };
     let template = match (&args.url, &mock) {
         (Some(url), _) => url.clone(),
@@ -126,8 +138,16 @@ fn run_plan(
     };
     if !interactive {
         println!(
-            "scenario {}: {} requests, concurrency {}, latency {} ms, {template}",
-            plan.name, plan.requests, plan.concurrency, plan.latency_ms
+            "scenario {}: {} requests, concurrency {}{}{}, latency {} ms, {template}",
+            plan.name,
+            plan.requests,
+            plan.concurrency,
+            plan.adaptive_max.map_or_else(String::new, |max| format!(
+                " (adaptive: {ADAPTIVE_INITIAL} up to {max})"
+            )),
+            plan.capacity
+                .map_or_else(String::new, |k| format!(", server capacity {k}")),
+            plan.latency_ms
         );
     }
 
@@ -173,7 +193,16 @@ fn run_plan(
         requests: plan.requests,
         concurrency: plan.concurrency,
         latency_ms: plan.latency_ms,
-        ideal_s: ideal_s(plan.requests, plan.concurrency, plan.latency_ms),
+        capacity: plan.capacity,
+        adaptive: plan.adaptive_max.map(|max| AdaptiveBounds {
+            initial: ADAPTIVE_INITIAL.min(max),
+            max,
+        }),
+        ideal_s: ideal_s(
+            plan.requests,
+            plan.served_at_once(plan.concurrency),
+            plan.latency_ms,
+        ),
         url: template,
         embedded_server: args.url.is_none(),
         results,
@@ -234,10 +263,10 @@ fn run_runtime(
             runtime.name()
         );
     }
-    let server_max_in_flight = mock.and_then(|m| match m.stats() {
-        Ok(stats) => Some(stats.max_in_flight),
+    let stats = mock.and_then(|m| match m.stats() {
+        Ok(stats) => Some(stats),
         Err(e) => {
-            eprintln!("warning: cannot read the server's stats: {e}; using the client's count");
+            eprintln!("warning: cannot read the server's stats: {e}; using the client's counts");
             None
         }
     });
@@ -246,16 +275,20 @@ fn run_runtime(
         plan,
         output: output.as_ref(),
         fallback_wall_us,
-        server_max_in_flight,
+        server_max_in_flight: stats.as_ref().map(|s| s.max_in_flight),
+        server_rejected: stats.as_ref().map(|s| s.rejected),
     })
 }
 
 /// How long a runner may take before it is killed: every round of requests
-/// timing out, plus a minute.
+/// timing out, plus a minute (an adaptive limit counted at its initial value).
 fn runner_deadline(args: &CompareArgs, plan: &Plan, runtime: Runtime) -> Duration {
-    let rounds = plan
-        .requests
-        .div_ceil(runtime.effective_concurrency(plan.concurrency)) as u64;
+    let at_once = if plan.is_adaptive(runtime) {
+        ADAPTIVE_INITIAL.min(plan.runtime_concurrency(runtime))
+    } else {
+        plan.runtime_concurrency(runtime)
+    };
+    let rounds = plan.requests.div_ceil(at_once) as u64;
     let per_round = args.timeout_ms.max(plan.latency_ms) + 1_000;
     Duration::from_millis(rounds.saturating_mul(per_round)) + Duration::from_secs(60)
 }
@@ -273,7 +306,7 @@ fn spawn_runner(
     let mut command = Command::new(exe);
     command
         .arg("run-one")
-        .args(["--runtime", runtime.name(), "--url-template", template])
+        .args(["--runtime", &runtime.name(), "--url-template", template])
         .args(["--requests", &plan.requests.to_string()])
         .args(["--concurrency", &plan.concurrency.to_string()])
         .args(["--timeout-ms", &args.timeout_ms.to_string()])
@@ -282,6 +315,9 @@ fn spawn_runner(
         .stderr(Stdio::inherit());
     if let Some(max) = args.max_body_bytes {
         command.args(["--max-body-bytes", &max.to_string()]);
+    }
+    if let Some(max) = plan.adaptive_max.filter(|_| plan.is_adaptive(runtime)) {
+        command.args(["--adaptive-max", &max.to_string()]);
     }
     if bar.is_some() {
         command.arg("--progress");

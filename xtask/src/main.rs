@@ -6,12 +6,16 @@
 //! requests were really in flight at once, and peak memory. Each runtime runs
 //! in its own process (this binary, re-executed as the hidden `run-one`), so
 //! its timings and memory are its own; the embedded server is volley-mock, in
-//! a process of its own too (the hidden `mock`). `cargo xtask compare --help`
-//! lists the options.
+//! a process of its own too (the hidden `mock`). With `--adaptive` the async
+//! runtimes send every request at once through an adaptive limit instead
+//! (by default against a server of limited capacity, next to fixed limits),
+//! and the timeline shows the limit and the requests in flight over time.
+//! `cargo xtask compare --help` lists the options.
 
 mod cli;
 mod compare;
 mod mock;
+mod recorder;
 mod report;
 mod runner;
 mod svg;

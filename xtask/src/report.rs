@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 use volley_core::ErrorKind;
 
-use crate::cli::{Plan, Runtime};
+use crate::cli::{ADAPTIVE_INITIAL, Plan, Runtime};
+use crate::recorder::Step;
 
 /// How one request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,6 +112,20 @@ pub struct RunOutput {
     pub max_in_flight: u64,
     /// Peak resident memory of the runner process (VmHWM), in kB.
     pub peak_rss_kb: Option<u64>,
+    /// Answers that were 429 or 503, counted by the client.
+    #[serde(default)]
+    pub rejected: u64,
+    /// The adaptive limit at the end of the run (adaptive runs only).
+    #[serde(default)]
+    pub final_limit: Option<usize>,
+    /// Requests in flight over time, counted by the client: `(µs, count)`
+    /// after each change (thinned).
+    #[serde(default)]
+    pub in_flight: Vec<Step>,
+    /// The adaptive limit over time: `(µs, limit)` after each change, from
+    /// the initial limit at 0 (thinned; empty for a fixed limit).
+    #[serde(default)]
+    pub limits: Vec<Step>,
 }
 
 /// Failed requests by kind.
@@ -183,8 +198,12 @@ impl ErrorCounts {
 pub struct RuntimeResult {
     /// The runtime's name.
     pub runtime: Runtime,
-    /// The concurrency it ran at (1 for blocking).
+    /// The concurrency it ran at (1 for blocking); for an adaptive limit,
+    /// the most it could grow to.
     pub concurrency: usize,
+    /// True when it ran with an adaptive limit (absent otherwise).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adaptive: bool,
     /// Requests that succeeded.
     pub ok: u64,
     /// Requests that failed, by kind; `ok` plus all of these is the
@@ -194,7 +213,8 @@ pub struct RuntimeResult {
     pub missing: u64,
     /// Wall time, in s.
     pub wall_s: f64,
-    /// The ideal time at this runtime's concurrency, in s.
+    /// The ideal time at this runtime's concurrency (at most the server's
+    /// capacity), in s.
     pub ideal_s: f64,
     /// wall / ideal, when the ideal is not zero.
     pub ratio: Option<f64>,
@@ -211,9 +231,43 @@ pub struct RuntimeResult {
     pub client_max_in_flight: u64,
     /// Peak resident memory of the runner process, in kB.
     pub peak_rss_kb: Option<u64>,
+    /// Requests the server turned away (503): counted by the embedded
+    /// server, or as 429/503 answers by the client with an external one.
+    /// Only in runs against a server of limited capacity or with
+    /// `--adaptive` (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<u64>,
+    /// The adaptive limit at the end of the run (adaptive rows only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_limit: Option<usize>,
     /// Every request, for the timeline (not written to JSON).
     #[serde(skip)]
     pub spans: Vec<Span>,
+    /// Requests in flight over time, for the timeline (not written to JSON).
+    #[serde(skip)]
+    pub in_flight_curve: Vec<Step>,
+    /// The adaptive limit over time, for the timeline (not written to JSON).
+    #[serde(skip)]
+    pub limit_curve: Vec<Step>,
+}
+
+impl RuntimeResult {
+    /// The limit it ran under, for tables: `adaptive 20->47` (initial and
+    /// final) or `fixed 50`.
+    pub fn limit_label(&self) -> String {
+        if self.adaptive {
+            let initial = self
+                .limit_curve
+                .first()
+                .map_or(ADAPTIVE_INITIAL.min(self.concurrency) as u64, |s| s.1);
+            match self.final_limit {
+                Some(end) => format!("adaptive {initial}->{end}"),
+                None => format!("adaptive {initial}->?"),
+            }
+        } else {
+            format!("fixed {}", self.concurrency)
+        }
+    }
 }
 
 /// A runtime that was not run, and why.
@@ -236,7 +290,16 @@ pub struct ScenarioReport {
     pub concurrency: usize,
     /// The server's latency per request, in ms.
     pub latency_ms: u64,
-    /// ceil(requests / concurrency) x latency, in s.
+    /// The server takes at most this many at once (the rest get 503), when
+    /// limited (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<usize>,
+    /// With `--adaptive`: the adaptive limit's initial and maximum values
+    /// (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adaptive: Option<AdaptiveBounds>,
+    /// ceil(requests / concurrency) x latency, in s, with the concurrency
+    /// at most the server's capacity.
     pub ideal_s: f64,
     /// The URL template requested.
     pub url: String,
@@ -246,6 +309,15 @@ pub struct ScenarioReport {
     pub results: Vec<RuntimeResult>,
     /// Runtimes that were not run.
     pub skipped: Vec<Skipped>,
+}
+
+/// The bounds of an adaptive run's limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdaptiveBounds {
+    /// Where the limit starts.
+    pub initial: usize,
+    /// The most it may grow to.
+    pub max: usize,
 }
 
 /// The ideal wall time, in s: ceil(requests / concurrency) x latency.
@@ -286,6 +358,8 @@ pub struct RunFacts<'a> {
     pub fallback_wall_us: u64,
     /// The server's count of requests in flight at once, when embedded.
     pub server_max_in_flight: Option<u64>,
+    /// The server's count of requests it turned away, when embedded.
+    pub server_rejected: Option<u64>,
 }
 
 /// Turns a run into its summary. Requests the runner did not report (it
@@ -318,12 +392,15 @@ pub fn summarize(facts: &RunFacts<'_>) -> RuntimeResult {
         .map_or(facts.fallback_wall_us, |o| o.wall_us)
         .max(1);
     let wall_s = wall_us as f64 / 1e6;
-    let concurrency = facts.runtime.effective_concurrency(plan.concurrency);
-    let ideal = ideal_s(requests, concurrency, plan.latency_ms);
+    let concurrency = plan.runtime_concurrency(facts.runtime);
+    let ideal = ideal_s(requests, plan.served_at_once(concurrency), plan.latency_ms);
     let client_max = facts.output.map_or(0, |o| o.max_in_flight);
+    let shows_rejections = plan.capacity.is_some() || plan.adaptive_max.is_some();
+    let client_rejected = facts.output.map(|o| o.rejected);
     RuntimeResult {
         runtime: facts.runtime,
         concurrency,
+        adaptive: plan.is_adaptive(facts.runtime),
         ok,
         errors,
         missing,
@@ -336,7 +413,16 @@ pub fn summarize(facts: &RunFacts<'_>) -> RuntimeResult {
         max_in_flight: facts.server_max_in_flight.unwrap_or(client_max),
         client_max_in_flight: client_max,
         peak_rss_kb: facts.output.and_then(|o| o.peak_rss_kb),
+        rejected: shows_rejections
+            .then(|| facts.server_rejected.or(client_rejected))
+            .flatten(),
+        final_limit: facts.output.and_then(|o| o.final_limit),
         spans,
+        in_flight_curve: facts
+            .output
+            .map(|o| o.in_flight.clone())
+            .unwrap_or_default(),
+        limit_curve: facts.output.map(|o| o.limits.clone()).unwrap_or_default(),
     }
 }
 
@@ -387,9 +473,11 @@ fn rate(rps: f64) -> String {
 
 /// The scenario's table and the lines under it.
 pub fn render_table(report: &ScenarioReport) -> String {
-    let header = [
+    let adaptive = report.adaptive.is_some();
+    let rejections = report.capacity.is_some() || adaptive;
+    let mut header = vec![
         "runtime",
-        "conc",
+        if adaptive { "limit" } else { "conc" },
         "ok",
         "errors",
         "wall",
@@ -405,13 +493,20 @@ pub fn render_table(report: &ScenarioReport) -> String {
         },
         "peak MB",
     ];
+    if rejections {
+        header.insert(4, "rejected");
+    }
     let rows: Vec<Vec<String>> = report
         .results
         .iter()
         .map(|r| {
-            vec![
-                r.runtime.name().to_owned(),
-                r.concurrency.to_string(),
+            let mut row = vec![
+                r.runtime.name(),
+                if adaptive {
+                    r.limit_label()
+                } else {
+                    r.concurrency.to_string()
+                },
                 r.ok.to_string(),
                 r.errors.total().to_string(),
                 secs(r.wall_s),
@@ -428,15 +523,29 @@ pub fn render_table(report: &ScenarioReport) -> String {
                 },
                 r.peak_rss_kb
                     .map_or_else(|| "-".to_owned(), |kb| format!("{:.1}", kb as f64 / 1024.0)),
-            ]
+            ];
+            if rejections {
+                row.insert(
+                    4,
+                    r.rejected.map_or_else(|| "-".to_owned(), |n| n.to_string()),
+                );
+            }
+            row
         })
         .collect();
 
     let mut out = format!(
-        "{}: {} requests, concurrency {}, server latency {} ms, ideal {} ({})\n",
+        "{}: {} requests, concurrency {}{}{}, server latency {} ms, ideal {} ({})\n",
         report.scenario,
         report.requests,
         report.concurrency,
+        report.adaptive.map_or_else(String::new, |a| format!(
+            " (adaptive runs: limit from {} up to {})",
+            a.initial, a.max
+        )),
+        report
+            .capacity
+            .map_or_else(String::new, |k| format!(", server capacity {k}")),
         report.latency_ms,
         secs(report.ideal_s),
         if report.embedded_server {
@@ -485,6 +594,28 @@ pub fn render_table(report: &ScenarioReport) -> String {
     out.push_str(
         "  p50/p99: latency of the successful requests; peak MB: the runner process's VmHWM\n",
     );
+    if adaptive {
+        out.push_str(
+            "  limit: adaptive rows send every request at once through an adaptive limit (initial->final); fixed rows keep N in flight\n",
+        );
+    }
+    if rejections {
+        out.push_str(if report.embedded_server {
+            "  rejected: requests the server turned away with 503 (counted by the server; not retried, so also in `status` errors)\n"
+        } else {
+            "  rejected: 429/503 answers seen by the client (not retried, so also in `status` errors)\n"
+        });
+    }
+    let at_most = report.capacity.map_or_else(String::new, |k| {
+        format!("; at most {k} at once can be served, whatever the limit")
+    });
+    if adaptive {
+        out.push_str(&format!(
+            "  ideal: each row's at its own limit, an adaptive row's at its maximum{at_most}\n"
+        ));
+    } else if !at_most.is_empty() {
+        out.push_str(&format!("  ideal: {}\n", &at_most[2..]));
+    }
     for line in comparisons(report) {
         out.push_str(&line);
         out.push('\n');
@@ -498,11 +629,33 @@ pub fn render_table(report: &ScenarioReport) -> String {
 pub fn comparisons(report: &ScenarioReport) -> Vec<String> {
     let results = &report.results;
     let find = |runtime: Runtime| results.iter().find(|r| r.runtime == runtime);
-    let fastest = results
+    // The fastest volley async runtime among those that got every answer
+    // (a run that was mostly turned away can be fast), or among all.
+    let volley: Vec<&RuntimeResult> = results
         .iter()
         .filter(|r| r.runtime.is_volley_async())
-        .min_by(|a, b| a.wall_s.total_cmp(&b.wall_s));
+        .collect();
+    let complete: Vec<&RuntimeResult> = volley
+        .iter()
+        .copied()
+        .filter(|r| r.ok == report.requests as u64)
+        .collect();
+    let fastest = if complete.is_empty() {
+        volley
+    } else {
+        complete
+    }
+    .into_iter()
+    .min_by(|a, b| a.wall_s.total_cmp(&b.wall_s));
     let mut lines = Vec::new();
+    if let Some(adaptive) = find(Runtime::Tokio).filter(|r| r.adaptive) {
+        for fixed in results
+            .iter()
+            .filter(|r| matches!(r.runtime, Runtime::TokioFixed(_)))
+        {
+            lines.push(versus_fixed(adaptive, fixed));
+        }
+    }
     let Some(fastest) = fastest else {
         return lines;
     };
@@ -535,6 +688,39 @@ pub fn comparisons(report: &ScenarioReport) -> Vec<String> {
         }
     }
     lines
+}
+
+/// `adaptive vs fixed: tokio (adaptive 20->47): 4988 ok, 12 rejected in
+/// 21.000 s; tokio-fixed-20: 5000 ok, 0 rejected in 50.000 s; adaptive
+/// 2.38x faster`. Times are compared only when the fixed limit got at least
+/// as many answers; otherwise the line says how many more it lost.
+fn versus_fixed(adaptive: &RuntimeResult, fixed: &RuntimeResult) -> String {
+    let rejected = |r: &RuntimeResult| r.rejected.map_or_else(|| "-".to_owned(), |n| n.to_string());
+    let verdict = if fixed.ok < adaptive.ok {
+        format!(
+            "the fixed limit lost {} more answers",
+            adaptive.ok - fixed.ok
+        )
+    } else {
+        let ratio = fixed.wall_s / adaptive.wall_s;
+        format!(
+            "adaptive {:.2}x {}",
+            if ratio >= 1.0 { ratio } else { 1.0 / ratio },
+            if ratio >= 1.0 { "faster" } else { "slower" }
+        )
+    };
+    format!(
+        "adaptive vs fixed: {} ({}): {} ok, {} rejected in {}; {}: {} ok, {} rejected in {}; {verdict}",
+        adaptive.runtime.name(),
+        adaptive.limit_label(),
+        adaptive.ok,
+        rejected(adaptive),
+        secs(adaptive.wall_s),
+        fixed.runtime.name(),
+        fixed.ok,
+        rejected(fixed),
+        secs(fixed.wall_s),
+    )
 }
 
 /// `vs plain reqwest: tokio (what) takes 1.000 s against 1.100 s: 1.10x faster`.
@@ -643,6 +829,10 @@ mod tests {
             wall_us: 250_000,
             max_in_flight: 10,
             peak_rss_kb: Some(10_240),
+            rejected: 0,
+            final_limit: None,
+            in_flight: vec![(0, 1), (5, 0)],
+            limits: vec![],
         };
         let result = summarize(&RunFacts {
             runtime: Runtime::Tokio,
@@ -650,6 +840,7 @@ mod tests {
             output: Some(&output),
             fallback_wall_us: 0,
             server_max_in_flight: Some(9),
+            server_rejected: Some(0),
         });
         assert_eq!(result.ok, 8);
         assert_eq!(result.errors.timeout, 1);
@@ -661,6 +852,10 @@ mod tests {
         assert!((result.wall_s - 0.25).abs() < 1e-9);
         assert!((result.rps - 40.0).abs() < 1e-9);
         assert_eq!(result.ratio, Some(1.25));
+        // Not an adaptive run, no capacity: neither field is shown.
+        assert!(!result.adaptive);
+        assert_eq!((result.rejected, result.final_limit), (None, None));
+        assert_eq!(result.in_flight_curve, [(0, 1), (5, 0)]);
 
         // A runner that crashed before reporting anything.
         let crashed = summarize(&RunFacts {
@@ -669,6 +864,7 @@ mod tests {
             output: None,
             fallback_wall_us: 1_000_000,
             server_max_in_flight: None,
+            server_rejected: None,
         });
         assert_eq!(crashed.ok, 0);
         assert_eq!(crashed.errors.other, 10);
@@ -681,6 +877,8 @@ mod tests {
             requests: plan.requests,
             concurrency: plan.concurrency,
             latency_ms: plan.latency_ms,
+            capacity: None,
+            adaptive: None,
             ideal_s: ideal_s(plan.requests, plan.concurrency, plan.latency_ms),
             url: "http://127.0.0.1:1/users/{id}".to_owned(),
             embedded_server: true,
@@ -696,6 +894,9 @@ mod tests {
             "ideal_s",
         ] {
             assert!(json.get(field).is_some(), "{field} missing");
+        }
+        for field in ["capacity", "adaptive"] {
+            assert!(json.get(field).is_none(), "{field} present");
         }
         assert_eq!(json["scenario"], "seed");
         assert_eq!(json["ideal_s"], 0.2);
@@ -717,7 +918,9 @@ mod tests {
             ] {
                 assert!(r.get(field).is_some(), "{field} missing in {r}");
             }
-            assert!(r.get("spans").is_none());
+            for absent in ["spans", "rejected", "final_limit", "adaptive"] {
+                assert!(r.get(absent).is_none(), "{absent} in {r}");
+            }
             let errors = r["errors"].as_object().expect("errors object");
             assert_eq!(errors.len(), 7);
             let failed: u64 = errors.values().map(|v| v.as_u64().expect("count")).sum();
@@ -745,6 +948,10 @@ mod tests {
             wall_us: 5,
             max_in_flight: 1,
             peak_rss_kb: None,
+            rejected: 3,
+            final_limit: Some(7),
+            in_flight: vec![(0, 1), (2, 0)],
+            limits: vec![(0, 20), (1, 10)],
         };
         let line = serde_json::to_string(&output).expect("serializes");
         assert!(!line.contains('\n'));
@@ -752,6 +959,9 @@ mod tests {
         assert!(line.contains(r#""kind":"too_large""#), "{line}");
         let back: RunOutput = serde_json::from_str(&line).expect("parses");
         assert_eq!(back.spans, output.spans);
+        assert_eq!((back.rejected, back.final_limit), (3, Some(7)));
+        assert_eq!(back.limits, output.limits);
+        assert_eq!(back.in_flight, output.in_flight);
     }
 
     fn result(runtime: Runtime, wall_s: f64) -> RuntimeResult {
@@ -770,7 +980,12 @@ mod tests {
             max_in_flight: 1000,
             client_max_in_flight: 1000,
             peak_rss_kb: Some(40_000),
+            adaptive: false,
+            rejected: None,
+            final_limit: None,
             spans: vec![],
+            in_flight_curve: vec![],
+            limit_curve: vec![],
         }
     }
 
@@ -782,6 +997,8 @@ mod tests {
             requests: plan.requests,
             concurrency: plan.concurrency,
             latency_ms: plan.latency_ms,
+            capacity: None,
+            adaptive: None,
             ideal_s: 2.0,
             url: "http://127.0.0.1:1/users/{id}".to_owned(),
             embedded_server: true,
@@ -812,6 +1029,125 @@ mod tests {
         let table = render_table(&report);
         assert!(table.contains("1000/1000"), "{table}");
         assert!(table.contains("blocking skipped: too slow"), "{table}");
+    }
+
+    #[test]
+    fn adaptive_summary_table_and_json() {
+        let mut plan = Scenario::Capacity.plan();
+        plan.adaptive_max = Some(1_000);
+        let spans: Vec<Span> = (0..plan.requests as u64)
+            .map(|i| {
+                let outcome = if i < 12 { Outcome::Status } else { Outcome::Ok };
+                span(i * 4, i * 4 + 200, outcome)
+            })
+            .collect();
+        let output = RunOutput {
+            runtime: Runtime::Tokio,
+            spans,
+            wall_us: 21_000_000,
+            max_in_flight: 60,
+            peak_rss_kb: Some(20_000),
+            rejected: 11, // the client's count; the server's wins
+            final_limit: Some(47),
+            in_flight: vec![(0, 20), (10, 50)],
+            limits: vec![(0, 20), (200_000, 10), (400_000, 11)],
+        };
+        let adaptive = summarize(&RunFacts {
+            runtime: Runtime::Tokio,
+            plan: &plan,
+            output: Some(&output),
+            fallback_wall_us: 0,
+            server_max_in_flight: Some(50),
+            server_rejected: Some(12),
+        });
+        assert!(adaptive.adaptive);
+        assert_eq!(adaptive.concurrency, 1_000);
+        assert_eq!(adaptive.ideal_s, 20.0); // at most 50 served at once
+        assert_eq!(adaptive.rejected, Some(12));
+        assert_eq!(adaptive.final_limit, Some(47));
+        assert_eq!(adaptive.errors.status, 12);
+        assert_eq!(adaptive.ok + adaptive.errors.total(), 5_000);
+        assert_eq!(adaptive.limit_label(), "adaptive 20->47");
+        assert_eq!(adaptive.limit_curve.len(), 3);
+
+        let fixed_output = RunOutput {
+            runtime: Runtime::TokioFixed(20),
+            spans: (0..5_000).map(|i| span(i, i + 200, Outcome::Ok)).collect(),
+            wall_us: 50_000_000,
+            max_in_flight: 20,
+            peak_rss_kb: None,
+            rejected: 0,
+            final_limit: None,
+            in_flight: vec![],
+            limits: vec![],
+        };
+        let fixed = summarize(&RunFacts {
+            runtime: Runtime::TokioFixed(20),
+            plan: &plan,
+            output: Some(&fixed_output),
+            fallback_wall_us: 0,
+            server_max_in_flight: Some(20),
+            server_rejected: None, // stats unreadable: the client's count
+        });
+        assert!(!fixed.adaptive);
+        assert_eq!(fixed.concurrency, 20);
+        assert_eq!(fixed.ideal_s, 50.0);
+        assert_eq!((fixed.rejected, fixed.final_limit), (Some(0), None));
+        assert_eq!(fixed.limit_label(), "fixed 20");
+
+        let report = ScenarioReport {
+            scenario: plan.name.clone(),
+            requests: plan.requests,
+            concurrency: plan.concurrency,
+            latency_ms: plan.latency_ms,
+            capacity: plan.capacity,
+            adaptive: Some(AdaptiveBounds {
+                initial: 20,
+                max: 1_000,
+            }),
+            ideal_s: 20.0,
+            url: "http://127.0.0.1:1/users/{id}".to_owned(),
+            embedded_server: true,
+            results: vec![adaptive, fixed],
+            skipped: vec![],
+        };
+        let json = serde_json::to_value(&report).expect("serializes");
+        assert_eq!(json["capacity"], 50);
+        assert_eq!(json["adaptive"]["max"], 1_000);
+        let results = json["results"].as_array().expect("results");
+        assert_eq!(results[0]["rejected"], 12);
+        assert_eq!(results[0]["final_limit"], 47);
+        assert_eq!(results[0]["adaptive"], true);
+        assert_eq!(results[1]["runtime"], "tokio-fixed-20");
+        assert_eq!(results[1]["rejected"], 0);
+        assert!(results[1].get("final_limit").is_none());
+        assert!(results[1].get("adaptive").is_none());
+        let back: ScenarioReport = serde_json::from_value(json).expect("deserializes");
+        assert_eq!(back.results[0].final_limit, Some(47));
+
+        let table = render_table(&report);
+        let header = table.lines().nth(1).expect("header");
+        assert!(header.starts_with("runtime"), "{table}");
+        assert!(
+            header.contains("limit") && header.contains("rejected") && !header.contains("conc"),
+            "{table}"
+        );
+        assert!(table.contains("adaptive 20->47"), "{table}");
+        assert!(table.contains("fixed 20"), "{table}");
+        assert!(table.contains("server capacity 50"), "{table}");
+        assert!(
+            table.contains("adaptive vs fixed: tokio (adaptive 20->47): 4988 ok, 12 rejected in 21.000 s; tokio-fixed-20: 5000 ok, 0 rejected in 50.000 s; adaptive 2.38x faster"),
+            "{table}"
+        );
+        // A fixed limit that was mostly turned away is quick, not better.
+        let mut report = report;
+        report.results[1].ok = 50;
+        report.results[1].wall_s = 0.2;
+        assert!(
+            render_table(&report).contains("in 0.200 s; the fixed limit lost 4938 more answers"),
+            "{}",
+            render_table(&report)
+        );
     }
 
     #[test]

@@ -3,99 +3,64 @@
 //!
 //! Every request is a GET that must answer 2xx (`error_for_status`) with a
 //! JSON object holding an `id`. The clock starts once the client is built.
+//! On the volley async runtimes a [`Recorder`] installed with `.observe(..)`
+//! first on the client times each attempt and counts what is in flight;
+//! plain reqwest and the blocking client are timed by hand. With
+//! `--adaptive-max` the async runtimes send every request at once through
+//! an adaptive limit instead of `gather_limited`.
 
-use std::future::Future;
 use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::time::Duration;
 
 use futures::StreamExt;
 use serde_json::Value;
-use volley_core::{Error, ErrorKind, Fetcher, Request, gather_limited};
+use volley_core::{
+    Adaptive, Error, ErrorKind, Fetcher, FetcherExt, Request, gather, gather_limited,
+};
 
 use crate::Result;
-use crate::cli::{RunOneArgs, Runtime};
+use crate::cli::{ADAPTIVE_INITIAL, RunOneArgs, Runtime};
+use crate::recorder::{Recorder, Recording, is_rejection, micros, thin};
 use crate::report::{Outcome, RunOutput, Span, parse_vm_hwm};
 
-/// Counts requests in flight (and the most at once) and requests done.
-#[derive(Debug, Default)]
-pub struct Meter {
-    in_flight: AtomicU64,
-    max_in_flight: AtomicU64,
-    done: AtomicU64,
+/// How many slices of time the in-flight and limit curves are thinned to.
+const CURVE_BUCKETS: usize = 600;
+
+/// How requests are let through on a volley async runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `gather_limited`: at most this many in flight.
+    Fixed(usize),
+    /// Every request at once through `gather`, an adaptive limit (from
+    /// [`ADAPTIVE_INITIAL`] up to this) letting them through.
+    Adaptive(usize),
 }
 
-impl Meter {
-    /// Marks one request as started until the guard is dropped.
-    fn enter(&self) -> InFlight<'_> {
-        let now = self.in_flight.fetch_add(1, Relaxed) + 1;
-        self.max_in_flight.fetch_max(now, Relaxed);
-        InFlight { meter: self }
+impl Mode {
+    /// The mode of a run-one invocation.
+    pub fn of(args: &RunOneArgs) -> Mode {
+        match args.adaptive_max {
+            Some(max) if args.runtime.is_adaptive_capable() => Mode::Adaptive(max),
+            _ => Mode::Fixed(args.runtime.effective_concurrency(args.concurrency)),
+        }
     }
 
-    /// Requests finished so far.
-    pub fn done(&self) -> u64 {
-        self.done.load(Relaxed)
-    }
-
-    /// The most requests in flight at once so far.
-    pub fn max_in_flight(&self) -> u64 {
-        self.max_in_flight.load(Relaxed)
-    }
-}
-
-/// One request in flight; dropping it marks the request done.
-struct InFlight<'a> {
-    meter: &'a Meter,
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.meter.in_flight.fetch_sub(1, Relaxed);
-        self.meter.done.fetch_add(1, Relaxed);
+    /// The connection pool size that fits this mode.
+    fn pool_size(self) -> usize {
+        match self {
+            Mode::Fixed(n) | Mode::Adaptive(n) => n,
+        }
     }
 }
 
-fn micros(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
-}
-
-/// Runs `request` and records when it started and ended, relative to `t0`.
-async fn timed<F>(t0: Instant, meter: &Meter, request: F) -> Span
-where
-    F: Future<Output = std::result::Result<(), Outcome>>,
-{
-    let _in_flight = meter.enter();
-    let start = micros(t0.elapsed());
-    let outcome = match request.await {
-        Ok(()) => Outcome::Ok,
-        Err(outcome) => outcome,
-    };
-    Span {
-        start_us: start,
-        end_us: micros(t0.elapsed()),
-        outcome,
-    }
-}
-
-/// The same as [`timed`], for a synchronous request.
-fn timed_sync(
-    t0: Instant,
-    meter: &Meter,
-    request: impl FnOnce() -> std::result::Result<(), Outcome>,
-) -> Span {
-    let _in_flight = meter.enter();
-    let start = micros(t0.elapsed());
-    let outcome = match request() {
-        Ok(()) => Outcome::Ok,
-        Err(outcome) => outcome,
-    };
-    Span {
-        start_us: start,
-        end_us: micros(t0.elapsed()),
-        outcome,
-    }
+/// What one run gives back: each request's outcome by index, when the last
+/// one ended, and the adaptive limit at the end.
+struct Ran {
+    outcomes: Vec<(Outcome, u64)>,
+    wall: Duration,
+    final_limit: Option<usize>,
 }
 
 /// A record must be a JSON object with an `id`.
@@ -113,6 +78,13 @@ fn outcome(err: Error) -> Outcome {
     Outcome::from_kind(err.kind())
 }
 
+fn outcome_of(result: std::result::Result<(), Outcome>) -> Outcome {
+    match result {
+        Ok(()) => Outcome::Ok,
+        Err(outcome) => outcome,
+    }
+}
+
 /// One GET through any volley fetcher.
 async fn get_record<F: Fetcher>(client: &F, url: &str) -> volley_core::Result<()> {
     let request = Request::get(url).build()?;
@@ -120,25 +92,52 @@ async fn get_record<F: Fetcher>(client: &F, url: &str) -> volley_core::Result<()
     check_record(&response.json::<Value>()?)
 }
 
-/// Every URL through `client`, at most `concurrency` at once, in input order.
+/// [`get_record`], with how it ended and when.
+async fn get_done<F: Fetcher>(client: &F, url: &str, recorder: &Recorder) -> (Outcome, u64) {
+    let result = get_record(client, url).await.map_err(outcome);
+    (outcome_of(result), recorder.now_us())
+}
+
+/// Every URL through `client`, which reports each attempt to `recorder`
+/// (installed with `.observe`, first on the client): at most N at once
+/// through `gather_limited`, or all at once through `gather` and an
+/// adaptive limit. Results in input order, with when each was done.
 async fn run_fetcher<F: Fetcher>(
     client: F,
     urls: &[String],
-    concurrency: usize,
-    meter: &Meter,
-) -> (Vec<Span>, Duration) {
-    let t0 = Instant::now();
-    let client = &client;
-    let spans = gather_limited(
-        urls.iter().map(|url| {
-            timed(t0, meter, async move {
-                get_record(client, url).await.map_err(outcome)
-            })
-        }),
-        concurrency,
-    )
-    .await;
-    (spans, t0.elapsed())
+    mode: Mode,
+    recorder: &Arc<Recorder>,
+) -> Ran {
+    let observed = client.observe(recorder.clone());
+    match mode {
+        Mode::Fixed(limit) => {
+            let client = &observed;
+            let t0 = recorder.start();
+            let outcomes = gather_limited(
+                urls.iter().map(|url| get_done(client, url, recorder)),
+                limit,
+            )
+            .await;
+            Ran {
+                outcomes,
+                wall: t0.elapsed(),
+                final_limit: None,
+            }
+        }
+        Mode::Adaptive(max) => {
+            let config = Adaptive::new().initial(ADAPTIVE_INITIAL).max(max);
+            let limited = observed.adaptive_limit(config);
+            let client = &limited;
+            let t0 = recorder.start();
+            recorder.limit_is(config.bounds().1);
+            let outcomes = gather(urls.iter().map(|url| get_done(client, url, recorder))).await;
+            Ran {
+                outcomes,
+                wall: t0.elapsed(),
+                final_limit: Some(limited.current()),
+            }
+        }
+    }
 }
 
 /// Gives a builder of any volley adapter the run's timeout, pool size and
@@ -148,7 +147,7 @@ macro_rules! configure {
         let args: &RunOneArgs = $args;
         let mut builder = $builder
             .timeout(Duration::from_millis(args.timeout_ms))
-            .pool_size(args.concurrency);
+            .pool_size(Mode::of(args).pool_size());
         if let Some(max) = args.max_body_bytes {
             builder = builder.max_body_bytes(max);
         }
@@ -162,93 +161,136 @@ fn tokio_runtime() -> Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-fn run_tokio(args: &RunOneArgs, urls: &[String], meter: &Meter) -> Result<(Vec<Span>, Duration)> {
+fn run_tokio(args: &RunOneArgs, urls: &[String], recorder: &Arc<Recorder>) -> Result<Ran> {
     tokio_runtime()?.block_on(async {
         let client = configure!(volley_tokio::Client::builder(), args).build()?;
-        Ok(run_fetcher(client, urls, args.concurrency, meter).await)
+        Ok(run_fetcher(client, urls, Mode::of(args), recorder).await)
     })
 }
 
-fn run_async_std(
-    args: &RunOneArgs,
-    urls: &[String],
-    meter: &Meter,
-) -> Result<(Vec<Span>, Duration)> {
+fn run_async_std(args: &RunOneArgs, urls: &[String], recorder: &Arc<Recorder>) -> Result<Ran> {
     async_std::task::block_on(async {
         let client = configure!(volley_async_std::Client::builder(), args).build()?;
-        Ok(run_fetcher(client, urls, args.concurrency, meter).await)
+        Ok(run_fetcher(client, urls, Mode::of(args), recorder).await)
     })
 }
 
-fn run_smol(args: &RunOneArgs, urls: &[String], meter: &Meter) -> Result<(Vec<Span>, Duration)> {
+fn run_smol(args: &RunOneArgs, urls: &[String], recorder: &Arc<Recorder>) -> Result<Ran> {
     smol::block_on(async {
         let client = configure!(volley_smol::Client::builder(), args).build()?;
-        Ok(run_fetcher(client, urls, args.concurrency, meter).await)
+        Ok(run_fetcher(client, urls, Mode::of(args), recorder).await)
     })
 }
 
-fn run_blocking(
-    args: &RunOneArgs,
-    urls: &[String],
-    meter: &Meter,
-) -> Result<(Vec<Span>, Duration)> {
+/// The sequential baseline, timed by hand (the blocking client is not a
+/// layered async fetcher).
+fn run_blocking(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Result<Ran> {
     let mut builder =
         volley_blocking::Client::builder().timeout(Duration::from_millis(args.timeout_ms));
     if let Some(max) = args.max_body_bytes {
         builder = builder.max_body_bytes(max);
     }
     let client = builder.build()?;
-    let t0 = Instant::now();
-    let spans = urls
+    let t0 = recorder.start();
+    let get = |url: &str| {
+        let request = Request::get(url).build()?;
+        let response = client.fetch(request)?.error_for_status()?;
+        check_record(&response.json::<Value>()?)
+    };
+    let outcomes = urls
         .iter()
-        .map(|url| {
-            timed_sync(t0, meter, || {
-                let request = Request::get(url).build().map_err(outcome)?;
-                let response = client
-                    .fetch(request)
-                    .and_then(|r| r.error_for_status())
-                    .map_err(outcome)?;
-                check_record(&response.json::<Value>().map_err(outcome)?).map_err(outcome)
-            })
+        .enumerate()
+        .map(|(i, url)| {
+            let start = recorder.begin();
+            let result = get(url);
+            let rejected =
+                matches!(&result, Err(e) if e.status().is_some_and(|s| is_rejection(s.as_u16())));
+            recorder.end(i, start, rejected);
+            (outcome_of(result.map_err(outcome)), recorder.now_us())
         })
         .collect();
-    Ok((spans, t0.elapsed()))
+    Ok(Ran {
+        outcomes,
+        wall: t0.elapsed(),
+        final_limit: None,
+    })
 }
 
-/// One GET the way a Rust user writes it with reqwest alone.
-async fn plain_get(client: &reqwest::Client, url: &str) -> std::result::Result<(), Outcome> {
+/// One GET the way a Rust user writes it with reqwest alone; a failure
+/// says whether it was a rejection (429 or 503).
+async fn plain_get(
+    client: &reqwest::Client,
+    url: &str,
+) -> std::result::Result<(), (Outcome, bool)> {
+    let fail = |e: reqwest::Error| {
+        let rejected = e.status().is_some_and(|s| is_rejection(s.as_u16()));
+        (Outcome::from_reqwest(&e), rejected)
+    };
     let value: Value = client
         .get(url)
         .send()
         .await
         .and_then(reqwest::Response::error_for_status)
-        .map_err(|e| Outcome::from_reqwest(&e))?
+        .map_err(fail)?
         .json()
         .await
-        .map_err(|e| Outcome::from_reqwest(&e))?;
-    check_record(&value).map_err(outcome)
+        .map_err(fail)?;
+    check_record(&value).map_err(|e| (outcome(e), false))
 }
 
-fn run_plain_reqwest(
-    args: &RunOneArgs,
-    urls: &[String],
-    meter: &Meter,
-) -> Result<(Vec<Span>, Duration)> {
+/// The plain-reqwest reference, timed by hand (no volley layers to observe).
+fn run_plain_reqwest(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Result<Ran> {
     tokio_runtime()?.block_on(async {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_millis(args.timeout_ms))
             .build()?;
-        let t0 = Instant::now();
+        let t0 = recorder.start();
         let client = &client;
-        let mut indexed: Vec<(usize, Span)> = futures::stream::iter(urls.iter().enumerate())
-            .map(|(i, url)| async move { (i, timed(t0, meter, plain_get(client, url)).await) })
-            .buffer_unordered(args.concurrency.max(1))
-            .collect()
-            .await;
+        let mut indexed: Vec<(usize, (Outcome, u64))> =
+            futures::stream::iter(urls.iter().enumerate())
+                .map(|(i, url)| async move {
+                    let start = recorder.begin();
+                    let result = plain_get(client, url).await;
+                    let rejected = matches!(result, Err((_, true)));
+                    recorder.end(i, start, rejected);
+                    let result = result.map_err(|(outcome, _)| outcome);
+                    (i, (outcome_of(result), recorder.now_us()))
+                })
+                .buffer_unordered(args.concurrency.max(1))
+                .collect()
+                .await;
         let wall = t0.elapsed();
         indexed.sort_by_key(|(i, _)| *i);
-        Ok((indexed.into_iter().map(|(_, s)| s).collect(), wall))
+        Ok(Ran {
+            outcomes: indexed.into_iter().map(|(_, o)| o).collect(),
+            wall,
+            final_limit: None,
+        })
     })
+}
+
+/// Each request's span: its attempt's start and end as recorded, and the
+/// outcome its caller saw (which also checks the body). A request that
+/// never reached the client (its URL did not parse) is an instant at the
+/// moment it failed.
+fn spans(ran: &Ran, recording: &Recording) -> Vec<Span> {
+    ran.outcomes
+        .iter()
+        .enumerate()
+        .map(|(i, &(outcome, done_us))| {
+            let (start_us, end_us) = recording
+                .timings
+                .get(i)
+                .copied()
+                .flatten()
+                .unwrap_or((done_us, done_us));
+            Span {
+                start_us,
+                end_us,
+                outcome,
+            }
+        })
+        .collect()
 }
 
 /// Peak resident memory of this process, in kB.
@@ -274,14 +316,18 @@ fn print_line(line: &str) -> std::io::Result<()> {
 pub fn run(args: &RunOneArgs) -> Result<()> {
     volley_mock::raise_fd_limit();
     let urls = urls(&args.url_template, args.requests);
-    let meter = Arc::new(Meter::default());
+    // Only the volley async runtimes' recorder matches URLs to requests.
+    let recorder = Arc::new(match args.runtime {
+        Runtime::Blocking | Runtime::PlainReqwest => Recorder::by_hand(urls.len()),
+        _ => Recorder::new(&urls),
+    });
     let stop = Arc::new(AtomicBool::new(false));
     let progress = args.progress.then(|| {
-        let meter = meter.clone();
+        let recorder = recorder.clone();
         let stop = stop.clone();
         std::thread::spawn(move || {
             while !stop.load(Relaxed) {
-                if print_line(&format!("progress {}", meter.done())).is_err() {
+                if print_line(&format!("progress {}", recorder.done())).is_err() {
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(100));
@@ -290,24 +336,29 @@ pub fn run(args: &RunOneArgs) -> Result<()> {
     });
 
     let ran = match args.runtime {
-        Runtime::Tokio => run_tokio(args, &urls, &meter),
-        Runtime::AsyncStd => run_async_std(args, &urls, &meter),
-        Runtime::Smol => run_smol(args, &urls, &meter),
-        Runtime::Blocking => run_blocking(args, &urls, &meter),
-        Runtime::PlainReqwest => run_plain_reqwest(args, &urls, &meter),
+        Runtime::Tokio | Runtime::TokioFixed(_) => run_tokio(args, &urls, &recorder),
+        Runtime::AsyncStd => run_async_std(args, &urls, &recorder),
+        Runtime::Smol => run_smol(args, &urls, &recorder),
+        Runtime::Blocking => run_blocking(args, &urls, &recorder),
+        Runtime::PlainReqwest => run_plain_reqwest(args, &urls, &recorder),
     };
     stop.store(true, Relaxed);
     if let Some(thread) = progress {
         // Ignored error: a panicking progress thread only loses progress lines.
         let _ = thread.join();
     }
-    let (spans, wall) = ran?;
+    let ran = ran?;
+    let recording = recorder.finish();
     let output = RunOutput {
         runtime: args.runtime,
-        spans,
-        wall_us: micros(wall),
-        max_in_flight: meter.max_in_flight(),
+        spans: spans(&ran, &recording),
+        wall_us: micros(ran.wall),
+        max_in_flight: recording.max_in_flight,
         peak_rss_kb: peak_rss_kb(),
+        rejected: recording.rejected,
+        final_limit: ran.final_limit,
+        in_flight: thin(&recording.in_flight, CURVE_BUCKETS),
+        limits: thin(&recording.limits, CURVE_BUCKETS),
     };
     print_line(&serde_json::to_string(&output)?)?;
     Ok(())
@@ -326,22 +377,63 @@ mod tests {
     }
 
     #[test]
+    fn modes() {
+        let mut args = RunOneArgs {
+            runtime: Runtime::Tokio,
+            url_template: "http://h/{id}".to_owned(),
+            requests: 10,
+            concurrency: 5,
+            timeout_ms: 1_000,
+            max_body_bytes: None,
+            adaptive_max: None,
+            progress: false,
+        };
+        assert_eq!(Mode::of(&args), Mode::Fixed(5));
+        args.adaptive_max = Some(100);
+        assert_eq!(Mode::of(&args), Mode::Adaptive(100));
+        assert_eq!(Mode::of(&args).pool_size(), 100);
+        // A fixed runtime stays fixed; blocking stays sequential.
+        args.runtime = Runtime::TokioFixed(50);
+        assert_eq!(Mode::of(&args), Mode::Fixed(50));
+        args.runtime = Runtime::Blocking;
+        assert_eq!(Mode::of(&args), Mode::Fixed(1));
+    }
+
+    #[test]
+    fn spans_take_timings_from_the_recording_and_outcomes_from_the_caller() {
+        let ran = Ran {
+            outcomes: vec![
+                (Outcome::Ok, 300),
+                (Outcome::Decode, 400),
+                (Outcome::Other, 50),
+            ],
+            wall: Duration::from_micros(400),
+            final_limit: None,
+        };
+        let recording = Recording {
+            timings: vec![Some((10, 290)), Some((20, 390)), None],
+            ..Recording::default()
+        };
+        let spans = spans(&ran, &recording);
+        let got: Vec<(u64, u64, Outcome)> = spans
+            .iter()
+            .map(|s| (s.start_us, s.end_us, s.outcome))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (10, 290, Outcome::Ok),
+                (20, 390, Outcome::Decode),
+                (50, 50, Outcome::Other)
+            ]
+        );
+    }
+
+    #[test]
     fn url_template() {
         assert_eq!(
             urls("http://h/users/{id}", 3),
             ["http://h/users/1", "http://h/users/2", "http://h/users/3"]
         );
-    }
-
-    #[test]
-    fn meter_counts_at_once_and_done() {
-        let meter = Meter::default();
-        let a = meter.enter();
-        let b = meter.enter();
-        drop(a);
-        let c = meter.enter();
-        drop((b, c));
-        assert_eq!(meter.max_in_flight(), 2);
-        assert_eq!(meter.done(), 3);
     }
 }

@@ -1,9 +1,13 @@
 //! The timeline picture: one panel per runtime, one lane per request, a bar
-//! from its start to its end, the ideal time as a dashed line.
+//! from its start to its end, the ideal time as a dashed line. In an
+//! adaptive run each panel also has a strip under it with the limit over
+//! time (a step line) and the requests in flight over time, on a y axis of
+//! their own.
 
 use std::fmt::Write;
 
 use crate::cli::Runtime;
+use crate::recorder::Step;
 use crate::report::{Outcome, RuntimeResult, ScenarioReport};
 
 /// At most this many lanes are drawn per panel; more requests are sampled
@@ -16,6 +20,11 @@ const PLOT_X1: f64 = 975.0;
 const OK_COLOR: &str = "#3b6fb6";
 const ERROR_COLOR: &str = "#d62728";
 const IDEAL_COLOR: &str = "#2ca02c";
+const LIMIT_COLOR: &str = "#ff7f0e";
+const IN_FLIGHT_COLOR: &str = "#9467bd";
+const CAPACITY_COLOR: &str = "#7f7f7f";
+/// The height of the limit and in-flight strip.
+const CURVE_HEIGHT: f64 = 90.0;
 
 /// Escapes text for SVG.
 fn escape(s: &str) -> String {
@@ -89,6 +98,25 @@ pub fn render(report: &ScenarioReport) -> String {
         escape(&title)
     );
     y += 20.0;
+    let extras: Vec<String> = report
+        .capacity
+        .map(|k| format!("the server takes {k} at once and answers the rest with 503"))
+        .into_iter()
+        .chain(report.adaptive.map(|a| {
+            format!(
+                "adaptive rows: every request sent at once, the limit from {} up to {}",
+                a.initial, a.max
+            )
+        }))
+        .collect();
+    if !extras.is_empty() {
+        let _ = writeln!(
+            body,
+            r#"<text x="10" y="{y}" font-size="12">{}</text>"#,
+            escape(&extras.join("; "))
+        );
+        y += 18.0;
+    }
     let _ = writeln!(
         body,
         r#"<rect x="10" y="{}" width="14" height="8" fill="{OK_COLOR}"/><text x="28" y="{y}">ok</text><rect x="60" y="{}" width="14" height="8" fill="{ERROR_COLOR}"/><text x="78" y="{y}">error</text><line x1="130" y1="{}" x2="150" y2="{}" stroke="{IDEAL_COLOR}" stroke-width="2" stroke-dasharray="4 3"/><text x="155" y="{y}">ideal time</text><text x="240" y="{y}">one lane per request, time in ms from the start of the run{}</text>"#,
@@ -106,6 +134,21 @@ pub fn render(report: &ScenarioReport) -> String {
         }
     );
     y += 14.0;
+    if report.adaptive.is_some() {
+        y += 4.0;
+        let _ = writeln!(
+            body,
+            r#"<line x1="10" y1="{0}" x2="24" y2="{0}" stroke="{LIMIT_COLOR}" stroke-width="2"/><text x="28" y="{y}">limit</text><line x1="60" y1="{0}" x2="74" y2="{0}" stroke="{IN_FLIGHT_COLOR}" stroke-width="1.5"/><text x="78" y="{y}">in flight (client)</text>{1}<text x="{2}" y="{y}">under each panel: the limit over time (adaptive rows start at {3} and move; fixed rows stay) and the requests in flight</text>"#,
+            y - 4.0,
+            report.capacity.map_or_else(String::new, |k| format!(
+                r#"<line x1="180" y1="{0}" x2="194" y2="{0}" stroke="{CAPACITY_COLOR}" stroke-dasharray="3 3"/><text x="198" y="{y}">server capacity {k}</text>"#,
+                y - 4.0
+            )),
+            if report.capacity.is_some() { 310 } else { 180 },
+            report.adaptive.map_or(0, |a| a.initial)
+        );
+        y += 14.0;
+    }
 
     for result in &report.results {
         let (x_max, own_scale) = if result.runtime == Runtime::Blocking {
@@ -114,6 +157,9 @@ pub fn render(report: &ScenarioReport) -> String {
             (shared_max, false)
         };
         y = panel(&mut body, result, y, x_max, own_scale);
+        if report.adaptive.is_some() {
+            y = curves(&mut body, result, y, x_max, report.capacity);
+        }
     }
     if report.results.is_empty() {
         let _ = writeln!(
@@ -146,10 +192,17 @@ fn panel(
     let ratio = result
         .ratio
         .map_or_else(String::new, |r| format!(" ({r:.2}x ideal)"));
+    let limit = if result.adaptive {
+        format!("limit {}", result.limit_label())
+    } else {
+        format!("concurrency {}", result.concurrency)
+    };
+    let rejected = result
+        .rejected
+        .map_or_else(String::new, |n| format!(" ({n} rejected)"));
     let heading = format!(
-        "{}: concurrency {}, {} ok, {} errors, wall {:.0} ms{ratio}{}",
+        "{}: {limit}, {} ok, {} errors{rejected}, wall {:.0} ms{ratio}{}",
         result.runtime.name(),
-        result.concurrency,
         result.ok,
         result.errors.total(),
         result.wall_s * 1000.0,
@@ -244,6 +297,118 @@ fn panel(
     bottom + 30.0
 }
 
+/// A step line through `steps` (µs, value) up to `end_ms`, as SVG path data.
+fn step_path(
+    steps: &[Step],
+    end_ms: f64,
+    x: impl Fn(f64) -> f64,
+    y: impl Fn(f64) -> f64,
+) -> String {
+    let mut d = String::new();
+    for (i, &(t, v)) in steps.iter().enumerate() {
+        let (px, py) = (x(t as f64 / 1000.0), y(v as f64));
+        if i == 0 {
+            let _ = write!(d, "M{px:.2} {py:.2}");
+        } else {
+            let _ = write!(d, "H{px:.2}V{py:.2}");
+        }
+    }
+    if let Some(&(t, _)) = steps.last() {
+        let _ = write!(d, "H{:.2}", x(end_ms.max(t as f64 / 1000.0)));
+    }
+    d
+}
+
+/// Draws, from `y` down, the strip under a panel: the limit over time (a
+/// step line; a fixed limit is a flat one), the requests in flight over
+/// time and the server's capacity, on the panel's time axis and a y axis of
+/// their own. Returns the `y` after it.
+fn curves(
+    body: &mut String,
+    result: &RuntimeResult,
+    y: f64,
+    x_max: f64,
+    capacity: Option<usize>,
+) -> f64 {
+    let scale = (PLOT_X1 - PLOT_X0) / x_max;
+    let x = |ms: f64| PLOT_X0 + ms * scale;
+    let fixed;
+    let limits: &[Step] = if result.limit_curve.is_empty() && !result.adaptive {
+        fixed = [(0, result.concurrency as u64)];
+        &fixed
+    } else {
+        &result.limit_curve
+    };
+    let top = y;
+    let bottom = top + CURVE_HEIGHT;
+    let highest = limits
+        .iter()
+        .chain(&result.in_flight_curve)
+        .map(|s| s.1 as f64)
+        .chain(capacity.map(|k| k as f64))
+        .fold(1.0f64, f64::max);
+    let step = tick_step(highest, 3.0);
+    let y_max = (highest * 1.1 / step).ceil() * step;
+    let to_y = |v: f64| bottom - v / y_max * CURVE_HEIGHT;
+    let _ = writeln!(
+        body,
+        r##"<rect x="{PLOT_X0}" y="{top:.2}" width="{:.1}" height="{CURVE_HEIGHT}" fill="#fbfbfb" stroke="#ccc"/>"##,
+        PLOT_X1 - PLOT_X0
+    );
+    let mut tick = 0.0;
+    while tick <= y_max {
+        let ty = to_y(tick);
+        let _ = writeln!(
+            body,
+            r##"<line x1="{}" y1="{ty:.2}" x2="{PLOT_X0}" y2="{ty:.2}" stroke="#333"/><line x1="{PLOT_X0}" y1="{ty:.2}" x2="{PLOT_X1}" y2="{ty:.2}" stroke="#eee"/><text x="{}" y="{:.2}" text-anchor="end">{tick:.0}</text>"##,
+            PLOT_X0 - 4.0,
+            PLOT_X0 - 6.0,
+            ty + 4.0
+        );
+        tick += step;
+    }
+    let _ = writeln!(
+        body,
+        r#"<text x="12" y="{:.2}" font-size="10">limit /</text><text x="12" y="{:.2}" font-size="10">in flight</text>"#,
+        top + CURVE_HEIGHT / 2.0 - 2.0,
+        top + CURVE_HEIGHT / 2.0 + 10.0
+    );
+    if let Some(k) = capacity {
+        let ky = to_y(k as f64);
+        let _ = writeln!(
+            body,
+            r#"<line class="capacity" x1="{PLOT_X0}" y1="{ky:.2}" x2="{PLOT_X1}" y2="{ky:.2}" stroke="{CAPACITY_COLOR}" stroke-dasharray="3 3"/>"#
+        );
+    }
+    let end_ms = result.wall_s * 1000.0;
+    if !result.in_flight_curve.is_empty() {
+        let _ = writeln!(
+            body,
+            r#"<path class="in-flight-curve" d="{}" fill="none" stroke="{IN_FLIGHT_COLOR}" stroke-width="1"/>"#,
+            step_path(&result.in_flight_curve, end_ms, x, to_y)
+        );
+    }
+    if !limits.is_empty() {
+        let _ = writeln!(
+            body,
+            r#"<path class="limit-curve" d="{}" fill="none" stroke="{LIMIT_COLOR}" stroke-width="2"/>"#,
+            step_path(limits, end_ms, x, to_y)
+        );
+    }
+    let label = match (result.adaptive, result.final_limit) {
+        (true, Some(end)) => format!("limit {} at the end", end),
+        (true, None) => "limit: not reported".to_owned(),
+        (false, _) => format!("fixed limit {}", result.concurrency),
+    };
+    let _ = writeln!(
+        body,
+        r#"<text x="{PLOT_X1}" y="{:.2}" text-anchor="end" fill="{LIMIT_COLOR}">{}</text>"#,
+        bottom + 12.0,
+        escape(&label)
+    );
+    bottom + 16.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,13 +463,20 @@ mod tests {
             max_in_flight: 100,
             client_max_in_flight: 100,
             peak_rss_kb: Some(1),
+            adaptive: false,
+            rejected: None,
+            final_limit: None,
             spans,
+            in_flight_curve: vec![(0, 100), (2_000_000, 0)],
+            limit_curve: vec![],
         };
         let report = ScenarioReport {
             scenario: "x<y".into(),
             requests: 1000,
             concurrency: 100,
             latency_ms: 200,
+            capacity: None,
+            adaptive: None,
             ideal_s: 2.0,
             url: String::new(),
             embedded_server: true,
@@ -319,5 +491,38 @@ mod tests {
         assert!(svg.contains("ideal 2000 ms"));
         // Legend only: request 3 (the timeout) falls between the sampled lanes.
         assert_eq!(svg.matches(ERROR_COLOR).count(), 1);
+        // Not adaptive: no limit strip.
+        assert!(!svg.contains("limit-curve") && !svg.contains("in-flight-curve"));
+
+        // Adaptive: a strip with the limit's steps and the in-flight count,
+        // and the server's capacity; a fixed row gets a flat limit.
+        let mut report = report;
+        report.capacity = Some(50);
+        report.adaptive = Some(crate::report::AdaptiveBounds {
+            initial: 20,
+            max: 1000,
+        });
+        let mut adaptive = report.results[0].clone();
+        adaptive.runtime = Runtime::Tokio;
+        adaptive.adaptive = true;
+        adaptive.final_limit = Some(47);
+        adaptive.rejected = Some(3);
+        adaptive.limit_curve = vec![(0, 20), (500_000, 10), (1_500_000, 47)];
+        report.results.insert(0, adaptive);
+        let svg = render(&report);
+        assert_eq!(svg.matches(r#"class="limit-curve""#).count(), 2, "{svg}");
+        assert_eq!(svg.matches(r#"class="in-flight-curve""#).count(), 2);
+        assert_eq!(svg.matches(r#"class="capacity""#).count(), 2);
+        assert!(svg.contains("limit adaptive 20-&gt;47"));
+        assert!(svg.contains("limit 47 at the end"));
+        assert!(svg.contains("fixed limit 100"));
+        assert!(svg.contains("(3 rejected)"));
+    }
+
+    #[test]
+    fn step_paths() {
+        let d = step_path(&[(0, 20), (1_000, 10)], 3.0, |ms| ms * 10.0, |v| 100.0 - v);
+        assert_eq!(d, "M0.00 80.00H10.00V90.00H30.00");
+        assert_eq!(step_path(&[], 3.0, |ms| ms, |v| v), "");
     }
 }

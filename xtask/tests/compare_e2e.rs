@@ -88,3 +88,87 @@ fn unknown_runtime_is_rejected() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("nope"), "{stderr}");
 }
+
+#[test]
+fn adaptive_run_against_a_server_of_limited_capacity() {
+    let json = scratch("adaptive.json");
+    let svg = scratch("adaptive.svg");
+    let started = Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["compare", "--adaptive", "--requests", "300"])
+        .args(["--latency-ms", "20", "--capacity", "10"])
+        .args(["--runtimes", "tokio,tokio-fixed-10", "--timeout-ms", "5000"])
+        .arg("--json")
+        .arg(&json)
+        .arg("--svg")
+        .arg(&svg)
+        .output()
+        .expect("xtask runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "xtask failed: {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        output.status
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(stdout.contains("rejected"), "{stdout}");
+    assert!(stdout.contains("adaptive vs fixed: tokio"), "{stdout}");
+
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("JSON written"))
+            .expect("valid JSON");
+    assert_eq!(report["requests"], 300);
+    assert_eq!(report["capacity"], 10);
+    assert_eq!(report["adaptive"]["max"], 1000);
+    // At most 10 served at once: 30 rounds of 20 ms.
+    assert_eq!(report["ideal_s"], 0.6);
+    let results = report["results"].as_array().expect("results");
+    let runtimes: Vec<&str> = results
+        .iter()
+        .map(|r| r["runtime"].as_str().expect("runtime name"))
+        .collect();
+    assert_eq!(runtimes, ["tokio", "tokio-fixed-10"]);
+    for r in results {
+        let errors = r["errors"].as_object().expect("errors");
+        let failed: u64 = errors.values().map(|v| v.as_u64().expect("count")).sum();
+        let ok = r["ok"].as_u64().expect("ok");
+        assert_eq!(ok + failed, 300, "ok + errors == requests in {r}");
+        // Rejections are not retried: every one is a `status` error.
+        let rejected = r["rejected"].as_u64().expect("rejected");
+        assert_eq!(
+            rejected,
+            r["errors"]["status"].as_u64().expect("status"),
+            "{r}"
+        );
+        // The server never handled more than its capacity.
+        assert!(r["max_in_flight"].as_u64().expect("max") <= 10, "{r}");
+    }
+    let adaptive = &results[0];
+    assert_eq!(adaptive["adaptive"], true);
+    assert_eq!(adaptive["concurrency"], 1000);
+    let final_limit = adaptive["final_limit"].as_u64().expect("final_limit");
+    assert!((1..=1000).contains(&final_limit), "{adaptive}");
+    // It found the capacity rather than sending everything at once.
+    assert!(
+        adaptive["rejected"].as_u64().expect("rejected") < 150,
+        "{adaptive}"
+    );
+    let fixed = &results[1];
+    assert_eq!(fixed["concurrency"], 10);
+    assert!(fixed.get("final_limit").is_none(), "{fixed}");
+
+    let svg = std::fs::read_to_string(&svg).expect("SVG written");
+    assert_eq!(
+        svg.matches(r#"class="limit-curve""#).count(),
+        2,
+        "two panels"
+    );
+    assert!(svg.contains(r#"class="in-flight-curve""#));
+    assert!(svg.contains(&format!("limit {final_limit} at the end")));
+    assert!(svg.contains("server capacity 10"));
+}

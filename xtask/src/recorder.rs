@@ -1,0 +1,379 @@
+//! [`Recorder`]: what a runner records of its run. On the volley async
+//! runtimes it is the client's [`Observer`] (installed with `.observe(..)`,
+//! so every layer after it reports to it); plain reqwest and the blocking
+//! client are not layered volley fetchers, so their runners call
+//! [`Recorder::begin`] and [`Recorder::end`] by hand.
+//!
+//! It keeps each request's start and end (offsets from the start of the
+//! run), the number of requests in flight after every change, the limit
+//! after every change of an adaptive limit, and how many answers were
+//! rejections (429 or 503).
+
+use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use volley_core::http::{StatusCode, Uri};
+use volley_core::{Finished, Observer, Outcome, Request};
+
+/// A point of a step curve: from `.0` µs after the start on, the value is `.1`.
+pub type Step = (u64, u64);
+
+/// Microseconds in `d`, saturating.
+pub fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// True for the statuses a server turns requests away with: 429 and 503.
+pub fn is_rejection(status: u16) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS.as_u16()
+        || status == StatusCode::SERVICE_UNAVAILABLE.as_u16()
+}
+
+fn url_key(url: &Uri) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    url.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Records one run; see the module docs.
+///
+/// It is kept small (it counts in the runner's peak memory): a URL is
+/// known by its hash, and the in-flight count by one word per change.
+#[derive(Debug)]
+pub struct Recorder {
+    t0: OnceLock<Instant>,
+    /// The index of the request to each URL (by hash).
+    first: HashMap<u64, usize>,
+    /// For URLs shared by several requests (a template without `{id}`):
+    /// all their indices in input order; their attempts are matched in the
+    /// order they end.
+    shared: HashMap<u64, Vec<usize>>,
+    state: Mutex<State>,
+    done: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    in_flight: u64,
+    max_in_flight: u64,
+    /// Each change of the in-flight count: `µs << 1 | 1` for one more,
+    /// `µs << 1` for one less.
+    changes: Vec<u64>,
+    limit_steps: Vec<Step>,
+    /// `(start_us, end_us)` of each request's attempt, by index.
+    timings: Vec<Option<(u64, u64)>>,
+    /// For shared URLs: how many have been matched.
+    matched: HashMap<u64, usize>,
+    rejected: u64,
+}
+
+impl Recorder {
+    /// A recorder for `requests` timed by hand, by index; its clock starts
+    /// at [`start`](Recorder::start).
+    pub fn by_hand(requests: usize) -> Recorder {
+        Recorder {
+            t0: OnceLock::new(),
+            first: HashMap::new(),
+            shared: HashMap::new(),
+            state: Mutex::new(State {
+                timings: vec![None; requests],
+                ..State::default()
+            }),
+            done: AtomicU64::new(0),
+        }
+    }
+
+    /// A recorder for requests to `urls` as an observer, by index
+    /// (`urls[i]` is request `i`, matched to what the client's layers see
+    /// by its parsed form); its clock starts at [`start`](Recorder::start).
+    pub fn new(urls: &[String]) -> Recorder {
+        let mut first = HashMap::with_capacity(urls.len());
+        let mut shared: HashMap<u64, Vec<usize>> = HashMap::new();
+        for (i, url) in urls.iter().enumerate() {
+            // One that does not parse fails before it reaches the layers.
+            let Ok(uri) = url.parse::<Uri>() else {
+                continue;
+            };
+            let key = url_key(&uri);
+            match first.get(&key) {
+                None => {
+                    first.insert(key, i);
+                }
+                Some(&earlier) => shared.entry(key).or_insert_with(|| vec![earlier]).push(i),
+            }
+        }
+        Recorder {
+            first,
+            shared,
+            ..Recorder::by_hand(urls.len())
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts the clock (once; later calls change nothing) and returns the
+    /// instant it started at.
+    pub fn start(&self) -> Instant {
+        *self.t0.get_or_init(Instant::now)
+    }
+
+    /// The offset of `at` from the start, in µs.
+    fn offset(&self, at: Instant) -> u64 {
+        micros(at.saturating_duration_since(self.start()))
+    }
+
+    /// Now, as an offset from the start, in µs.
+    pub fn now_us(&self) -> u64 {
+        self.offset(Instant::now())
+    }
+
+    /// Marks the limit as `limit` from now on (the initial limit of an
+    /// adaptive layer, which reports only its changes).
+    pub fn limit_is(&self, limit: usize) {
+        let at = self.now_us();
+        self.lock().limit_steps.push((at, limit as u64));
+    }
+
+    /// A request starts now (the hand-timed runners); returns its start.
+    pub fn begin(&self) -> u64 {
+        let at = self.now_us();
+        self.enter(at);
+        at
+    }
+
+    /// Request `index`, begun at `start_us`, ended now (the hand-timed
+    /// runners); `rejected` when the server turned it away.
+    pub fn end(&self, index: usize, start_us: u64, rejected: bool) {
+        let at = self.now_us();
+        let mut s = self.lock();
+        Self::leave(&mut s, at);
+        if let Some(slot) = s.timings.get_mut(index) {
+            *slot = Some((start_us, at.max(start_us)));
+        }
+        s.rejected += u64::from(rejected);
+        drop(s);
+        self.done.fetch_add(1, Relaxed);
+    }
+
+    fn enter(&self, at: u64) {
+        let mut s = self.lock();
+        s.in_flight += 1;
+        s.max_in_flight = s.max_in_flight.max(s.in_flight);
+        s.changes.push(at << 1 | 1);
+    }
+
+    fn leave(s: &mut State, at: u64) {
+        s.in_flight = s.in_flight.saturating_sub(1);
+        s.changes.push(at << 1);
+    }
+
+    /// Requests finished so far.
+    pub fn done(&self) -> u64 {
+        self.done.load(Relaxed)
+    }
+
+    /// What was recorded, once the run is over.
+    pub fn finish(&self) -> Recording {
+        let s = self.lock();
+        let mut count = 0u64;
+        let in_flight = s
+            .changes
+            .iter()
+            .map(|&change| {
+                if change & 1 == 1 {
+                    count += 1;
+                } else {
+                    count = count.saturating_sub(1);
+                }
+                (change >> 1, count)
+            })
+            .collect();
+        Recording {
+            timings: s.timings.clone(),
+            max_in_flight: s.max_in_flight,
+            in_flight,
+            limits: s.limit_steps.clone(),
+            rejected: s.rejected,
+        }
+    }
+}
+
+impl Observer for Recorder {
+    fn request_started(&self, _request: &Request) {
+        self.enter(self.now_us());
+    }
+
+    fn request_finished(&self, finished: &Finished<'_>) {
+        let start = self.offset(finished.started);
+        let end = start.saturating_add(micros(finished.elapsed));
+        let key = url_key(finished.url);
+        let mut s = self.lock();
+        Self::leave(&mut s, self.now_us().max(end));
+        let index = match self.shared.get(&key) {
+            None => self.first.get(&key).copied(),
+            Some(many) => {
+                let k = s.matched.entry(key).or_insert(0);
+                let index = many.get(*k).copied();
+                *k += 1;
+                index
+            }
+        };
+        if let Some(slot) = index.and_then(|i| s.timings.get_mut(i)) {
+            *slot = Some((start, end));
+        }
+        if matches!(finished.outcome, Outcome::Response(status) if is_rejection(status.as_u16())) {
+            s.rejected += 1;
+        }
+        drop(s);
+        self.done.fetch_add(1, Relaxed);
+    }
+
+    fn limit_changed(&self, limit: usize) {
+        self.limit_is(limit);
+    }
+}
+
+/// What a [`Recorder`] saw.
+#[derive(Debug, Clone, Default)]
+pub struct Recording {
+    /// `(start_us, end_us)` of each request, by index (`None` when it never
+    /// reached the client).
+    pub timings: Vec<Option<(u64, u64)>>,
+    /// The most requests in flight at once.
+    pub max_in_flight: u64,
+    /// Requests in flight after each change.
+    pub in_flight: Vec<Step>,
+    /// The limit after each change (empty for a fixed limit).
+    pub limits: Vec<Step>,
+    /// Answers that were 429 or 503.
+    pub rejected: u64,
+}
+
+/// Thins a step curve to at most about `3 x buckets` points: in each of
+/// `buckets` equal slices of time it keeps the lowest and highest values and
+/// the last one, in order, so dips and peaks stay visible.
+pub fn thin(steps: &[Step], buckets: usize) -> Vec<Step> {
+    let buckets = buckets.max(1);
+    if steps.len() <= 3 * buckets {
+        return steps.to_vec();
+    }
+    let first = steps.first().map_or(0, |s| s.0);
+    let last = steps.last().map_or(0, |s| s.0);
+    let width = (last - first).div_ceil(buckets as u64).max(1);
+    let mut out = Vec::with_capacity(3 * buckets + 1);
+    let mut rest = steps;
+    while let Some(&(t, _)) = rest.first() {
+        let bucket_end = first + ((t - first) / width + 1) * width;
+        let len = rest
+            .iter()
+            .position(|s| s.0 >= bucket_end)
+            .unwrap_or(rest.len());
+        let (slice, tail) = rest.split_at(len);
+        let lowest = slice.iter().enumerate().min_by_key(|(_, s)| s.1);
+        let highest = slice.iter().enumerate().max_by_key(|(_, s)| s.1);
+        let mut keep: Vec<usize> = [lowest, highest]
+            .into_iter()
+            .flatten()
+            .map(|(i, _)| i)
+            .chain([slice.len() - 1])
+            .collect();
+        keep.sort_unstable();
+        keep.dedup();
+        out.extend(keep.into_iter().filter_map(|i| slice.get(i).copied()));
+        rest = tail;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use volley_core::http::Method;
+
+    fn uri(s: &str) -> Uri {
+        s.parse().expect("a URI")
+    }
+
+    fn finished<'a>(method: &'a Method, url: &'a Uri, started: Instant, ms: u64) -> Finished<'a> {
+        Finished {
+            method,
+            url,
+            attempt: 1,
+            started,
+            elapsed: Duration::from_millis(ms),
+            outcome: Outcome::Response(StatusCode::OK),
+        }
+    }
+
+    #[test]
+    fn observer_matches_attempts_to_requests() {
+        let urls = [
+            uri("http://h/u/1"),
+            uri("http://h/u/2"),
+            uri("http://h/u/1"),
+        ];
+        let rec = Recorder::new(&urls.each_ref().map(ToString::to_string));
+        let t0 = rec.start();
+        let get = Method::GET;
+        let req = Request::get("http://h/u/2").build().expect("request");
+        rec.request_started(&req);
+        rec.request_started(&req);
+        let later = t0 + Duration::from_millis(5);
+        rec.request_finished(&finished(&get, &urls[1], later, 10));
+        rec.request_finished(&Finished {
+            outcome: Outcome::Response(StatusCode::SERVICE_UNAVAILABLE),
+            ..finished(&get, &urls[0], t0, 1)
+        });
+        rec.request_started(&req);
+        rec.request_finished(&finished(&get, &urls[0], later, 2));
+        rec.limit_changed(7);
+        let r = rec.finish();
+        assert_eq!(
+            r.timings,
+            vec![
+                Some((0, 1_000)),
+                Some((5_000, 15_000)),
+                Some((5_000, 7_000))
+            ]
+        );
+        assert_eq!(r.max_in_flight, 2);
+        assert_eq!(r.rejected, 1);
+        assert_eq!(rec.done(), 3);
+        let counts: Vec<u64> = r.in_flight.iter().map(|s| s.1).collect();
+        assert_eq!(counts, [1, 2, 1, 0, 1, 0]);
+        assert_eq!(r.limits.len(), 1);
+        assert_eq!(r.limits[0].1, 7);
+    }
+
+    #[test]
+    fn by_hand() {
+        let rec = Recorder::by_hand(2);
+        rec.start();
+        let a = rec.begin();
+        let b = rec.begin();
+        rec.end(1, b, true);
+        rec.end(0, a, false);
+        let r = rec.finish();
+        assert!(r.timings.iter().all(Option::is_some));
+        assert_eq!((r.max_in_flight, r.rejected, rec.done()), (2, 1, 2));
+    }
+
+    #[test]
+    fn thinning_keeps_peaks_and_dips() {
+        let steps: Vec<Step> = (0..10_000u64).map(|i| (i, i % 97)).collect();
+        let thin = thin(&steps, 100);
+        assert!(thin.len() <= 300 && thin.len() >= 100, "{}", thin.len());
+        assert!(thin.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(thin.iter().map(|s| s.1).max(), Some(96));
+        assert_eq!(thin.iter().map(|s| s.1).min(), Some(0));
+        assert_eq!(thin.last(), steps.last());
+        let few = [(0, 1), (5, 2)];
+        assert_eq!(super::thin(&few, 100), few);
+    }
+}
