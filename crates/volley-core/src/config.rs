@@ -81,7 +81,10 @@ impl ClientConfig {
             }
             defaults = defaults.header(name.as_str(), value.as_str())?;
         }
-        if !defaults.default_headers().contains_key(http::header::USER_AGENT) {
+        if !defaults
+            .default_headers()
+            .contains_key(http::header::USER_AGENT)
+        {
             let ua = self.user_agent.as_deref().unwrap_or(crate::USER_AGENT);
             defaults = defaults.header(http::header::USER_AGENT, ua)?;
         }
@@ -168,7 +171,9 @@ impl<C: BuildClient> ClientBuilder<C> {
 
     /// A header sent with every request that does not set it itself.
     pub fn default_header(mut self, name: &str, value: &str) -> Self {
-        self.config.headers.push((name.to_owned(), value.to_owned()));
+        self.config
+            .headers
+            .push((name.to_owned(), value.to_owned()));
         self
     }
 
