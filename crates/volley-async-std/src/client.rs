@@ -8,10 +8,9 @@ use std::time::Duration;
 
 use futures_lite::io::{AsyncBufRead, AsyncBufReadExt};
 use http::Uri;
-use http::header::{HeaderValue, USER_AGENT};
 use volley_core::{
-    BodyCollector, DEFAULT_MAX_BODY_BYTES, Defaults, Error, ErrorKind, Fetcher, Redirects, Request,
-    Response, Result, SharedTimer, follow_redirects, with_timeout,
+    BodyCollector, BuildClient, ClientConfig, Defaults, Error, ErrorKind, Fetcher, Redirects,
+    Request, Response, Result, SharedTimer, follow_redirects, with_timeout,
 };
 
 use crate::convert;
@@ -19,10 +18,6 @@ use crate::errors::{self, Connection};
 use crate::timer::AsyncStdTimer;
 use crate::tls;
 
-/// The per-request timeout when none is set.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// The connect timeout when none is set.
-const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default cap on connections per host: more than Linux has ephemeral
 /// ports for one destination (about 28,000), so in effect no cap, while the
 /// slot table surf's pool preallocates per address stays bounded.
@@ -53,7 +48,6 @@ pub struct Client {
 struct Inner {
     pool: Pool,
     defaults: Defaults,
-    user_agent: HeaderValue,
     timeout: Duration,
     max_body_bytes: u64,
     redirects: Redirects,
@@ -84,7 +78,7 @@ impl Client {
 
     /// A builder to configure a client.
     pub fn builder() -> ClientBuilder {
-        ClientBuilder::default()
+        ClientBuilder::new()
     }
 }
 
@@ -92,12 +86,7 @@ impl Fetcher for Client {
     fn fetch(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
         let inner = self.inner.clone();
         async move {
-            let mut request = inner.defaults.apply(request)?;
-            if !request.headers().contains_key(USER_AGENT) {
-                request
-                    .headers_mut()
-                    .insert(USER_AGENT, inner.user_agent.clone());
-            }
+            let request = inner.defaults.apply(request)?;
             let url = request.url().clone();
             let limit = request.timeout().unwrap_or(inner.timeout);
             let send = follow_redirects(&inner.redirects, request, |r| inner.send_once(r));
@@ -336,154 +325,51 @@ impl Drop for Lease<'_> {
 ///     .build()?;
 /// # Ok::<(), volley_core::Error>(())
 /// ```
-#[derive(Debug, Clone)]
-#[must_use = "a builder does nothing until .build() is called"]
-pub struct ClientBuilder {
-    base_url: Option<String>,
-    headers: Vec<(String, String)>,
-    user_agent: Option<String>,
-    timeout: Duration,
-    connect_timeout: Duration,
-    max_body_bytes: u64,
-    pool_size: usize,
-    redirects: Redirects,
-    accept_invalid_certs: bool,
-}
+///
+/// On this adapter:
+/// - `pool_size(n)` is the most connections open to one host (address and
+///   port) at once, idle ones included; requests past it wait. By default
+///   there is in effect no cap: 32,768, more connections than Linux has
+///   ephemeral ports for one destination, so the caller's limit is the only
+///   one (surf's own default of 50 is not used). 0 is refused by `build`.
+///   surf's pool sets aside a slot table of this size for each address:
+///   about 16 bytes a slot for http and 470 for https (some 15 MiB per https
+///   address at the default); set it to the most connections you will use
+///   to save that memory.
+/// - `connect_timeout` is not applied on its own: surf's h1 client offers no
+///   hook into connecting, so a connection attempt is bounded by the
+///   request's timeout. The value is kept so code can switch adapters.
+/// - With `danger_accept_invalid_certs(false)` (the default) certificates
+///   are verified against the webpki roots that surf's rustls client ships.
+pub type ClientBuilder = volley_core::ClientBuilder<Client>;
 
-impl Default for ClientBuilder {
-    fn default() -> Self {
-        ClientBuilder {
-            base_url: None,
-            headers: Vec::new(),
-            user_agent: None,
-            timeout: DEFAULT_TIMEOUT,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            pool_size: DEFAULT_POOL_SIZE,
-            redirects: Redirects::default(),
-            accept_invalid_certs: false,
-        }
-    }
-}
-
-impl ClientBuilder {
-    /// The base URL that request paths such as `/users/1` are resolved
-    /// against (`http(s)://host[:port][/prefix]`).
-    pub fn base_url(mut self, url: &str) -> Self {
-        self.base_url = Some(url.to_owned());
-        self
-    }
-
-    /// A header sent with every request that does not set it itself.
-    pub fn default_header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_owned(), value.to_owned()));
-        self
-    }
-
-    /// The `User-Agent` sent when a request sets none; default
-    /// [`volley_core::USER_AGENT`] (`volley/<version>`).
-    pub fn user_agent(mut self, ua: &str) -> Self {
-        self.user_agent = Some(ua.to_owned());
-        self
-    }
-
-    /// The time each request may take, redirects and body included, unless
-    /// the request sets its own ([`Request::timeout`]); default 30 s.
-    pub fn timeout(mut self, d: Duration) -> Self {
-        self.timeout = d;
-        self
-    }
-
-    /// The time allowed to open a connection; default 10 s.
-    ///
-    /// On this adapter it is not applied on its own: surf's h1 client
-    /// offers no hook into connecting, so a connection attempt is bounded by
-    /// the request's [`timeout`](ClientBuilder::timeout) instead. The value
-    /// is kept so that code switching adapters needs no change.
-    pub fn connect_timeout(mut self, d: Duration) -> Self {
-        self.connect_timeout = d;
-        self
-    }
-
-    /// The largest response body read, in bytes; a larger one fails with
-    /// [`ErrorKind::TooLarge`] as soon as it passes the cap, without being
-    /// buffered. Default [`DEFAULT_MAX_BODY_BYTES`].
-    pub fn max_body_bytes(mut self, n: u64) -> Self {
-        self.max_body_bytes = n;
-        self
-    }
-
-    /// The most connections open to one host (address and port) at once,
-    /// idle ones included; requests past it wait for a connection.
-    ///
-    /// By default there is in effect no cap: 32,768, more connections than
-    /// Linux has ephemeral ports for one destination. How many requests run
-    /// at once is left to the caller's limit (`gather_limited`,
-    /// `.limit(n)`); surf's own default of 50 is not used. Must be at least 1.
-    ///
-    /// surf's pool sets aside a slot table of this size for each address it
-    /// connects to: about 16 bytes a slot for http and about 470 for https
-    /// (some 15 MiB per https address at the default). Set it to the most
-    /// connections you will really use to save that memory.
-    pub fn pool_size(mut self, n: usize) -> Self {
-        self.pool_size = n;
-        self
-    }
-
-    /// How redirects are followed; default [`Redirects::default`] (up to 10).
-    pub fn redirects(mut self, policy: Redirects) -> Self {
-        self.redirects = policy;
-        self
-    }
-
-    /// Accept any TLS certificate, for any host name. **Dangerous**: anyone
-    /// between the client and the server can then read and change the
-    /// traffic. Only for tests against servers with self-signed
-    /// certificates. Default `false`: certificates are verified against the
-    /// webpki root certificates that surf's rustls client ships.
-    pub fn danger_accept_invalid_certs(mut self, yes: bool) -> Self {
-        self.accept_invalid_certs = yes;
-        self
-    }
-
-    /// The client, or the first mistake made in configuring it
-    /// ([`ErrorKind::InvalidRequest`]).
-    pub fn build(self) -> Result<Client> {
-        let mut defaults = Defaults::new();
-        if let Some(base) = &self.base_url {
-            defaults = defaults.base_url(base)?;
-        }
-        for (name, value) in &self.headers {
-            defaults = defaults.header(name.as_str(), value.as_str())?;
-        }
-        let user_agent = match &self.user_agent {
-            Some(ua) => HeaderValue::from_str(ua)?,
-            None => HeaderValue::from_static(volley_core::USER_AGENT),
-        };
-        if self.pool_size == 0 {
+impl BuildClient for Client {
+    fn build(config: ClientConfig) -> Result<Client> {
+        let defaults = config.defaults()?;
+        let pool_size = config.pool_size.unwrap_or(DEFAULT_POOL_SIZE);
+        if pool_size == 0 {
             return Err(Error::new(
                 ErrorKind::InvalidRequest,
                 "pool_size must be at least 1 (surf's h1 client would wait forever for a connection)",
             ));
         }
 
-        let mut config = http_client::Config::new()
+        let mut http_config = http_client::Config::new()
             .set_http_keep_alive(true)
             .set_tcp_no_delay(true)
             .set_timeout(None)
-            .set_max_connections_per_host(self.pool_size);
-        if self.accept_invalid_certs {
-            config = config.set_tls_config(Some(tls::accept_invalid_certs()));
+            .set_max_connections_per_host(pool_size);
+        if config.accept_invalid_certs {
+            http_config = http_config.set_tls_config(Some(tls::accept_invalid_certs()));
         }
 
         Ok(Client {
             inner: Arc::new(Inner {
-                pool: Pool::new(config),
+                pool: Pool::new(http_config),
                 defaults,
-                user_agent,
-                timeout: self.timeout,
-                max_body_bytes: self.max_body_bytes,
-                redirects: self.redirects,
+                timeout: config.timeout,
+                max_body_bytes: config.max_body_bytes,
+                redirects: config.redirects,
                 timer: Arc::new(AsyncStdTimer),
             }),
         })

@@ -56,12 +56,10 @@ use ureq::config::AutoHeaderValue;
 use ureq::tls::{RootCerts, TlsConfig};
 use volley_core::http::{self, Method};
 use volley_core::{
-    BodyCollector, DEFAULT_MAX_BODY_BYTES, Defaults, Error, ErrorKind, Redirects, Request,
+    BodyCollector, BuildClient, ClientConfig, Defaults, Error, ErrorKind, Redirects, Request,
     Response, Result, follow_redirects,
 };
 
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How much of the body is read from the socket at a time.
 const READ_CHUNK: usize = 64 * 1024;
 
@@ -112,7 +110,7 @@ impl Client {
 
     /// A builder to configure a client.
     pub fn builder() -> ClientBuilder {
-        ClientBuilder::default()
+        ClientBuilder::new()
     }
 
     /// Sends `request`, follows redirects and reads the whole body, blocking
@@ -226,143 +224,39 @@ impl Inner {
 
 /// Configures a [`Client`]. Mistakes (a bad base URL or header) are kept
 /// and reported by [`build`](ClientBuilder::build).
-#[derive(Debug, Clone)]
-pub struct ClientBuilder {
-    base_url: Option<String>,
-    headers: Vec<(String, String)>,
-    user_agent: String,
-    timeout: Duration,
-    connect_timeout: Duration,
-    max_body_bytes: u64,
-    pool_size: Option<usize>,
-    redirects: Redirects,
-    accept_invalid_certs: bool,
-}
+///
+/// `pool_size(n)` is ureq's idle connections kept per host (default: all).
+pub type ClientBuilder = volley_core::ClientBuilder<Client>;
 
-impl Default for ClientBuilder {
-    fn default() -> Self {
-        ClientBuilder {
-            base_url: None,
-            headers: Vec::new(),
-            user_agent: volley_core::USER_AGENT.to_owned(),
-            timeout: DEFAULT_TIMEOUT,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            pool_size: None,
-            redirects: Redirects::default(),
-            accept_invalid_certs: false,
-        }
-    }
-}
-
-impl ClientBuilder {
-    /// The base URL that request paths such as `/users/1` are resolved
-    /// against (`http(s)://host[:port][/prefix]`).
-    pub fn base_url(mut self, url: &str) -> Self {
-        self.base_url = Some(url.to_owned());
-        self
-    }
-
-    /// A header sent with every request that does not set it itself.
-    pub fn default_header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_owned(), value.to_owned()));
-        self
-    }
-
-    /// The `User-Agent` header; default `volley/<version>`.
-    pub fn user_agent(mut self, ua: &str) -> Self {
-        self.user_agent = ua.to_owned();
-        self
-    }
-
-    /// The time each request gets, redirects and body included, unless it
-    /// sets its own with [`RequestBuilder::timeout`](volley_core::RequestBuilder::timeout).
-    /// Default 30 s.
-    pub fn timeout(mut self, d: Duration) -> Self {
-        self.timeout = d;
-        self
-    }
-
-    /// The time a new connection (DNS, TCP and TLS) gets. Default 10 s.
-    pub fn connect_timeout(mut self, d: Duration) -> Self {
-        self.connect_timeout = d;
-        self
-    }
-
-    /// The largest response body read; a larger one fails with
-    /// [`ErrorKind::TooLarge`] as soon as it passes the cap, without
-    /// buffering the rest. Default [`DEFAULT_MAX_BODY_BYTES`] (64 MiB).
-    pub fn max_body_bytes(mut self, n: u64) -> Self {
-        self.max_body_bytes = n;
-        self
-    }
-
-    /// How many idle connections to each host are kept for reuse (ureq's
-    /// `max_idle_connections_per_host`). Default: all of them.
-    ///
-    /// A client used from one thread needs one; more matter only when
-    /// several threads share the client. It does not cap how many
-    /// connections are open at once.
-    pub fn pool_size(mut self, n: usize) -> Self {
-        self.pool_size = Some(n);
-        self
-    }
-
-    /// How redirects are followed; default [`Redirects::default`] (up to 10).
-    pub fn redirects(mut self, policy: Redirects) -> Self {
-        self.redirects = policy;
-        self
-    }
-
-    /// **Dangerous**: with `true`, TLS certificates are not verified at all,
-    /// so anyone on the network path can read and change the traffic. Only
-    /// for tests against servers with self-signed certificates. Default
-    /// `false`: certificates are verified.
-    pub fn danger_accept_invalid_certs(mut self, yes: bool) -> Self {
-        self.accept_invalid_certs = yes;
-        self
-    }
-
-    /// Builds the client; [`ErrorKind::InvalidRequest`] for a bad base URL,
-    /// header or user agent.
-    pub fn build(self) -> Result<Client> {
-        let mut defaults = Defaults::new();
-        if let Some(base) = &self.base_url {
-            defaults = defaults.base_url(base)?;
-        }
-        for (name, value) in &self.headers {
-            defaults = defaults.header(name.as_str(), value.as_str())?;
-        }
-        if !defaults.default_headers().contains_key("user-agent") {
-            defaults = defaults.header("user-agent", self.user_agent.as_str())?;
-        }
-
+impl BuildClient for Client {
+    fn build(config: ClientConfig) -> Result<Client> {
+        let defaults = config.defaults()?;
         let tls = TlsConfig::builder()
             .root_certs(RootCerts::PlatformVerifier)
-            .disable_verification(self.accept_invalid_certs)
+            .disable_verification(config.accept_invalid_certs)
             .build();
-        let config = ureq::Agent::config_builder()
-            // Error statuses are responses; volley follows redirects itself.
+        let agent_config = ureq::Agent::config_builder()
+            // Error statuses are responses; volley follows redirects itconfig.
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
             .allow_non_standard_methods(true)
             // volley sends its own user agent on every request.
             .user_agent(AutoHeaderValue::None)
-            .timeout_connect(Some(self.connect_timeout))
+            .timeout_connect(Some(config.connect_timeout))
             .max_idle_connections(usize::MAX)
-            .max_idle_connections_per_host(self.pool_size.unwrap_or(usize::MAX))
+            .max_idle_connections_per_host(config.pool_size.unwrap_or(usize::MAX))
             .no_delay(true)
             .tls_config(tls)
             .build();
 
         Ok(Client {
             inner: Arc::new(Inner {
-                agent: ureq::Agent::new_with_config(config),
+                agent: ureq::Agent::new_with_config(agent_config),
                 defaults,
-                timeout: self.timeout,
-                max_body_bytes: self.max_body_bytes,
-                redirects: self.redirects,
+                timeout: config.timeout,
+                max_body_bytes: config.max_body_bytes,
+                redirects: config.redirects,
             }),
         })
     }

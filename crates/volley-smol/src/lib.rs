@@ -83,15 +83,9 @@ use http::{Method, StatusCode, Uri};
 use isahc::AsyncBody;
 use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
 use volley_core::{
-    BodyCollector, DEFAULT_MAX_BODY_BYTES, Defaults, Error, ErrorKind, Fetcher, Redirects, Request,
-    Response, Result, SharedTimer, Sleep, Timer, USER_AGENT, follow_redirects, with_timeout,
+    BodyCollector, BuildClient, ClientConfig, Defaults, Error, ErrorKind, Fetcher, Redirects,
+    Request, Response, Result, SharedTimer, Sleep, Timer, follow_redirects, with_timeout,
 };
-
-/// The per-request timeout used when none is set on the builder or the request.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The connect timeout used when none is set on the builder.
-const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How many idle connections libcurl keeps, across all hosts, when no pool
 /// size is set: large enough that a batch of thousands of concurrent calls
@@ -181,7 +175,7 @@ impl Client {
 
     /// A builder to configure a client.
     pub fn builder() -> ClientBuilder {
-        ClientBuilder::default()
+        ClientBuilder::new()
     }
 
     /// Sends one request (no redirect following) and reads its body within the cap.
@@ -295,141 +289,25 @@ impl Fetcher for Client {
 ///     .build()?;
 /// # Ok::<(), volley_core::Error>(())
 /// ```
-#[derive(Debug, Clone)]
-#[must_use = "a builder does nothing until .build() is called"]
-pub struct ClientBuilder {
-    base_url: Option<String>,
-    headers: Vec<(String, String)>,
-    user_agent: Option<String>,
-    timeout: Duration,
-    connect_timeout: Duration,
-    max_body_bytes: u64,
-    pool_size: Option<usize>,
-    redirects: Redirects,
-    danger_accept_invalid_certs: bool,
-}
+///
+/// `pool_size(n)` is libcurl's maximum connections per host (default: no
+/// cap) and sizes its connection cache.
+pub type ClientBuilder = volley_core::ClientBuilder<Client>;
 
-impl Default for ClientBuilder {
-    fn default() -> Self {
-        ClientBuilder {
-            base_url: None,
-            headers: Vec::new(),
-            user_agent: None,
-            timeout: DEFAULT_TIMEOUT,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            pool_size: None,
-            redirects: Redirects::default(),
-            danger_accept_invalid_certs: false,
-        }
-    }
-}
-
-impl ClientBuilder {
-    /// The base URL that request paths such as `/users/1` are resolved
-    /// against (`http(s)://host[:port][/prefix]`).
-    pub fn base_url(mut self, url: &str) -> Self {
-        self.base_url = Some(url.to_owned());
-        self
-    }
-
-    /// A header sent with every request that does not set it itself.
-    pub fn default_header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_owned(), value.to_owned()));
-        self
-    }
-
-    /// The `User-Agent` header; `volley/<version>` unless set here or as a
-    /// default header.
-    pub fn user_agent(mut self, ua: &str) -> Self {
-        self.user_agent = Some(ua.to_owned());
-        self
-    }
-
-    /// The time each request gets, redirects and body included, unless the
-    /// request sets its own (default 30 s). Measured on [`SmolTimer`].
-    pub fn timeout(mut self, d: Duration) -> Self {
-        self.timeout = d;
-        self
-    }
-
-    /// The time a new connection (TCP and TLS) gets (default 10 s); its
-    /// failure is an [`ErrorKind::Timeout`].
-    pub fn connect_timeout(mut self, d: Duration) -> Self {
-        self.connect_timeout = d;
-        self
-    }
-
-    /// The largest response body accepted (default
-    /// [`DEFAULT_MAX_BODY_BYTES`]); reading stops with
-    /// [`ErrorKind::TooLarge`] as soon as a body passes it.
-    pub fn max_body_bytes(mut self, n: u64) -> Self {
-        self.max_body_bytes = n;
-        self
-    }
-
-    /// The most connections open to one host at once; requests beyond it
-    /// wait for a free connection. Idle connections are kept up to this many
-    /// per host.
-    ///
-    /// By default there is no cap: as many connections are opened as there
-    /// are requests in flight (bound them with `.limit(n)` or
-    /// `gather_limited`), and up to 10,000 idle ones are kept for reuse.
-    /// `0` also means no cap.
-    pub fn pool_size(mut self, n: usize) -> Self {
-        self.pool_size = Some(n);
-        self
-    }
-
-    /// How redirects are followed (default: up to 10, see [`Redirects`]).
-    pub fn redirects(mut self, policy: Redirects) -> Self {
-        self.redirects = policy;
-        self
-    }
-
-    /// Accepts any server certificate, even expired, self-signed or issued
-    /// for another host (default `false`: certificates are verified).
-    ///
-    /// **Dangerous**: anyone on the network path can then read and change
-    /// the traffic. Use it only against a test server you control.
-    pub fn danger_accept_invalid_certs(mut self, yes: bool) -> Self {
-        self.danger_accept_invalid_certs = yes;
-        self
-    }
-
-    /// Builds the client; [`ErrorKind::InvalidRequest`] for a bad base URL or
-    /// header, [`ErrorKind::Other`] if libcurl's agent could not start.
-    pub fn build(self) -> Result<Client> {
-        let mut defaults = Defaults::new();
-        if let Some(base) = &self.base_url {
-            defaults = defaults.base_url(base)?;
-        }
-        let explicit_ua = self.user_agent.is_some();
-        for (name, value) in &self.headers {
-            if explicit_ua && name.eq_ignore_ascii_case("user-agent") {
-                continue;
-            }
-            defaults = defaults.header(name.as_str(), value.as_str())?;
-        }
-        if !defaults
-            .default_headers()
-            .contains_key(http::header::USER_AGENT)
-        {
-            let ua = self.user_agent.as_deref().unwrap_or(USER_AGENT);
-            defaults = defaults.header(http::header::USER_AGENT, ua)?;
-        }
-
-        let per_host = self.pool_size.unwrap_or(0);
+impl BuildClient for Client {
+    fn build(config: ClientConfig) -> Result<Client> {
+        let defaults = config.defaults()?;
+        let per_host = config.pool_size.unwrap_or(0);
         let tls = isahc::tls::TlsConfig::builder()
-            .danger_accept_invalid_certs(self.danger_accept_invalid_certs)
-            .danger_accept_invalid_hosts(self.danger_accept_invalid_certs)
+            .danger_accept_invalid_certs(config.accept_invalid_certs)
+            .danger_accept_invalid_hosts(config.accept_invalid_certs)
             .build();
         let http = isahc::HttpClient::builder()
             .max_connections_per_host(per_host)
             .connection_cache_size(per_host.max(DEFAULT_CONNECTION_CACHE))
             .tcp_nodelay()
             // libcurl reads 0 as "the default of 300 s".
-            .connect_timeout(self.connect_timeout.max(Duration::from_millis(1)))
+            .connect_timeout(config.connect_timeout.max(Duration::from_millis(1)))
             .redirect_policy(RedirectPolicy::None)
             .automatic_decompression(false)
             .expect_continue(ExpectContinue::disabled())
@@ -447,9 +325,9 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 http,
                 defaults,
-                redirects: self.redirects,
-                timeout: self.timeout,
-                max_body_bytes: self.max_body_bytes,
+                redirects: config.redirects,
+                timeout: config.timeout,
+                max_body_bytes: config.max_body_bytes,
                 timer: Arc::new(SmolTimer),
             }),
         })
