@@ -104,21 +104,31 @@ async fn every_fault_gives_its_kind<F: Fetcher>(server: &MockServer, make: impl 
     assert_eq!(counts.len(), 7, "ok and six error kinds: {counts:?}");
 }
 
-async fn a_soak_keeps_descriptors_and_memory_flat<F: Fetcher>(
+/// `rounds` rounds of `per_round` random faults at limit 256 after a warm-up
+/// round: every result counted, open files bounded by the pool while
+/// running and all closed once the client is dropped, memory flat.
+async fn soak<F: Fetcher>(
     server: &MockServer,
     make: impl Fn(Opts) -> F,
-) {
+    rounds: u64,
+    per_round: usize,
+) -> BTreeMap<String, usize> {
     const LIMIT: usize = 256;
     let fds_start = open_fds();
     let client = make(client_opts(server));
     let timer = client.timer();
-    faults_round(&client, 2_000, LIMIT, 2).await;
+    faults_round(&client, per_round, LIMIT, 2).await;
     let rss_before = rss_kb();
+    let start = Instant::now();
+    let mut total = BTreeMap::new();
     let mut fds_seen = Vec::new();
-    for round in 0..4 {
-        faults_round(&client, 2_000, LIMIT, 10 + round).await;
+    for round in 0..rounds {
+        for (k, v) in faults_round(&client, per_round, LIMIT, 10 + round).await {
+            *total.entry(k).or_insert(0) += v;
+        }
         fds_seen.push(open_fds());
     }
+    let took = start.elapsed();
     let rss_after = rss_kb();
     // Pooled connections, both ends in this process, are all that may stay open.
     let bound = fds_start + 2 * LIMIT + 32;
@@ -133,8 +143,10 @@ async fn a_soak_keeps_descriptors_and_memory_flat<F: Fetcher>(
     }
     let fds_end = open_fds();
     eprintln!(
-        "soak 10,000 requests at {LIMIT}: fds {fds_start} at start, {fds_seen:?} after each round, {fds_end} once the client is dropped; rss {rss_before} kB -> {rss_after} kB"
+        "soak {} requests at {LIMIT} in {took:?}: {total:?}; fds {fds_start} at start, {fds_seen:?} after each round, {fds_end} once the client is dropped; rss {rss_before} kB -> {rss_after} kB",
+        rounds as usize * per_round
     );
+    assert_eq!(total.values().sum::<usize>(), rounds as usize * per_round);
     assert!(
         fds_end <= fds_start + 4,
         "descriptors leaked: {fds_start} -> {fds_end}"
@@ -143,6 +155,14 @@ async fn a_soak_keeps_descriptors_and_memory_flat<F: Fetcher>(
         rss_after <= rss_before + 64 * 1024,
         "memory grew: {rss_before} -> {rss_after} kB"
     );
+    total
+}
+
+async fn a_soak_keeps_descriptors_and_memory_flat<F: Fetcher>(
+    server: &MockServer,
+    make: impl Fn(Opts) -> F,
+) {
+    soak(server, make, 4, 2_000).await;
 }
 
 async fn cancelled_gathers_leak_nothing<F: Fetcher>(server: &MockServer, make: impl Fn(Opts) -> F) {
@@ -187,48 +207,7 @@ async fn cancelled_gathers_leak_nothing<F: Fetcher>(server: &MockServer, make: i
 }
 
 async fn full_soak<F: Fetcher>(server: &MockServer, make: impl Fn(Opts) -> F) {
-    const LIMIT: usize = 256;
-    let fds_start = open_fds();
-    let client = make(client_opts(server));
-    let timer = client.timer();
-    faults_round(&client, 5_000, LIMIT, 3).await;
-    let rss_before = rss_kb();
-    let start = Instant::now();
-    let mut total = BTreeMap::new();
-    let mut fds_seen = Vec::new();
-    for round in 0..10 {
-        for (k, v) in faults_round(&client, 10_000, LIMIT, 100 + round).await {
-            *total.entry(k).or_insert(0) += v;
-        }
-        fds_seen.push(open_fds());
-    }
-    let took = start.elapsed();
-    let rss_after = rss_kb();
-    // Pooled connections, both ends in this process, are all that may stay open.
-    let bound = fds_start + 2 * LIMIT + 32;
-    assert!(
-        fds_seen.iter().all(|n| *n <= bound),
-        "descriptors {fds_seen:?} over {bound}"
-    );
-    drop(client);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while open_fds() > fds_start + 4 && Instant::now() < deadline {
-        timer.sleep(Duration::from_millis(20)).await;
-    }
-    let fds_end = open_fds();
-    eprintln!(
-        "soak 100,000 requests at {LIMIT} in {took:?}: {total:?}; fds {fds_start} at start, at most {} during, {fds_end} once the client is dropped; rss {rss_before} kB -> {rss_after} kB",
-        fds_seen.iter().max().copied().unwrap_or(0)
-    );
-    assert_eq!(total.values().sum::<usize>(), 100_000);
-    assert!(
-        fds_end <= fds_start + 4,
-        "descriptors leaked: {fds_start} -> {fds_end}"
-    );
-    assert!(
-        rss_after <= rss_before + 64 * 1024,
-        "memory grew: {rss_before} -> {rss_after} kB"
-    );
+    soak(server, make, 10, 10_000).await;
 }
 
 /// The tests here measure the whole process's descriptors and memory, so
