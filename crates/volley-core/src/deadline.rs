@@ -7,7 +7,7 @@ use crate::fetcher::Fetcher;
 use crate::observe::SharedObserver;
 use crate::request::Request;
 use crate::response::Response;
-use crate::timeout::with_timeout;
+use crate::timeout::fetch_within;
 use crate::timer::SharedTimer;
 
 /// A layer that ends every request at one instant: those that finish in
@@ -54,16 +54,7 @@ impl<F: Fetcher> Fetcher for Deadline<F> {
             )
             .with_url(request.url().clone()));
         }
-        let url = request.url().clone();
-        with_timeout(&*timer, Some(left), self.inner.fetch(request))
-            .await
-            .map_err(|e| {
-                if e.url().is_none() {
-                    e.with_url(url)
-                } else {
-                    e
-                }
-            })
+        fetch_within(&self.inner, &*timer, left, request).await
     }
 
     fn timer(&self) -> SharedTimer {

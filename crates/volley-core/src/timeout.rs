@@ -45,6 +45,27 @@ where
     }
 }
 
+/// Fetches `request` through `inner` for at most `limit`; the error names
+/// the request's URL when the fetcher did not. Shared by [`Timeout`] and
+/// [`Deadline`](crate::Deadline).
+pub(crate) async fn fetch_within<F: Fetcher>(
+    inner: &F,
+    timer: &dyn Timer,
+    limit: Duration,
+    request: Request,
+) -> Result<Response> {
+    let url = request.url().clone();
+    with_timeout(timer, Some(limit), inner.fetch(request))
+        .await
+        .map_err(|e| {
+            if e.url().is_none() {
+                e.with_url(url)
+            } else {
+                e
+            }
+        })
+}
+
 /// A layer that gives every request at most `duration` (a request's own
 /// [`Request::timeout`] wins). Made with
 /// [`FetcherExt::timeout`](crate::FetcherExt::timeout).
@@ -63,18 +84,8 @@ impl<F> Timeout<F> {
 
 impl<F: Fetcher> Fetcher for Timeout<F> {
     async fn fetch(&self, request: Request) -> Result<Response> {
-        let timer = self.inner.timer();
         let limit = request.timeout().unwrap_or(self.duration);
-        let url = request.url().clone();
-        with_timeout(&*timer, Some(limit), self.inner.fetch(request))
-            .await
-            .map_err(|e| {
-                if e.url().is_none() {
-                    e.with_url(url)
-                } else {
-                    e
-                }
-            })
+        fetch_within(&self.inner, &*self.inner.timer(), limit, request).await
     }
 
     fn timer(&self) -> SharedTimer {
