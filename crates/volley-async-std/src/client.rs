@@ -3,9 +3,12 @@
 use std::fmt;
 use std::future::Future;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use futures::future::{AbortHandle, Aborted, abortable};
 use futures_lite::io::{AsyncBufRead, AsyncBufReadExt};
 use http::Uri;
 use volley_core::{
@@ -15,6 +18,7 @@ use volley_core::{
 
 use crate::convert;
 use crate::errors::{self, Connection};
+use crate::pool::Pool;
 use crate::timer::AsyncStdTimer;
 use crate::tls;
 
@@ -25,6 +29,10 @@ const DEFAULT_POOL_SIZE: usize = 32_768;
 
 /// An HTTP client on async-std: a volley [`Fetcher`] over surf's HTTP/1.1
 /// client (async-h1, rustls).
+///
+/// Each request runs as a task of its own on async-std's executor, so many
+/// requests use every executor thread even when one task awaits them all;
+/// dropping the request's future aborts its task.
 ///
 /// Cloning is cheap and clones share one connection pool. Make one client
 /// and hand clones to every task.
@@ -84,21 +92,14 @@ impl Client {
 
 impl Fetcher for Client {
     fn fetch(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
-        let inner = self.inner.clone();
-        async move {
-            let request = inner.defaults.apply(request)?;
-            let url = request.url().clone();
-            let limit = request.timeout().unwrap_or(inner.timeout);
-            let send = follow_redirects(&inner.redirects, request, |r| inner.send_once(r));
-            with_timeout(&*inner.timer, Some(limit), send)
-                .await
-                .map_err(|e| {
-                    if e.url().is_none() {
-                        e.with_url(url)
-                    } else {
-                        e
-                    }
-                })
+        // The request runs as a task of its own, so that connecting, writing
+        // and reading spread over every executor thread instead of all
+        // running where the caller polls. Dropping this future aborts the
+        // task (and closes its connection).
+        let (work, abort) = abortable(Arc::clone(&self.inner).fetch(request));
+        TaskGuard {
+            task: async_std::task::spawn(work),
+            abort,
         }
     }
 
@@ -107,7 +108,52 @@ impl Fetcher for Client {
     }
 }
 
+/// A spawned request, aborted when dropped.
+struct TaskGuard {
+    task: async_std::task::JoinHandle<std::result::Result<Result<Response>, Aborted>>,
+    abort: AbortHandle,
+}
+
+impl Future for TaskGuard {
+    type Output = Result<Response>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match Pin::new(&mut self.task).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(out)) => Poll::Ready(out),
+            // Only this guard aborts, and only when it is dropped.
+            Poll::Ready(Err(Aborted)) => Poll::Ready(Err(Error::new(
+                ErrorKind::Cancelled,
+                "the request's task was aborted",
+            ))),
+        }
+    }
+}
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        self.abort.abort();
+    }
+}
+
 impl Inner {
+    /// One request: defaults applied, redirects followed, within the timeout.
+    async fn fetch(self: Arc<Self>, request: Request) -> Result<Response> {
+        let request = self.defaults.apply(request)?;
+        let url = request.url().clone();
+        let limit = request.timeout().unwrap_or(self.timeout);
+        let send = follow_redirects(&self.redirects, request, |r| self.send_once(r));
+        with_timeout(&*self.timer, Some(limit), send)
+            .await
+            .map_err(|e| {
+                if e.url().is_none() {
+                    e.with_url(url)
+                } else {
+                    e
+                }
+            })
+    }
+
     /// Sends one request (no redirects) and reads its body within the cap.
     async fn send_once(&self, request: Request) -> Result<Response> {
         let url = request.url().clone();
@@ -115,20 +161,22 @@ impl Inner {
         let method = request.method().clone();
         let surf_request = convert::to_surf(request)?;
 
-        let mut lease = self.pool.lease();
-        let mut response = match lease.client.send(surf_request).await {
-            Ok(response) => response,
+        let mut exchange = self.pool.exchange(surf_request);
+        let (response, declared) = match exchange.send().await {
+            Ok(sent) => sent,
             Err(e) => {
                 let (error, connection) = errors::send_error(e, &url);
-                lease.done = connection == Connection::Unharmed;
+                if connection == Connection::Unharmed {
+                    exchange.finish();
+                }
                 return Err(error);
             }
         };
         let status = convert::status(response.status(), &url)?;
         let headers = convert::headers(&response);
         if status.is_informational() {
-            // The final response is still on the wire, unread: the lease
-            // retires the pool.
+            // The final response is still on the wire, unread: dropping the
+            // exchange retires the pool.
             return Err(Error::new(
                 ErrorKind::Other,
                 format!("the server sent an interim {status} response, which surf's h1 client cannot handle"),
@@ -138,7 +186,7 @@ impl Inner {
         }
         if convert::has_no_body(&method, status) {
             // Nothing follows the head on the wire, whatever Content-Length says.
-            lease.done = true;
+            exchange.finish();
             return Ok(Response::new(status, url, bytes::Bytes::new()).with_headers(headers));
         }
 
@@ -152,12 +200,16 @@ impl Inner {
             .with_url(url)
             .with_status(status));
         }
-        let body = response.take_body();
-        let declared = body.len();
         let mut collector = BodyCollector::new(self.max_body_bytes, declared.map(|n| n as u64))
             .map_err(|e| e.with_url(url.clone()).with_status(status))?;
-        let mut reader = body.into_reader();
-        read_body(&mut reader, &mut collector)
+        let Some(reader) = exchange.body() else {
+            return Err(
+                Error::new(ErrorKind::Other, "the response has no body to read")
+                    .with_url(url)
+                    .with_status(status),
+            );
+        };
+        read_body(reader, &mut collector)
             .await
             .map_err(|e| match e {
                 ReadError::Io(e) => errors::body_error(e, &url),
@@ -177,10 +229,8 @@ impl Inner {
                 .with_status(status));
             }
         }
-        // Read to its end: the connection is clean and goes back to the pool
-        // when the reader is dropped.
-        drop(reader);
-        lease.done = true;
+        // Read to its end: the connection is clean and goes back to the pool.
+        exchange.finish();
         Ok(Response::new(status, url, collector.finish()).with_headers(headers))
     }
 }
@@ -224,91 +274,6 @@ fn check_tls_host(url: &Uri) -> Result<()> {
         .with_url(url.clone()));
     }
     Ok(())
-}
-
-/// The connection pool: surf's h1 client, replaced as a whole when a
-/// connection may have gone back to it in an unknown state.
-///
-/// surf's h1 client returns a connection to its pool when the response is
-/// dropped, whether or not the body was read to its end, and reuses it
-/// without checking: a request abandoned mid-way (timed out, cancelled, over
-/// the size cap) would leave the next request on that connection reading
-/// the old response. So each request holds a [`Lease`]; one that ends without
-/// reading its response to the end retires the whole pool, and new requests
-/// get a fresh one. Requests in flight on the old pool finish on it, then
-/// its connections are closed.
-struct Pool {
-    config: http_client::Config,
-    current: Mutex<Generation>,
-}
-
-struct Generation {
-    id: u64,
-    client: Arc<surf::Client>,
-}
-
-impl Pool {
-    fn new(config: http_client::Config) -> Pool {
-        let client = Arc::new(surf_client(&config));
-        Pool {
-            config,
-            current: Mutex::new(Generation { id: 0, client }),
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Generation> {
-        self.current
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn lease(&self) -> Lease<'_> {
-        let current = self.lock();
-        Lease {
-            pool: self,
-            id: current.id,
-            client: current.client.clone(),
-            done: false,
-        }
-    }
-
-    fn retire(&self, id: u64) {
-        let mut current = self.lock();
-        if current.id == id {
-            current.id += 1;
-            current.client = Arc::new(surf_client(&self.config));
-        }
-    }
-}
-
-fn surf_client(config: &http_client::Config) -> surf::Client {
-    let h1 = match http_client::h1::H1Client::try_from(config.clone()) {
-        Ok(h1) => h1,
-        Err(never) => match never {},
-    };
-    // No middleware: redirects and timeouts are volley's.
-    let config = surf::Config::new().set_timeout(None).set_http_client(h1);
-    match surf::Client::try_from(config) {
-        Ok(client) => client,
-        Err(never) => match never {},
-    }
-}
-
-/// One request's use of the pool; dropped before `done` is set, it retires
-/// the pool (see [`Pool`]).
-struct Lease<'a> {
-    pool: &'a Pool,
-    id: u64,
-    client: Arc<surf::Client>,
-    done: bool,
-}
-
-impl Drop for Lease<'_> {
-    fn drop(&mut self) {
-        if !self.done {
-            self.pool.retire(self.id);
-        }
-    }
 }
 
 /// Configures a [`Client`]. Mistakes (a bad base URL or header) are kept

@@ -80,6 +80,7 @@
 mod client;
 mod convert;
 mod errors;
+mod pool;
 mod timer;
 mod tls;
 

@@ -15,6 +15,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The time a new connection (TCP and TLS) gets by default: 10 s.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The descriptors reserved by [`ClientBuilder::build`] when no pool size is
+/// set.
+const DEFAULT_RESERVED_DESCRIPTORS: usize = 1024;
+
 /// What a [`ClientBuilder`] has gathered, handed to the adapter that builds
 /// the client ([`BuildClient::build`]).
 #[derive(Debug, Clone)]
@@ -239,7 +243,16 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// Builds the client; an
     /// [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest) for a
     /// bad base URL, header or user agent.
+    /// Before the client is built, the process's table of open files is
+    /// grown to hold the pool (1,024 when unset; see
+    /// [`reserve_descriptors`](crate::reserve_descriptors)), so that the
+    /// first burst of connections does not stall on its growth.
     pub fn build(self) -> Result<C> {
+        crate::reserve_descriptors(
+            self.config
+                .pool_size
+                .unwrap_or(DEFAULT_RESERVED_DESCRIPTORS),
+        );
         C::build(self.config)
     }
 }

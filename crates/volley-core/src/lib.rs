@@ -50,6 +50,7 @@ mod as_completed;
 mod body;
 mod config;
 mod deadline;
+mod descriptors;
 mod error;
 mod ext;
 mod fetcher;
@@ -76,6 +77,7 @@ pub use config::{
     BuildClient, ClientBuilder, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
 };
 pub use deadline::Deadline;
+pub use descriptors::reserve_descriptors;
 pub use error::{Error, ErrorKind, Result};
 pub use ext::FetcherExt;
 pub use fetcher::{BoxFetcher, BoxFuture, DynFetcher, Fetcher};

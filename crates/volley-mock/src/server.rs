@@ -28,6 +28,9 @@ use crate::stats::{Route, ServerState};
 /// `net.core.somaxconn`).
 const BACKLOG: u32 = 8192;
 
+/// Open files the table is grown to hold before the server listens.
+const RESERVED_DESCRIPTORS: usize = 16 * 1024;
+
 /// Largest request body `/echo` reads; larger ones get `413`.
 const ECHO_LIMIT: usize = 16 * 1024 * 1024;
 
@@ -56,7 +59,9 @@ pub struct Config {
 }
 
 /// Binds a listening socket on `addr` with a large accept backlog and
-/// `SO_REUSEADDR`, ready for [`serve`].
+/// `SO_REUSEADDR`, ready for [`serve`]. The process's table of open files is
+/// grown first (to the open-files limit, at most 16,384), so that a burst of
+/// connections is not accepted at the pace of that table's growth.
 ///
 /// Must be called from within a tokio runtime (the socket is registered with
 /// its reactor).
@@ -74,6 +79,7 @@ pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     #[cfg(unix)]
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
+    volley_core::reserve_descriptors(RESERVED_DESCRIPTORS);
     socket.listen(BACKLOG)
 }
 

@@ -1,7 +1,8 @@
 //! # volley-smol
 //!
 //! volley on [smol]: a [`Client`] that implements [`volley_core::Fetcher`] with
-//! [isahc] (libcurl, driven on isahc's own agent thread) and a [`SmolTimer`]
+//! [isahc] (libcurl, driven on isahc's agent threads: one per core, up to
+//! four, each request sent through the least busy) and a [`SmolTimer`]
 //! built on [`async_io::Timer`]. Every combinator and layer of `volley-core`
 //! (`gather`, `gather_limited`, `.limit(n)`, retries, rate limits, ...) works on
 //! it, with the same errors as on every other runtime.
@@ -74,10 +75,13 @@
 //! [isahc]: https://docs.rs/isahc
 #![forbid(unsafe_code)]
 
+mod agents;
+
 use std::error::Error as StdError;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use agents::{Agents, agent_count};
 use futures_lite::io::AsyncReadExt;
 use http::{Method, StatusCode, Uri};
 use isahc::AsyncBody;
@@ -128,8 +132,10 @@ impl Timer for SmolTimer {
 
 /// An HTTP client on smol, implementing [`Fetcher`].
 ///
-/// Cheap to clone: clones share one libcurl agent thread and its connection
-/// pool. Make one and hand clones to every task.
+/// Cheap to clone: clones share the client's libcurl agents (one thread and
+/// one connection pool each, one agent per core up to four; every request
+/// goes through the least busy). Make one and hand clones to every task.
+/// A pool size set on the builder applies to each agent.
 ///
 /// ```no_run
 /// use volley_core::{Fetcher, Request};
@@ -148,7 +154,7 @@ pub struct Client {
 }
 
 struct Inner {
-    http: isahc::HttpClient,
+    agents: Agents,
     defaults: Defaults,
     redirects: Redirects,
     timeout: Duration,
@@ -210,9 +216,8 @@ impl Client {
         })?;
         *req.headers_mut() = headers;
 
-        let resp = self
-            .inner
-            .http
+        let (agent, _busy) = self.inner.agents.pick();
+        let resp = agent
             .send_async(req)
             .await
             .map_err(|e| map_send_error(e, &url))?;
@@ -302,28 +307,32 @@ impl BuildClient for Client {
             .danger_accept_invalid_certs(config.accept_invalid_certs)
             .danger_accept_invalid_hosts(config.accept_invalid_certs)
             .build();
-        let http = isahc::HttpClient::builder()
-            .max_connections_per_host(per_host)
-            .connection_cache_size(per_host.max(DEFAULT_CONNECTION_CACHE))
-            .tcp_nodelay()
-            // libcurl reads 0 as "the default of 300 s".
-            .connect_timeout(config.connect_timeout.max(Duration::from_millis(1)))
-            .redirect_policy(RedirectPolicy::None)
-            .automatic_decompression(false)
-            .expect_continue(ExpectContinue::disabled())
-            .tls_config(tls)
-            .build()
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Other,
-                    "the HTTP client (libcurl agent) could not start",
-                )
-                .with_source(e)
-            })?;
+        let agents = (0..agent_count())
+            .map(|_| {
+                isahc::HttpClient::builder()
+                    .max_connections_per_host(per_host)
+                    .connection_cache_size(per_host.max(DEFAULT_CONNECTION_CACHE))
+                    .tcp_nodelay()
+                    // libcurl reads 0 as "the default of 300 s".
+                    .connect_timeout(config.connect_timeout.max(Duration::from_millis(1)))
+                    .redirect_policy(RedirectPolicy::None)
+                    .automatic_decompression(false)
+                    .expect_continue(ExpectContinue::disabled())
+                    .tls_config(tls.clone())
+                    .build()
+                    .map_err(|e| {
+                        Error::new(
+                            ErrorKind::Other,
+                            "the HTTP client (libcurl agent) could not start",
+                        )
+                        .with_source(e)
+                    })
+            })
+            .collect::<Result<Vec<_>>>()?;
 
         Ok(Client {
             inner: Arc::new(Inner {
-                http,
+                agents: Agents::new(agents),
                 defaults,
                 redirects: config.redirects,
                 timeout: config.timeout,

@@ -60,7 +60,9 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use volley_core::http::Method;
@@ -87,11 +89,40 @@ impl Timer for TokioTimer {
     }
 }
 
+/// A spawned request: aborted when dropped, its panic passed on.
+struct TaskGuard(tokio::task::JoinHandle<Result<Response>>);
+
+impl Future for TaskGuard {
+    type Output = Result<Response>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match Pin::new(&mut self.0).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(out)) => Poll::Ready(out),
+            Poll::Ready(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(Error::new(
+                ErrorKind::Cancelled,
+                "the runtime shut down before the request finished",
+            )
+            .with_source(e))),
+        }
+    }
+}
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// An HTTP client on tokio and reqwest that implements [`Fetcher`].
 ///
 /// Cloning is cheap and clones share one connection pool. Requests must be
 /// awaited inside a tokio runtime; outside one, [`Fetcher::fetch`] returns
-/// an [`ErrorKind::Other`] error instead of sending.
+/// an [`ErrorKind::Other`] error instead of sending. Each request runs as a
+/// task of its own on that runtime, so many requests use every worker
+/// thread even when one task awaits them all; dropping the request's future
+/// aborts its task.
 ///
 /// ```no_run
 /// use volley_core::{Fetcher, Request};
@@ -144,26 +175,18 @@ impl Fetcher for Client {
     fn fetch(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
         let inner = Arc::clone(&self.inner);
         async move {
-            if tokio::runtime::Handle::try_current().is_err() {
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
                 return Err(Error::new(
                     ErrorKind::Other,
                     "volley-tokio's Client must be awaited inside a tokio runtime",
                 )
                 .with_url(request.url().clone()));
-            }
-            let request = inner.defaults.apply(request)?;
-            let url = request.url().clone();
-            let limit = request.timeout().unwrap_or(inner.timeout);
-            let sent = follow_redirects(&inner.redirects, request, |r| inner.send_once(r));
-            with_timeout(&*inner.timer, Some(limit), sent)
-                .await
-                .map_err(|e| {
-                    if e.url().is_none() {
-                        e.with_url(url)
-                    } else {
-                        e
-                    }
-                })
+            };
+            // The request runs as a task of its own, so that connecting,
+            // writing and reading spread over every worker of the runtime
+            // instead of all running where the caller polls. Dropping this
+            // future aborts the task (and closes its connection).
+            TaskGuard(runtime.spawn(inner.fetch(request))).await
         }
     }
 
@@ -173,6 +196,23 @@ impl Fetcher for Client {
 }
 
 impl Inner {
+    /// One request: defaults applied, redirects followed, within the timeout.
+    async fn fetch(self: Arc<Self>, request: Request) -> Result<Response> {
+        let request = self.defaults.apply(request)?;
+        let url = request.url().clone();
+        let limit = request.timeout().unwrap_or(self.timeout);
+        let sent = follow_redirects(&self.redirects, request, |r| self.send_once(r));
+        with_timeout(&*self.timer, Some(limit), sent)
+            .await
+            .map_err(|e| {
+                if e.url().is_none() {
+                    e.with_url(url)
+                } else {
+                    e
+                }
+            })
+    }
+
     /// One request, no redirects followed, the body read within the cap.
     async fn send_once(&self, request: Request) -> Result<Response> {
         let (method, uri, headers, body) = request.into_parts();

@@ -1,0 +1,169 @@
+//! [`Pool`]: surf's h1 client, replaced as a whole when a connection may
+//! have gone back to it in an unknown state, and [`Exchange`], one
+//! request's hold on it.
+//!
+//! surf's h1 client returns a connection to its pool when the response is
+//! dropped, whether or not the body was read to its end, and reuses it
+//! without checking: a request abandoned mid-way (timed out, cancelled, over
+//! the size cap) would leave the next request on that connection reading
+//! the old response. So a request that ends without reading its response to
+//! the end retires the whole pool, and new requests get a fresh one.
+//! Requests in flight on the old pool finish on it, then its connections are
+//! closed.
+//!
+//! Requests run on several threads at once, so two steps happen under the
+//! pool's lock: a request picks its pool and checks out its connection in
+//! one step (the first poll of surf's send), and an abandoned request retires
+//! its pool before its connection goes back to it. No checkout can then find
+//! that connection: one that came before found it still in use, and one that
+//! comes after uses the new pool.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+
+use futures_lite::io::AsyncBufRead;
+
+/// surf's send, boxed: it owns its client, so it can outlive a retirement.
+type Sending = Pin<Box<dyn Future<Output = surf::Result<surf::Response>> + Send>>;
+
+/// A response body being read: the connection is inside.
+pub(crate) type Reader = Box<dyn AsyncBufRead + Unpin + Send + Sync>;
+
+/// The connection pool of one [`Client`](crate::Client).
+pub(crate) struct Pool {
+    pub(crate) config: http_client::Config,
+    current: Mutex<Generation>,
+}
+
+struct Generation {
+    id: u64,
+    client: Arc<surf::Client>,
+}
+
+impl Pool {
+    pub(crate) fn new(config: http_client::Config) -> Pool {
+        let client = Arc::new(surf_client(&config));
+        Pool {
+            config,
+            current: Mutex::new(Generation { id: 0, client }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Generation> {
+        self.current
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// An exchange that sends `request` when first polled.
+    pub(crate) fn exchange(&self, request: surf::Request) -> Exchange<'_> {
+        Exchange {
+            pool: self,
+            id: None,
+            request: Some(request),
+            sending: None,
+            body: None,
+            done: false,
+        }
+    }
+}
+
+fn surf_client(config: &http_client::Config) -> surf::Client {
+    let h1 = match http_client::h1::H1Client::try_from(config.clone()) {
+        Ok(h1) => h1,
+        Err(never) => match never {},
+    };
+    // No middleware: redirects and timeouts are volley's.
+    let config = surf::Config::new().set_timeout(None).set_http_client(h1);
+    match surf::Client::try_from(config) {
+        Ok(client) => client,
+        Err(never) => match never {},
+    }
+}
+
+/// One request's use of the pool. Dropped before [`Exchange::finish`], it
+/// retires the pool it used.
+pub(crate) struct Exchange<'a> {
+    pool: &'a Pool,
+    /// The generation of the pool used, once sent.
+    id: Option<u64>,
+    request: Option<surf::Request>,
+    /// What holds the connection: surf's send, then the response's body.
+    sending: Option<Sending>,
+    body: Option<Reader>,
+    done: bool,
+}
+
+impl Exchange<'_> {
+    /// Sends the request and waits for the response head. The body, with
+    /// the connection in it, stays in the exchange (see [`Exchange::body`])
+    /// so that abandoning the exchange always retires the pool first; the
+    /// response comes back without it, with the body's declared length.
+    pub(crate) async fn send(&mut self) -> surf::Result<(surf::Response, Option<usize>)> {
+        std::future::poll_fn(|cx| self.poll_send(cx)).await
+    }
+
+    fn poll_send(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<surf::Result<(surf::Response, Option<usize>)>> {
+        let polled = if let Some(request) = self.request.take() {
+            // Pick the pool and check out the connection in one step.
+            let current = self.pool.lock();
+            let client = Arc::clone(&current.client);
+            self.id = Some(current.id);
+            let sending = self
+                .sending
+                .insert(Box::pin(async move { client.send(request).await }));
+            sending.as_mut().poll(cx)
+        } else if let Some(sending) = &mut self.sending {
+            sending.as_mut().poll(cx)
+        } else {
+            Poll::Ready(Err(surf::Error::from_str(
+                surf::StatusCode::InternalServerError,
+                "the request was already sent",
+            )))
+        };
+        let Poll::Ready(result) = polled else {
+            return Poll::Pending;
+        };
+        self.sending = None;
+        Poll::Ready(result.map(|mut response| {
+            let body = response.take_body();
+            let declared = body.len();
+            self.body = Some(body.into_reader());
+            (response, declared)
+        }))
+    }
+
+    /// The body of the response, once sent.
+    pub(crate) fn body(&mut self) -> Option<&mut Reader> {
+        self.body.as_mut()
+    }
+
+    /// The response was read to its end, or had no body, or no connection
+    /// is left to reuse (none was made, or it is closed): the pool is fine.
+    pub(crate) fn finish(mut self) {
+        self.done = true;
+    }
+}
+
+impl Drop for Exchange<'_> {
+    fn drop(&mut self) {
+        let Some(id) = self.id else { return };
+        if self.done {
+            return;
+        }
+        // Retire the pool, then let the connection go back to it: both under
+        // the lock under which checkouts happen.
+        let mut current = self.pool.lock();
+        if current.id == id {
+            current.id += 1;
+            current.client = Arc::new(surf_client(&self.pool.config));
+        }
+        self.sending = None;
+        self.body = None;
+    }
+}
