@@ -13,7 +13,7 @@ use futures_lite::io::{AsyncBufRead, AsyncBufReadExt};
 use http::Uri;
 use volley_core::{
     BodyCollector, BuildClient, ClientConfig, Defaults, Error, ErrorKind, Fetcher, Redirects,
-    Request, Response, Result, SharedTimer, follow_redirects, with_timeout,
+    Request, Response, Result, SharedTimer, exchange,
 };
 
 use crate::convert;
@@ -139,19 +139,16 @@ impl Drop for TaskGuard {
 impl Inner {
     /// One request: defaults applied, redirects followed, within the timeout.
     async fn fetch(self: Arc<Self>, request: Request) -> Result<Response> {
-        let request = self.defaults.apply(request)?;
-        let url = request.url().clone();
-        let limit = request.timeout().unwrap_or(self.timeout);
-        let send = follow_redirects(&self.redirects, request, |r| self.send_once(r));
-        with_timeout(&*self.timer, Some(limit), send)
-            .await
-            .map_err(|e| {
-                if e.url().is_none() {
-                    e.with_url(url)
-                } else {
-                    e
-                }
-            })
+        let send_once = |hop, _limit| self.send_once(hop);
+        exchange(
+            &self.defaults,
+            &self.redirects,
+            &*self.timer,
+            self.timeout,
+            request,
+            send_once,
+        )
+        .await
     }
 
     /// Sends one request (no redirects) and reads its body within the cap.

@@ -52,6 +52,7 @@ mod config;
 mod deadline;
 mod descriptors;
 mod error;
+mod exchange;
 mod ext;
 mod fetcher;
 mod gather;
@@ -79,6 +80,7 @@ pub use config::{
 pub use deadline::Deadline;
 pub use descriptors::reserve_descriptors;
 pub use error::{Error, ErrorKind, Result};
+pub use exchange::exchange;
 pub use ext::FetcherExt;
 pub use fetcher::{BoxFetcher, BoxFuture, DynFetcher, Fetcher};
 pub use gather::{Gather, gather};

@@ -21,6 +21,19 @@ pub(crate) fn agent_count() -> usize {
         .clamp(1, MAX_AGENTS)
 }
 
+/// The per-host connection cap of each of `agents` agents so that together
+/// they hold at most `per_host` (0: no cap, on every agent). With a cap
+/// smaller than the number of agents, only that many agents are made.
+pub(crate) fn agent_caps(per_host: usize, agents: usize) -> Vec<usize> {
+    if per_host == 0 {
+        return vec![0; agents.max(1)];
+    }
+    let agents = agents.clamp(1, per_host);
+    (0..agents)
+        .map(|i| per_host / agents + usize::from(i < per_host % agents))
+        .collect()
+}
+
 /// More agents than this only add threads and idle pools.
 const MAX_AGENTS: usize = 4;
 
@@ -93,6 +106,15 @@ mod tests {
             "the freed agent is picked again"
         );
         drop(b);
+    }
+
+    #[test]
+    fn the_caps_add_up_to_the_pool_size() {
+        assert_eq!(agent_caps(0, 2), vec![0, 0]);
+        assert_eq!(agent_caps(5, 2), vec![3, 2]);
+        assert_eq!(agent_caps(1000, 2), vec![500, 500]);
+        assert_eq!(agent_caps(1, 4), vec![1]);
+        assert_eq!(agent_caps(7, 3).iter().sum::<usize>(), 7);
     }
 
     #[test]

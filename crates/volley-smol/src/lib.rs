@@ -81,14 +81,14 @@ use std::error::Error as StdError;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use agents::{Agents, agent_count};
+use agents::{Agents, agent_caps, agent_count};
 use futures_lite::io::AsyncReadExt;
 use http::{Method, StatusCode, Uri};
 use isahc::AsyncBody;
 use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
 use volley_core::{
     BodyCollector, BuildClient, ClientConfig, Defaults, Error, ErrorKind, Fetcher, Redirects,
-    Request, Response, Result, SharedTimer, Sleep, Timer, follow_redirects, with_timeout,
+    Request, Response, Result, SharedTimer, Sleep, Timer, exchange,
 };
 
 /// How many idle connections libcurl keeps, across all hosts, when no pool
@@ -135,7 +135,7 @@ impl Timer for SmolTimer {
 /// Cheap to clone: clones share the client's libcurl agents (one thread and
 /// one connection pool each, one agent per core up to four; every request
 /// goes through the least busy). Make one and hand clones to every task.
-/// A pool size set on the builder applies to each agent.
+/// A pool size set on the builder is shared out between the agents.
 ///
 /// ```no_run
 /// use volley_core::{Fetcher, Request};
@@ -253,22 +253,16 @@ impl Client {
 
 impl Fetcher for Client {
     async fn fetch(&self, request: Request) -> Result<Response> {
-        let request = self.inner.defaults.apply(request)?;
-        let url = request.url().clone();
-        let limit = request.timeout().unwrap_or(self.inner.timeout);
-        let deadline = Instant::now().checked_add(limit);
-        let exchange = follow_redirects(&self.inner.redirects, request, |r| {
-            self.send_once(r, deadline)
-        });
-        with_timeout(&*self.inner.timer, Some(limit), exchange)
-            .await
-            .map_err(|e| {
-                if e.url().is_none() {
-                    e.with_url(url)
-                } else {
-                    e
-                }
-            })
+        let inner = &self.inner;
+        exchange(
+            &inner.defaults,
+            &inner.redirects,
+            &*inner.timer,
+            inner.timeout,
+            request,
+            |hop, limit| self.send_once(hop, Instant::now().checked_add(limit)),
+        )
+        .await
     }
 
     fn timer(&self) -> SharedTimer {
@@ -296,7 +290,8 @@ impl Fetcher for Client {
 /// ```
 ///
 /// `pool_size(n)` is libcurl's maximum connections per host (default: no
-/// cap) and sizes its connection cache.
+/// cap), shared out between the client's agents so that together they open
+/// at most `n`, and sizes their connection caches.
 pub type ClientBuilder = volley_core::ClientBuilder<Client>;
 
 impl BuildClient for Client {
@@ -307,10 +302,11 @@ impl BuildClient for Client {
             .danger_accept_invalid_certs(config.accept_invalid_certs)
             .danger_accept_invalid_hosts(config.accept_invalid_certs)
             .build();
-        let agents = (0..agent_count())
-            .map(|_| {
+        let agents = agent_caps(per_host, agent_count())
+            .into_iter()
+            .map(|cap| {
                 isahc::HttpClient::builder()
-                    .max_connections_per_host(per_host)
+                    .max_connections_per_host(cap)
                     .connection_cache_size(per_host.max(DEFAULT_CONNECTION_CACHE))
                     .tcp_nodelay()
                     // libcurl reads 0 as "the default of 300 s".

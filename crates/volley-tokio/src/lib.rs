@@ -6,7 +6,7 @@
 //! [`Client`] is one connection pool, cheap to clone: make one and share it
 //! between every task, as you would one `aiohttp.ClientSession`. It behaves
 //! exactly like the other volley adapters: the same base URL and default
-//! headers ([`Defaults`]), the same redirect rules ([`follow_redirects`]),
+//! headers ([`Defaults`]), the same redirect rules ([`volley_core::follow_redirects`]),
 //! the same per-request timeout (on tokio's timer), the same body size cap
 //! and the same [`ErrorKind`]s for the same failures.
 //!
@@ -69,7 +69,7 @@ use volley_core::http::Method;
 use volley_core::http::header::{CONTENT_LENGTH, HeaderValue};
 use volley_core::{
     BodyCollector, BuildClient, ClientConfig, Defaults, Error, ErrorKind, Fetcher, Redirects,
-    Request, Response, Result, SharedTimer, Sleep, Timer, follow_redirects, with_timeout,
+    Request, Response, Result, SharedTimer, Sleep, Timer, exchange,
 };
 
 /// tokio's timer as a volley [`Timer`]: `tokio::time::sleep` and tokio's
@@ -198,19 +198,16 @@ impl Fetcher for Client {
 impl Inner {
     /// One request: defaults applied, redirects followed, within the timeout.
     async fn fetch(self: Arc<Self>, request: Request) -> Result<Response> {
-        let request = self.defaults.apply(request)?;
-        let url = request.url().clone();
-        let limit = request.timeout().unwrap_or(self.timeout);
-        let sent = follow_redirects(&self.redirects, request, |r| self.send_once(r));
-        with_timeout(&*self.timer, Some(limit), sent)
-            .await
-            .map_err(|e| {
-                if e.url().is_none() {
-                    e.with_url(url)
-                } else {
-                    e
-                }
-            })
+        let send_once = |hop, _limit| self.send_once(hop);
+        exchange(
+            &self.defaults,
+            &self.redirects,
+            &*self.timer,
+            self.timeout,
+            request,
+            send_once,
+        )
+        .await
     }
 
     /// One request, no redirects followed, the body read within the cap.
