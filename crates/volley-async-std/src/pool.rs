@@ -11,16 +11,17 @@
 //! Requests in flight on the old pool finish on it, then its connections are
 //! closed.
 //!
-//! Requests run on several threads at once, so two steps happen under the
-//! pool's lock: a request picks its pool and checks out its connection in
-//! one step (the first poll of surf's send), and an abandoned request retires
-//! its pool before its connection goes back to it. No checkout can then find
-//! that connection: one that came before found it still in use, and one that
-//! comes after uses the new pool.
+//! Requests run on several threads at once, so two steps are guarded by the
+//! pool's read-write lock: a request picks its pool and checks out its
+//! connection in one step (the first poll of surf's send) under the read
+//! lock, so checkouts still run side by side; an abandoned request retires
+//! its pool under the write lock before its connection goes back to it. No
+//! checkout can then find that connection: one that came before found it
+//! still in use, and one that comes after uses the new pool.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::task::{Context, Poll};
 
 use futures_lite::io::AsyncBufRead;
@@ -34,7 +35,7 @@ pub(crate) type Reader = Box<dyn AsyncBufRead + Unpin + Send + Sync>;
 /// The connection pool of one [`Client`](crate::Client).
 pub(crate) struct Pool {
     pub(crate) config: http_client::Config,
-    current: Mutex<Generation>,
+    current: RwLock<Generation>,
 }
 
 struct Generation {
@@ -47,13 +48,22 @@ impl Pool {
         let client = Arc::new(surf_client(&config));
         Pool {
             config,
-            current: Mutex::new(Generation { id: 0, client }),
+            current: RwLock::new(Generation { id: 0, client }),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Generation> {
+    /// Shared by checkouts, which may run at once.
+    fn read(&self) -> RwLockReadGuard<'_, Generation> {
         self.current
-            .lock()
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Exclusive: a retirement waits for checkouts in progress and holds
+    /// off new ones.
+    fn write(&self) -> RwLockWriteGuard<'_, Generation> {
+        self.current
+            .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
@@ -111,7 +121,7 @@ impl Exchange<'_> {
     ) -> Poll<surf::Result<(surf::Response, Option<usize>)>> {
         let polled = if let Some(request) = self.request.take() {
             // Pick the pool and check out the connection in one step.
-            let current = self.pool.lock();
+            let current = self.pool.read();
             let client = Arc::clone(&current.client);
             self.id = Some(current.id);
             let sending = self
@@ -158,7 +168,7 @@ impl Drop for Exchange<'_> {
         }
         // Retire the pool, then let the connection go back to it: both under
         // the lock under which checkouts happen.
-        let mut current = self.pool.lock();
+        let mut current = self.pool.write();
         if current.id == id {
             current.id += 1;
             current.client = Arc::new(surf_client(&self.pool.config));

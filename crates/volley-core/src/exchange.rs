@@ -47,8 +47,13 @@ where
     let request = defaults.apply(request)?;
     let url = request.url().clone();
     let limit = request.timeout().unwrap_or(timeout);
-    let sent = follow_redirects(redirects, request, |hop| send_once(hop, limit));
-    with_timeout(timer, Some(limit), sent).await.map_err(|e| {
+    with_timeout(
+        timer,
+        Some(limit),
+        follow_redirects(redirects, request, |hop| send_once(hop, limit)),
+    )
+    .await
+    .map_err(|e| {
         if e.url().is_none() {
             e.with_url(url)
         } else {

@@ -97,7 +97,7 @@ pub use request::{Defaults, Request, RequestBuilder};
 pub use response::Response;
 pub use retry::{Retry, RetryBudget, RetryPolicy};
 pub use retry_after::parse_retry_after;
-pub use timeout::{Timeout, with_timeout};
+pub use timeout::{Timeout, WithTimeout, with_timeout};
 pub use timer::{SharedTimer, Sleep, Timer};
 pub use try_gather::{TryGather, try_gather};
 

@@ -77,15 +77,16 @@ where
     S: FnMut(Request) -> Fut,
     Fut: Future<Output = Result<Response>>,
 {
-    if policy.max == 0 {
-        return send(request).await;
-    }
     let mut visited: HashSet<Uri> = HashSet::new();
     let mut current = request;
     let mut followed = 0usize;
     loop {
-        let keep = current.clone();
+        // One await of `send` in the whole loop keeps this future small.
+        let keep = (policy.max > 0).then(|| current.clone());
         let response = send(current).await?;
+        let Some(keep) = keep else {
+            return Ok(response);
+        };
         let status = response.status();
         if !is_redirect(status) {
             return Ok(response);

@@ -1,16 +1,16 @@
 //! Per-request timeouts: [`with_timeout`] and the [`Timeout`] layer.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
-
-use futures::future::{Either, select};
 
 use crate::error::{Error, Result};
 use crate::fetcher::Fetcher;
 use crate::observe::SharedObserver;
 use crate::request::Request;
 use crate::response::Response;
-use crate::timer::{SharedTimer, Timer};
+use crate::timer::{SharedTimer, Sleep, Timer};
 
 /// Runs `future` for at most `limit` on `timer`; when time runs out the
 /// future is dropped (its connection closed, never reused half-read) and an
@@ -27,21 +27,47 @@ use crate::timer::{SharedTimer, Timer};
 /// assert_eq!(out.unwrap_err().kind(), ErrorKind::Timeout);
 /// assert_eq!(timer.elapsed(), Duration::from_secs(2));
 /// ```
-pub async fn with_timeout<T, F>(timer: &dyn Timer, limit: Option<Duration>, future: F) -> Result<T>
+pub fn with_timeout<F>(timer: &dyn Timer, limit: Option<Duration>, future: F) -> WithTimeout<F> {
+    WithTimeout {
+        future,
+        sleep: limit.map(|limit| timer.sleep(limit)),
+        limit: limit.unwrap_or_default(),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`with_timeout`]: the future it was given, or an
+    /// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) error once the
+    /// time runs out. The clock starts when it is made.
+    #[must_use = "futures do nothing unless you .await or poll them"]
+    pub struct WithTimeout<F> {
+        #[pin]
+        future: F,
+        sleep: Option<Sleep>,
+        limit: Duration,
+    }
+}
+
+impl<T, F> Future for WithTimeout<F>
 where
     F: Future<Output = Result<T>>,
 {
-    let Some(limit) = limit else {
-        return future.await;
-    };
-    let future = std::pin::pin!(future);
-    match select(future, timer.sleep(limit)).await {
-        Either::Left((out, _)) => out,
-        Either::Right(((), _)) => {
-            #[cfg(feature = "tracing")]
-            tracing::warn!(timeout_ms = limit.as_secs_f64() * 1e3, "timed out");
-            Err(Error::timeout(limit))
+    type Output = Result<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        let this = self.project();
+        if let Poll::Ready(out) = this.future.poll(cx) {
+            return Poll::Ready(out);
         }
+        let Some(sleep) = this.sleep else {
+            return Poll::Pending;
+        };
+        if sleep.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        #[cfg(feature = "tracing")]
+        tracing::warn!(timeout_ms = this.limit.as_secs_f64() * 1e3, "timed out");
+        Poll::Ready(Err(Error::timeout(*this.limit)))
     }
 }
 
