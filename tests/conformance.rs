@@ -96,6 +96,33 @@ async fn reuses_one_connection<F: Fetcher>(server: &MockServer, make: impl Fn(Op
     );
 }
 
+/// Like every future, a fetch does nothing until polled: one made and
+/// dropped sends nothing, and one awaited afterwards is the only request.
+async fn an_unpolled_fetch_sends_nothing<F: Fetcher>(
+    server: &MockServer,
+    make: impl Fn(Opts) -> F,
+) {
+    let client = make(Opts::new(server.url()));
+    let timer = client.timer();
+    server.reset_stats();
+    let request = Request::get("/users/1").build().expect("request");
+    let unpolled = client.fetch(request);
+    timer.sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        server.stats().requests,
+        0,
+        "nothing sent before the first poll"
+    );
+    drop(unpolled);
+    assert_eq!(json(&client, "/users/2").await["id"], 2);
+    timer.sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        server.stats().requests,
+        1,
+        "only the awaited request was sent"
+    );
+}
+
 async fn limit_puts_exactly_n_in_flight<F: Fetcher>(server: &MockServer, make: impl Fn(Opts) -> F) {
     let client = make(Opts::new(server.url()));
     server.reset_stats();
@@ -307,6 +334,7 @@ macro_rules! conformance {
                 post_json_round_trips,
                 default_headers_base_url_and_user_agent,
                 reuses_one_connection,
+                an_unpolled_fetch_sends_nothing,
                 limit_puts_exactly_n_in_flight,
                 no_hidden_pool_cap,
                 gather_keeps_input_order,

@@ -358,6 +358,11 @@ pub struct CompareArgs {
     /// ideal time counts at most K at once.
     #[arg(long, value_name = "K", value_parser = positive)]
     pub capacity: Option<usize>,
+    /// Run every runtime N times, taking turns, and show each runtime's run
+    /// of median wall time (with every wall time under the table): noisy
+    /// machines need it before a difference of a few percent means anything.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = positive)]
+    pub repeat: usize,
     /// Skip blocking when its ideal (sequential) time exceeds this many
     /// seconds; 0 never skips.
     #[arg(long, default_value_t = 60)]

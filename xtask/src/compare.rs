@@ -15,7 +15,7 @@ use crate::cli::{ADAPTIVE_INITIAL, CompareArgs, Plan, Runtime};
 use crate::mock::{ChildGuard, MockProcess};
 use crate::report::{
     AdaptiveBounds, RunFacts, RunOutput, RuntimeResult, ScenarioReport, Skipped, ideal_s,
-    render_table, summarize,
+    median_run, render_table, summarize,
 };
 use crate::svg;
 
@@ -151,41 +151,51 @@ fn run_plan(
         );
     }
 
-    let mut results = Vec::new();
     let mut skipped = Vec::new();
+    let mut active = Vec::new();
     for &runtime in runtimes {
-        if let Some(reason) = skip_reason(runtime, plan, args.blocking_budget_s) {
-            if !interactive {
-                println!("skipping {}: {reason}", runtime.name());
+        match skip_reason(runtime, plan, args.blocking_budget_s) {
+            Some(reason) => {
+                if !interactive {
+                    println!("skipping {}: {reason}", runtime.name());
+                }
+                skipped.push(Skipped { runtime, reason });
             }
-            skipped.push(Skipped { runtime, reason });
-            continue;
+            None => active.push(runtime),
         }
-        if let Some(mock) = &mock
-            && let Err(e) = mock.reset_stats()
-        {
-            eprintln!("warning: cannot reset the server's stats: {e}");
-        }
-        let result = run_runtime(
-            exe,
-            args,
-            plan,
-            runtime,
-            &template,
-            mock.as_ref(),
-            interactive,
-        );
-        if !interactive {
-            println!(
-                "{}: {} ok, {} errors in {:.3} s",
-                runtime.name(),
-                result.ok,
-                result.errors.total(),
-                result.wall_s
-            );
-        }
-        results.push(result);
     }
+    // Runtimes take turns, so that a slow spell of a noisy machine falls on
+    // all of them.
+    let mut runs: Vec<Vec<RuntimeResult>> = active.iter().map(|_| Vec::new()).collect();
+    for _ in 0..args.repeat {
+        for (&runtime, runs) in active.iter().zip(&mut runs) {
+            if let Some(mock) = &mock
+                && let Err(e) = mock.reset_stats()
+            {
+                eprintln!("warning: cannot reset the server's stats: {e}");
+            }
+            let result = run_runtime(
+                exe,
+                args,
+                plan,
+                runtime,
+                &template,
+                mock.as_ref(),
+                interactive,
+            );
+            if !interactive {
+                println!(
+                    "{}: {} ok, {} errors in {:.3} s",
+                    runtime.name(),
+                    result.ok,
+                    result.errors.total(),
+                    result.wall_s
+                );
+            }
+            runs.push(result);
+        }
+    }
+    let results: Vec<RuntimeResult> = runs.into_iter().filter_map(median_run).collect();
     drop(mock);
 
     Ok(ScenarioReport {

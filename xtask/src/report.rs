@@ -240,6 +240,10 @@ pub struct RuntimeResult {
     /// The adaptive limit at the end of the run (adaptive rows only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_limit: Option<usize>,
+    /// With `--repeat N`: the wall time of every run, in s, in the order
+    /// run; the row is the run of median wall time (absent otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub walls_s: Vec<f64>,
     /// Every request, for the timeline (not written to JSON).
     #[serde(skip)]
     pub spans: Vec<Span>,
@@ -417,6 +421,7 @@ pub fn summarize(facts: &RunFacts<'_>) -> RuntimeResult {
             .then(|| facts.server_rejected.or(client_rejected))
             .flatten(),
         final_limit: facts.output.and_then(|o| o.final_limit),
+        walls_s: Vec::new(),
         spans,
         in_flight_curve: facts
             .output
@@ -424,6 +429,20 @@ pub fn summarize(facts: &RunFacts<'_>) -> RuntimeResult {
             .unwrap_or_default(),
         limit_curve: facts.output.map(|o| o.limits.clone()).unwrap_or_default(),
     }
+}
+
+/// The run of median wall time among `runs` of one runtime, carrying every
+/// run's wall time in `walls_s` (a single run is returned as it is).
+pub fn median_run(mut runs: Vec<RuntimeResult>) -> Option<RuntimeResult> {
+    if runs.len() < 2 {
+        return runs.pop();
+    }
+    let walls: Vec<f64> = runs.iter().map(|r| r.wall_s).collect();
+    runs.sort_by(|a, b| a.wall_s.total_cmp(&b.wall_s));
+    let mid = runs.len() / 2;
+    let mut median = runs.swap_remove(mid);
+    median.walls_s = walls;
+    Some(median)
 }
 
 /// Aligns `rows` under `header`: the first column to the left, the others to
@@ -572,6 +591,15 @@ pub fn render_table(report: &ScenarioReport) -> String {
                 }
             ));
         }
+    }
+    for r in report.results.iter().filter(|r| r.walls_s.len() > 1) {
+        let walls: Vec<String> = r.walls_s.iter().map(|w| format!("{w:.3}")).collect();
+        out.push_str(&format!(
+            "  {}: the median of {} runs, interleaved with the others; walls {} s\n",
+            r.runtime.name(),
+            r.walls_s.len(),
+            walls.join(", ")
+        ));
     }
     for s in &report.skipped {
         out.push_str(&format!("  {} skipped: {}\n", s.runtime.name(), s.reason));
@@ -983,10 +1011,26 @@ mod tests {
             adaptive: false,
             rejected: None,
             final_limit: None,
+            walls_s: vec![],
             spans: vec![],
             in_flight_curve: vec![],
             limit_curve: vec![],
         }
+    }
+
+    #[test]
+    fn the_median_run_keeps_every_wall() {
+        let runs = vec![
+            result(Runtime::Tokio, 2.3),
+            result(Runtime::Tokio, 2.1),
+            result(Runtime::Tokio, 2.2),
+        ];
+        let median = median_run(runs).expect("a run");
+        assert_eq!(median.wall_s, 2.2);
+        assert_eq!(median.walls_s, vec![2.3, 2.1, 2.2]);
+        let one = median_run(vec![result(Runtime::Smol, 2.0)]).expect("a run");
+        assert!(one.walls_s.is_empty());
+        assert!(median_run(vec![]).is_none());
     }
 
     #[test]

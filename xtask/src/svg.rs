@@ -466,6 +466,7 @@ mod tests {
             adaptive: false,
             rejected: None,
             final_limit: None,
+            walls_s: vec![],
             spans,
             in_flight_curve: vec![(0, 100), (2_000_000, 0)],
             limit_curve: vec![],

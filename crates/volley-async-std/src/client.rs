@@ -96,10 +96,15 @@ impl Fetcher for Client {
         // and reading spread over every executor thread instead of all
         // running where the caller polls. Dropping this future aborts the
         // task (and closes its connection).
-        let (work, abort) = abortable(Arc::clone(&self.inner).fetch(request));
-        TaskGuard {
-            task: async_std::task::spawn(work),
-            abort,
+        // Nothing is sent before the future is first polled.
+        let inner = Arc::clone(&self.inner);
+        async move {
+            let (work, abort) = abortable(inner.fetch(request));
+            TaskGuard {
+                task: async_std::task::spawn(work),
+                abort,
+            }
+            .await
         }
     }
 
