@@ -1,7 +1,10 @@
 //! [`exchange`]: the path of one request through an adapter.
 
-use std::future::Future;
+use std::future::{Future, ready};
 use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::Either;
 
 use crate::error::Result;
 use crate::redirect::{Redirects, follow_redirects};
@@ -32,32 +35,38 @@ use crate::timer::Timer;
 /// assert_eq!(err.url().map(|u| u.to_string()).as_deref(), Some("http://127.0.0.1:9/slow"));
 /// # Ok::<(), volley_core::Error>(())
 /// ```
-pub async fn exchange<S, Fut>(
+pub fn exchange<S, Fut>(
     defaults: &Defaults,
     redirects: &Redirects,
     timer: &dyn Timer,
     timeout: Duration,
     request: Request,
     mut send_once: S,
-) -> Result<Response>
+) -> impl Future<Output = Result<Response>>
 where
     S: FnMut(Request, Duration) -> Fut,
     Fut: Future<Output = Result<Response>>,
 {
-    let request = defaults.apply(request)?;
+    // A plain function building the future, not an `async fn`: the request
+    // is not kept a second time inside it.
+    let request = match defaults.apply(request) {
+        Ok(request) => request,
+        Err(e) => return Either::Left(ready(Err(e))),
+    };
     let url = request.url().clone();
     let limit = request.timeout().unwrap_or(timeout);
-    with_timeout(
+    let sent = with_timeout(
         timer,
         Some(limit),
-        follow_redirects(redirects, request, |hop| send_once(hop, limit)),
-    )
-    .await
-    .map_err(|e| {
-        if e.url().is_none() {
-            e.with_url(url)
-        } else {
-            e
-        }
-    })
+        follow_redirects(redirects, request, move |hop| send_once(hop, limit)),
+    );
+    Either::Right(sent.map(move |out| {
+        out.map_err(|e| {
+            if e.url().is_none() {
+                e.with_url(url)
+            } else {
+                e
+            }
+        })
+    }))
 }
