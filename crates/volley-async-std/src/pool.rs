@@ -19,6 +19,7 @@
 //! checkout can then find that connection: one that came before found it
 //! still in use, and one that comes after uses the new pool.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -41,6 +42,22 @@ pub(crate) struct Pool {
 struct Generation {
     id: u64,
     client: Arc<surf::Client>,
+    /// Origins this generation has sent to. surf's h1 client makes its
+    /// per-address pool on the first request to an address, and two first
+    /// requests at once can each make one (the second replacing the first,
+    /// whose connections are then lost): a first request to an origin is
+    /// sent under the write lock.
+    origins: HashSet<surf::http::url::Origin>,
+}
+
+impl Generation {
+    fn new(id: u64, client: Arc<surf::Client>) -> Generation {
+        Generation {
+            id,
+            client,
+            origins: HashSet::new(),
+        }
+    }
 }
 
 impl Pool {
@@ -48,7 +65,7 @@ impl Pool {
         let client = Arc::new(surf_client(&config));
         Pool {
             config,
-            current: RwLock::new(Generation { id: 0, client }),
+            current: RwLock::new(Generation::new(0, client)),
         }
     }
 
@@ -120,14 +137,20 @@ impl Exchange<'_> {
         cx: &mut Context<'_>,
     ) -> Poll<surf::Result<(surf::Response, Option<usize>)>> {
         let polled = if let Some(request) = self.request.take() {
-            // Pick the pool and check out the connection in one step.
+            // Pick the pool and check out the connection in one step: under
+            // the read lock, or the write lock for a first request to its
+            // origin (see `Generation::origins`).
+            let origin = request.url().origin();
             let current = self.pool.read();
-            let client = Arc::clone(&current.client);
-            self.id = Some(current.id);
-            let sending = self
-                .sending
-                .insert(Box::pin(async move { client.send(request).await }));
-            sending.as_mut().poll(cx)
+            if current.origins.contains(&origin) {
+                self.first_poll(&current, request, cx)
+            } else {
+                drop(current);
+                let mut current = self.pool.write();
+                let polled = self.first_poll(&current, request, cx);
+                current.origins.insert(origin);
+                polled
+            }
         } else if let Some(sending) = &mut self.sending {
             sending.as_mut().poll(cx)
         } else {
@@ -146,6 +169,21 @@ impl Exchange<'_> {
             self.body = Some(body.into_reader());
             (response, declared)
         }))
+    }
+
+    /// Sends on the generation `current` and polls once.
+    fn first_poll(
+        &mut self,
+        current: &Generation,
+        request: surf::Request,
+        cx: &mut Context<'_>,
+    ) -> Poll<surf::Result<surf::Response>> {
+        let client = Arc::clone(&current.client);
+        self.id = Some(current.id);
+        let sending = self
+            .sending
+            .insert(Box::pin(async move { client.send(request).await }));
+        sending.as_mut().poll(cx)
     }
 
     /// The body of the response, once sent.
@@ -170,8 +208,7 @@ impl Drop for Exchange<'_> {
         // the lock under which checkouts happen.
         let mut current = self.pool.write();
         if current.id == id {
-            current.id += 1;
-            current.client = Arc::new(surf_client(&self.pool.config));
+            *current = Generation::new(id + 1, Arc::new(surf_client(&self.pool.config)));
         }
         self.sending = None;
         self.body = None;
