@@ -50,7 +50,8 @@ const JSON: HeaderValue = HeaderValue::from_static("application/json");
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Config {
     /// Delay applied to every request except `/stats`, unless the request
-    /// gives its own with `?delay_ms=N`.
+    /// gives its own with `?delay_ms=N`. Timed to well under a millisecond
+    /// (async-io's timer).
     pub latency: Duration,
     /// Capacity mode: at most this many requests are handled at once; any
     /// request beyond that is answered at once with `503`, a JSON error body
@@ -251,7 +252,10 @@ impl App {
             },
         };
         if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
+            // async-io's timer rather than tokio's: tokio's rounds every
+            // sleep up to its next millisecond tick, which would add most of
+            // a millisecond to every request and blur comparisons of clients.
+            async_io::Timer::after(delay).await;
         }
 
         match route {
