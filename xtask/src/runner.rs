@@ -17,7 +17,8 @@ use std::time::Duration;
 use futures::StreamExt;
 use serde_json::Value;
 use volley_core::{
-    Adaptive, Error, ErrorKind, Fetcher, FetcherExt, Request, gather, gather_limited,
+    Adaptive, BuildClient, ClientBuilder, Error, ErrorKind, Fetcher, FetcherExt, Request, gather,
+    gather_limited,
 };
 
 use crate::Result;
@@ -140,19 +141,18 @@ async fn run_fetcher<F: Fetcher>(
     }
 }
 
-/// Gives a builder of any volley adapter the run's timeout, pool size and
-/// body cap (the adapters share the builder's shape, not a trait).
-macro_rules! configure {
-    ($builder:expr, $args:expr) => {{
-        let args: &RunOneArgs = $args;
-        let mut builder = $builder
-            .timeout(Duration::from_millis(args.timeout_ms))
-            .pool_size(Mode::of(args).pool_size());
-        if let Some(max) = args.max_body_bytes {
-            builder = builder.max_body_bytes(max);
-        }
-        builder
-    }};
+/// The run's timeout and body cap, on the builder of any volley client.
+fn with_limits<C: BuildClient>(builder: ClientBuilder<C>, args: &RunOneArgs) -> ClientBuilder<C> {
+    let builder = builder.timeout(Duration::from_millis(args.timeout_ms));
+    match args.max_body_bytes {
+        Some(max) => builder.max_body_bytes(max),
+        None => builder,
+    }
+}
+
+/// [`with_limits`], and a pool sized for the run's mode (the async runtimes).
+fn configure<C: BuildClient>(builder: ClientBuilder<C>, args: &RunOneArgs) -> ClientBuilder<C> {
+    with_limits(builder, args).pool_size(Mode::of(args).pool_size())
 }
 
 fn tokio_runtime() -> Result<tokio::runtime::Runtime> {
@@ -163,21 +163,21 @@ fn tokio_runtime() -> Result<tokio::runtime::Runtime> {
 
 fn run_tokio(args: &RunOneArgs, urls: &[String], recorder: &Arc<Recorder>) -> Result<Ran> {
     tokio_runtime()?.block_on(async {
-        let client = configure!(volley_tokio::Client::builder(), args).build()?;
+        let client = configure(volley_tokio::Client::builder(), args).build()?;
         Ok(run_fetcher(client, urls, Mode::of(args), recorder).await)
     })
 }
 
 fn run_async_std(args: &RunOneArgs, urls: &[String], recorder: &Arc<Recorder>) -> Result<Ran> {
     async_std::task::block_on(async {
-        let client = configure!(volley_async_std::Client::builder(), args).build()?;
+        let client = configure(volley_async_std::Client::builder(), args).build()?;
         Ok(run_fetcher(client, urls, Mode::of(args), recorder).await)
     })
 }
 
 fn run_smol(args: &RunOneArgs, urls: &[String], recorder: &Arc<Recorder>) -> Result<Ran> {
     smol::block_on(async {
-        let client = configure!(volley_smol::Client::builder(), args).build()?;
+        let client = configure(volley_smol::Client::builder(), args).build()?;
         Ok(run_fetcher(client, urls, Mode::of(args), recorder).await)
     })
 }
@@ -185,12 +185,7 @@ fn run_smol(args: &RunOneArgs, urls: &[String], recorder: &Arc<Recorder>) -> Res
 /// The sequential baseline, timed by hand (the blocking client is not a
 /// layered async fetcher).
 fn run_blocking(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Result<Ran> {
-    let mut builder =
-        volley_blocking::Client::builder().timeout(Duration::from_millis(args.timeout_ms));
-    if let Some(max) = args.max_body_bytes {
-        builder = builder.max_body_bytes(max);
-    }
-    let client = builder.build()?;
+    let client = with_limits(volley_blocking::Client::builder(), args).build()?;
     let t0 = recorder.start();
     let get = |url: &str| {
         let request = Request::get(url).build()?;
