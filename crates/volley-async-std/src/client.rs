@@ -6,14 +6,13 @@ use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use futures::future::{AbortHandle, Aborted, abortable};
 use futures_lite::io::{AsyncBufRead, AsyncBufReadExt};
 use http::Uri;
 use volley_core::{
-    BodyCollector, BuildClient, ClientConfig, Defaults, Error, ErrorKind, Fetcher, Redirects,
-    Request, Response, Result, SharedTimer, exchange,
+    BodyCollector, BuildClient, ClientConfig, Error, ErrorKind, Fetcher, Request, RequestPath,
+    Response, Result, SharedTimer,
 };
 
 use crate::convert;
@@ -55,20 +54,17 @@ pub struct Client {
 
 struct Inner {
     pool: Pool,
-    defaults: Defaults,
-    timeout: Duration,
+    path: RequestPath,
     max_body_bytes: u64,
-    redirects: Redirects,
-    timer: SharedTimer,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.inner.defaults.base())
-            .field("timeout", &self.inner.timeout)
+            .field("base_url", &self.inner.path.defaults().base())
+            .field("timeout", &self.inner.path.timeout())
             .field("max_body_bytes", &self.inner.max_body_bytes)
-            .field("redirects", &self.inner.redirects)
+            .field("redirects", &self.inner.path.redirects())
             .field(
                 "max_connections_per_host",
                 &self.inner.pool.config.max_connections_per_host,
@@ -109,7 +105,7 @@ impl Fetcher for Client {
     }
 
     fn timer(&self) -> SharedTimer {
-        self.inner.timer.clone()
+        Arc::clone(self.inner.path.timer())
     }
 }
 
@@ -144,16 +140,9 @@ impl Drop for TaskGuard {
 impl Inner {
     /// One request: defaults applied, redirects followed, within the timeout.
     async fn fetch(self: Arc<Self>, request: Request) -> Result<Response> {
-        let send_once = |hop, _limit| self.send_once(hop);
-        exchange(
-            &self.defaults,
-            &self.redirects,
-            &*self.timer,
-            self.timeout,
-            request,
-            send_once,
-        )
-        .await
+        self.path
+            .send(request, |hop, _limit| self.send_once(hop))
+            .await
     }
 
     /// Sends one request (no redirects) and reads its body within the cap.
@@ -312,7 +301,7 @@ pub type ClientBuilder = volley_core::ClientBuilder<Client>;
 
 impl BuildClient for Client {
     fn build(config: ClientConfig) -> Result<Client> {
-        let defaults = config.defaults()?;
+        let path = RequestPath::new(&config, Arc::new(AsyncStdTimer))?;
         let pool_size = config.pool_size.unwrap_or(DEFAULT_POOL_SIZE);
         if pool_size == 0 {
             return Err(Error::new(
@@ -333,11 +322,8 @@ impl BuildClient for Client {
         Ok(Client {
             inner: Arc::new(Inner {
                 pool: Pool::new(http_config),
-                defaults,
-                timeout: config.timeout,
+                path,
                 max_body_bytes: config.max_body_bytes,
-                redirects: config.redirects,
-                timer: Arc::new(AsyncStdTimer),
             }),
         })
     }

@@ -1,72 +1,128 @@
-//! [`exchange`]: the path of one request through an adapter.
+//! [`RequestPath`]: the path of one request through an adapter.
 
+use std::fmt;
 use std::future::{Future, ready};
 use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::Either;
 
+use crate::config::ClientConfig;
 use crate::error::Result;
 use crate::redirect::{Redirects, follow_redirects};
 use crate::request::{Defaults, Request};
 use crate::response::Response;
 use crate::timeout::with_timeout;
-use crate::timer::Timer;
+use crate::timer::SharedTimer;
 
-/// One request the way every adapter sends it: `defaults` applied,
-/// redirects followed as `redirects` says (each hop sent by `send_once`,
-/// which is also told how long the whole exchange may take), all within the
-/// request's own timeout or else `timeout`, on `timer`. An error that names
-/// no URL gets the request's.
+/// What every adapter does around its one-shot send, the same on every
+/// runtime: the client's [`Defaults`] applied, redirects followed by its
+/// [`Redirects`] policy, all within the request's own timeout or else the
+/// client's, on the adapter's timer. An adapter keeps one and calls
+/// [`RequestPath::send`] for every request.
 ///
 /// ```
+/// use std::sync::Arc;
 /// use std::time::Duration;
 /// use volley_core::testing::{ManualTimer, run};
-/// use volley_core::{Defaults, ErrorKind, Redirects, Request, exchange};
+/// use volley_core::{ClientConfig, ErrorKind, Request, RequestPath};
 ///
 /// let timer = ManualTimer::new();
-/// let defaults = Defaults::default();
+/// let mut config = ClientConfig::default();
+/// config.timeout = Duration::from_secs(2);
+/// let path = RequestPath::new(&config, Arc::new(timer.clone()))?;
 /// let request = Request::get("http://127.0.0.1:9/slow").build()?;
-/// let out = run(&timer, exchange(&defaults, &Redirects::default(), &timer,
-///     Duration::from_secs(2), request, |_hop, _limit| std::future::pending()))
+/// let out = run(&timer, path.send(request, |_hop, _limit| std::future::pending()))
 ///     .expect("the fake clock ends the wait");
 /// let err = out.unwrap_err();
 /// assert_eq!(err.kind(), ErrorKind::Timeout);
 /// assert_eq!(err.url().map(|u| u.to_string()).as_deref(), Some("http://127.0.0.1:9/slow"));
 /// # Ok::<(), volley_core::Error>(())
 /// ```
-pub fn exchange<S, Fut>(
-    defaults: &Defaults,
-    redirects: &Redirects,
-    timer: &dyn Timer,
+#[derive(Clone)]
+pub struct RequestPath {
+    defaults: Defaults,
+    redirects: Redirects,
     timeout: Duration,
-    request: Request,
-    mut send_once: S,
-) -> impl Future<Output = Result<Response>>
-where
-    S: FnMut(Request, Duration) -> Fut,
-    Fut: Future<Output = Result<Response>>,
-{
-    // A plain function building the future, not an `async fn`: the request
-    // is not kept a second time inside it.
-    let request = match defaults.apply(request) {
-        Ok(request) => request,
-        Err(e) => return Either::Left(ready(Err(e))),
-    };
-    let url = request.url().clone();
-    let limit = request.timeout().unwrap_or(timeout);
-    let sent = with_timeout(
-        timer,
-        Some(limit),
-        follow_redirects(redirects, request, move |hop| send_once(hop, limit)),
-    );
-    Either::Right(sent.map(move |out| {
-        out.map_err(|e| {
-            if e.url().is_none() {
-                e.with_url(url)
-            } else {
-                e
-            }
+    timer: SharedTimer,
+}
+
+impl fmt::Debug for RequestPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestPath")
+            .field("defaults", &self.defaults)
+            .field("redirects", &self.redirects)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RequestPath {
+    /// The path of a client built from `config`, timed on `timer`; an
+    /// [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest) for a
+    /// bad base URL, header or user agent (see [`ClientConfig::defaults`]).
+    pub fn new(config: &ClientConfig, timer: SharedTimer) -> Result<RequestPath> {
+        Ok(RequestPath {
+            defaults: config.defaults()?,
+            redirects: config.redirects,
+            timeout: config.timeout,
+            timer,
         })
-    }))
+    }
+
+    /// The base URL and default headers.
+    pub fn defaults(&self) -> &Defaults {
+        &self.defaults
+    }
+
+    /// The redirect policy.
+    pub fn redirects(&self) -> Redirects {
+        self.redirects
+    }
+
+    /// The timeout of a request that sets none itself.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The adapter's timer.
+    pub fn timer(&self) -> &SharedTimer {
+        &self.timer
+    }
+
+    /// Sends `request`: defaults applied, each hop sent by `send_once`
+    /// (which is also told how long the whole exchange may take), within the
+    /// time it has. An error that names no URL gets the request's.
+    pub fn send<S, Fut>(
+        &self,
+        request: Request,
+        mut send_once: S,
+    ) -> impl Future<Output = Result<Response>>
+    where
+        S: FnMut(Request, Duration) -> Fut,
+        Fut: Future<Output = Result<Response>>,
+    {
+        // A plain function building the future, not an `async fn`: the
+        // request is not kept a second time inside it.
+        let request = match self.defaults.apply(request) {
+            Ok(request) => request,
+            Err(e) => return Either::Left(ready(Err(e))),
+        };
+        let url = request.url().clone();
+        let limit = request.timeout().unwrap_or(self.timeout);
+        let sent = with_timeout(
+            &*self.timer,
+            Some(limit),
+            follow_redirects(&self.redirects, request, move |hop| send_once(hop, limit)),
+        );
+        Either::Right(sent.map(move |out| {
+            out.map_err(|e| {
+                if e.url().is_none() {
+                    e.with_url(url)
+                } else {
+                    e
+                }
+            })
+        }))
+    }
 }

@@ -87,8 +87,8 @@ use http::{Method, StatusCode, Uri};
 use isahc::AsyncBody;
 use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
 use volley_core::{
-    BodyCollector, BuildClient, ClientConfig, Defaults, Error, ErrorKind, Fetcher, Redirects,
-    Request, Response, Result, SharedTimer, Sleep, Timer, exchange,
+    BodyCollector, BuildClient, ClientConfig, Error, ErrorKind, Fetcher, Request, RequestPath,
+    Response, Result, SharedTimer, Sleep, Timer,
 };
 
 /// How many idle connections libcurl keeps, across all hosts, when no pool
@@ -155,19 +155,16 @@ pub struct Client {
 
 struct Inner {
     agents: Agents,
-    defaults: Defaults,
-    redirects: Redirects,
-    timeout: Duration,
+    path: RequestPath,
     max_body_bytes: u64,
-    timer: SharedTimer,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("defaults", &self.inner.defaults)
-            .field("redirects", &self.inner.redirects)
-            .field("timeout", &self.inner.timeout)
+            .field("defaults", self.inner.path.defaults())
+            .field("redirects", &self.inner.path.redirects())
+            .field("timeout", &self.inner.path.timeout())
             .field("max_body_bytes", &self.inner.max_body_bytes)
             .finish_non_exhaustive()
     }
@@ -253,20 +250,16 @@ impl Client {
 
 impl Fetcher for Client {
     async fn fetch(&self, request: Request) -> Result<Response> {
-        let inner = &self.inner;
-        exchange(
-            &inner.defaults,
-            &inner.redirects,
-            &*inner.timer,
-            inner.timeout,
-            request,
-            |hop, limit| self.send_once(hop, Instant::now().checked_add(limit)),
-        )
-        .await
+        self.inner
+            .path
+            .send(request, |hop, limit| {
+                self.send_once(hop, Instant::now().checked_add(limit))
+            })
+            .await
     }
 
     fn timer(&self) -> SharedTimer {
-        self.inner.timer.clone()
+        Arc::clone(self.inner.path.timer())
     }
 }
 
@@ -296,7 +289,7 @@ pub type ClientBuilder = volley_core::ClientBuilder<Client>;
 
 impl BuildClient for Client {
     fn build(config: ClientConfig) -> Result<Client> {
-        let defaults = config.defaults()?;
+        let path = RequestPath::new(&config, Arc::new(SmolTimer))?;
         let per_host = config.pool_size.unwrap_or(0);
         let tls = isahc::tls::TlsConfig::builder()
             .danger_accept_invalid_certs(config.accept_invalid_certs)
@@ -329,11 +322,8 @@ impl BuildClient for Client {
         Ok(Client {
             inner: Arc::new(Inner {
                 agents: Agents::new(agents),
-                defaults,
-                redirects: config.redirects,
-                timeout: config.timeout,
+                path,
                 max_body_bytes: config.max_body_bytes,
-                timer: Arc::new(SmolTimer),
             }),
         })
     }

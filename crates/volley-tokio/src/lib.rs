@@ -6,7 +6,7 @@
 //! [`Client`] is one connection pool, cheap to clone: make one and share it
 //! between every task, as you would one `aiohttp.ClientSession`. It behaves
 //! exactly like the other volley adapters: the same base URL and default
-//! headers ([`Defaults`]), the same redirect rules ([`volley_core::follow_redirects`]),
+//! headers ([`volley_core::Defaults`]), the same redirect rules ([`volley_core::follow_redirects`]),
 //! the same per-request timeout (on tokio's timer), the same body size cap
 //! and the same [`ErrorKind`]s for the same failures.
 //!
@@ -68,8 +68,8 @@ use std::time::{Duration, Instant};
 use volley_core::http::Method;
 use volley_core::http::header::{CONTENT_LENGTH, HeaderValue};
 use volley_core::{
-    BodyCollector, BuildClient, ClientConfig, Defaults, Error, ErrorKind, Fetcher, Redirects,
-    Request, Response, Result, SharedTimer, Sleep, Timer, exchange,
+    BodyCollector, BuildClient, ClientConfig, Error, ErrorKind, Fetcher, Request, RequestPath,
+    Response, Result, SharedTimer, Sleep, Timer,
 };
 
 /// tokio's timer as a volley [`Timer`]: `tokio::time::sleep` and tokio's
@@ -139,20 +139,17 @@ pub struct Client {
 
 struct Inner {
     http: reqwest::Client,
-    defaults: Defaults,
-    timeout: Duration,
+    path: RequestPath,
     max_body_bytes: u64,
-    redirects: Redirects,
-    timer: SharedTimer,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.inner.defaults.base())
-            .field("timeout", &self.inner.timeout)
+            .field("base_url", &self.inner.path.defaults().base())
+            .field("timeout", &self.inner.path.timeout())
             .field("max_body_bytes", &self.inner.max_body_bytes)
-            .field("redirects", &self.inner.redirects)
+            .field("redirects", &self.inner.path.redirects())
             .finish_non_exhaustive()
     }
 }
@@ -191,23 +188,16 @@ impl Fetcher for Client {
     }
 
     fn timer(&self) -> SharedTimer {
-        Arc::clone(&self.inner.timer)
+        Arc::clone(self.inner.path.timer())
     }
 }
 
 impl Inner {
     /// One request: defaults applied, redirects followed, within the timeout.
     async fn fetch(self: Arc<Self>, request: Request) -> Result<Response> {
-        let send_once = |hop, _limit| self.send_once(hop);
-        exchange(
-            &self.defaults,
-            &self.redirects,
-            &*self.timer,
-            self.timeout,
-            request,
-            send_once,
-        )
-        .await
+        self.path
+            .send(request, |hop, _limit| self.send_once(hop))
+            .await
     }
 
     /// One request, no redirects followed, the body read within the cap.
@@ -263,7 +253,7 @@ pub type ClientBuilder = volley_core::ClientBuilder<Client>;
 
 impl BuildClient for Client {
     fn build(config: ClientConfig) -> Result<Client> {
-        let defaults = config.defaults()?;
+        let path = RequestPath::new(&config, Arc::new(TokioTimer))?;
         let http = reqwest::Client::builder()
             // volley follows redirects itself, the same way on every adapter.
             .redirect(reqwest::redirect::Policy::none())
@@ -279,11 +269,8 @@ impl BuildClient for Client {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
-                defaults,
-                timeout: config.timeout,
+                path,
                 max_body_bytes: config.max_body_bytes,
-                redirects: config.redirects,
-                timer: Arc::new(TokioTimer),
             }),
         })
     }
