@@ -14,51 +14,79 @@ fn scratch(name: &str) -> PathBuf {
     path
 }
 
-#[test]
-fn small_scenario_on_tokio_and_blocking() {
-    let json = scratch("small.json");
-    let svg = scratch("small.svg");
+/// What one `xtask compare` run left: its standard output, the JSON report,
+/// the result rows' runtime names and the SVG timeline.
+struct Run {
+    stdout: String,
+    report: serde_json::Value,
+    runtimes: Vec<String>,
+    svg: String,
+}
+
+/// Runs `xtask compare` with `args` (split at spaces), writing its JSON and
+/// SVG under `name`; checks that it succeeded within `within` and reads what
+/// it wrote.
+fn compare(name: &str, args: &str, within: Duration) -> Run {
+    let json = scratch(&format!("{name}.json"));
+    let svg = scratch(&format!("{name}.svg"));
     let started = Instant::now();
     let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["compare", "--requests", "20", "--concurrency", "5"])
-        .args(["--latency-ms", "20", "--runtimes", "tokio,blocking"])
-        .args(["--timeout-ms", "5000"])
+        .arg("compare")
+        .args(args.split_whitespace())
         .arg("--json")
         .arg(&json)
         .arg("--svg")
         .arg(&svg)
         .output()
         .expect("xtask runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
         "xtask failed: {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
         output.status
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(60),
-        "took {:?}",
-        started.elapsed()
+    assert!(started.elapsed() < within, "took {:?}", started.elapsed());
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("JSON written"))
+            .expect("valid JSON");
+    let runtimes = report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["runtime"].as_str().expect("runtime name").to_owned())
+        .collect();
+    Run {
+        stdout,
+        report,
+        runtimes,
+        svg: std::fs::read_to_string(&svg).expect("SVG written"),
+    }
+}
+
+#[test]
+fn small_scenario_on_tokio_and_blocking() {
+    let Run {
+        stdout,
+        report,
+        runtimes,
+        svg,
+    } = compare(
+        "small",
+        "--requests 20 --concurrency 5 --latency-ms 20 --runtimes tokio,blocking --timeout-ms 5000",
+        Duration::from_secs(60),
     );
     // Not a terminal: plain progress lines, then the table.
     assert!(stdout.contains("running tokio..."), "{stdout}");
     assert!(stdout.contains("wall/ideal"), "{stdout}");
     assert!(stdout.contains("speedup: tokio"), "{stdout}");
 
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).expect("JSON written"))
-            .expect("valid JSON");
     assert_eq!(report["scenario"], "custom");
     assert_eq!(report["requests"], 20);
     assert_eq!(report["concurrency"], 5);
     assert_eq!(report["latency_ms"], 20);
     assert_eq!(report["ideal_s"], 0.08);
     let results = report["results"].as_array().expect("results");
-    let runtimes: Vec<&str> = results
-        .iter()
-        .map(|r| r["runtime"].as_str().expect("runtime name"))
-        .collect();
     assert_eq!(runtimes, ["tokio", "blocking"]);
     for r in results {
         assert_eq!(r["ok"], 20, "{r}");
@@ -73,7 +101,6 @@ fn small_scenario_on_tokio_and_blocking() {
     let tokio_max = results[0]["max_in_flight"].as_u64().expect("max");
     assert!((2..=5).contains(&tokio_max), "{}", results[0]);
 
-    let svg = std::fs::read_to_string(&svg).expect("SVG written");
     assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(100)]);
     assert!(svg.contains("tokio") && svg.contains("blocking"));
 }
@@ -91,47 +118,25 @@ fn unknown_runtime_is_rejected() {
 
 #[test]
 fn adaptive_run_against_a_server_of_limited_capacity() {
-    let json = scratch("adaptive.json");
-    let svg = scratch("adaptive.svg");
-    let started = Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["compare", "--adaptive", "--requests", "300"])
-        .args(["--latency-ms", "20", "--capacity", "10"])
-        .args(["--runtimes", "tokio,tokio-fixed-10", "--timeout-ms", "5000"])
-        .arg("--json")
-        .arg(&json)
-        .arg("--svg")
-        .arg(&svg)
-        .output()
-        .expect("xtask runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "xtask failed: {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        output.status
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "took {:?}",
-        started.elapsed()
+    let Run {
+        stdout,
+        report,
+        runtimes,
+        svg,
+    } = compare(
+        "adaptive",
+        "--adaptive --requests 300 --latency-ms 20 --capacity 10 --runtimes tokio,tokio-fixed-10 --timeout-ms 5000",
+        Duration::from_secs(30),
     );
     assert!(stdout.contains("rejected"), "{stdout}");
     assert!(stdout.contains("adaptive vs fixed: tokio"), "{stdout}");
 
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).expect("JSON written"))
-            .expect("valid JSON");
     assert_eq!(report["requests"], 300);
     assert_eq!(report["capacity"], 10);
     assert_eq!(report["adaptive"]["max"], 1000);
     // At most 10 served at once: 30 rounds of 20 ms.
     assert_eq!(report["ideal_s"], 0.6);
     let results = report["results"].as_array().expect("results");
-    let runtimes: Vec<&str> = results
-        .iter()
-        .map(|r| r["runtime"].as_str().expect("runtime name"))
-        .collect();
     assert_eq!(runtimes, ["tokio", "tokio-fixed-10"]);
     for r in results {
         let errors = r["errors"].as_object().expect("errors");
@@ -162,7 +167,6 @@ fn adaptive_run_against_a_server_of_limited_capacity() {
     assert_eq!(fixed["concurrency"], 10);
     assert!(fixed.get("final_limit").is_none(), "{fixed}");
 
-    let svg = std::fs::read_to_string(&svg).expect("SVG written");
     assert_eq!(
         svg.matches(r#"class="limit-curve""#).count(),
         2,
