@@ -223,6 +223,43 @@ async fn faults_have_their_error_kinds<F: Fetcher>(server: &MockServer, make: im
     assert_eq!(bad.unwrap_err().kind(), ErrorKind::InvalidRequest);
 }
 
+/// With one connection allowed, requests queue for it. Requests that give
+/// up on their response part-way (a body over the cap, a timeout in the
+/// middle of a body) leave that connection unusable: the ones waiting must
+/// still each get their own response, never the rest of another's.
+async fn waiting_requests_survive_abandoned_ones<F: Fetcher>(
+    server: &MockServer,
+    make: impl Fn(Opts) -> F,
+) {
+    let client = make(
+        Opts::new(server.url())
+            .pool_size(1)
+            .max_body_bytes(64 * 1024)
+            .timeout(Duration::from_secs(10)),
+    );
+    let requests = (1..=12).map(|i| match i % 4 {
+        0 => get("/big?bytes=1000000"),
+        2 => Request::get("/slow-body?ms=5000")
+            .timeout(Duration::from_millis(300))
+            .build()
+            .unwrap(),
+        _ => get(format!("/users/{i}?delay_ms=20")),
+    });
+    let out = gather(requests.map(|request| client.fetch(request))).await;
+    assert_eq!(out.len(), 12);
+    for (i, result) in (1..=12).zip(out) {
+        match i % 4 {
+            0 => assert_eq!(result.unwrap_err().kind(), ErrorKind::TooLarge),
+            2 => assert_eq!(result.unwrap_err().kind(), ErrorKind::Timeout),
+            _ => {
+                let user: Value = result.unwrap().error_for_status().unwrap().json().unwrap();
+                assert_eq!(user["id"], i);
+            }
+        }
+    }
+    assert_eq!(json(&client, "/users/99").await["id"], 99);
+}
+
 async fn dropping_a_gather_frees_everything<F: Fetcher>(
     server: &MockServer,
     make: impl Fn(Opts) -> F,
@@ -339,6 +376,7 @@ macro_rules! conformance {
                 no_hidden_pool_cap,
                 gather_keeps_input_order,
                 faults_have_their_error_kinds,
+                waiting_requests_survive_abandoned_ones,
                 dropping_a_gather_frees_everything,
                 retries_recover_and_honour_retry_after,
                 retry_gives_up_with_attempts,

@@ -30,6 +30,10 @@ impl Opts {
         self.max_body_bytes = Some(n);
         self
     }
+    pub fn pool_size(mut self, n: usize) -> Self {
+        self.pool_size = Some(n);
+        self
+    }
     pub fn header(mut self, name: &'static str, value: &'static str) -> Self {
         self.header = Some((name, value));
         self

@@ -18,14 +18,25 @@
 //! its pool under the write lock before its connection goes back to it. No
 //! checkout can then find that connection: one that came before found it
 //! still in use, and one that comes after uses the new pool.
+//!
+//! One case is left: a checkout that found every connection in use waits
+//! inside surf's pool, and would be handed the connection an abandoned
+//! request lets go of. So no request is let into surf's pool to wait: each
+//! holds a permit of its origin's gate (as many permits as the pool allows
+//! connections per host) from before its checkout until its connection is
+//! back, and waits for that permit instead. A connection surf has in use
+//! always holds a permit, so a checkout always finds a free connection or
+//! room to open one.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::task::{Context, Poll};
 
+use async_lock::{Semaphore, SemaphoreGuardArc};
 use futures_lite::io::AsyncBufRead;
+use surf::http::url::Origin;
 
 /// surf's send, boxed: it owns its client, so it can outlive a retirement.
 type Sending = Pin<Box<dyn Future<Output = surf::Result<surf::Response>> + Send>>;
@@ -37,6 +48,9 @@ pub(crate) type Reader = Box<dyn AsyncBufRead + Unpin + Send + Sync>;
 pub(crate) struct Pool {
     pub(crate) config: http_client::Config,
     current: RwLock<Generation>,
+    /// One gate per origin, kept across generations: connections of a
+    /// retired pool still in use hold their permits.
+    gates: RwLock<HashMap<Origin, Arc<Semaphore>>>,
 }
 
 struct Generation {
@@ -47,7 +61,7 @@ struct Generation {
     /// requests at once can each make one (the second replacing the first,
     /// whose connections are then lost): a first request to an origin is
     /// sent under the write lock.
-    origins: HashSet<surf::http::url::Origin>,
+    origins: HashSet<Origin>,
 }
 
 impl Generation {
@@ -66,7 +80,24 @@ impl Pool {
         Pool {
             config,
             current: RwLock::new(Generation::new(0, client)),
+            gates: RwLock::new(HashMap::new()),
         }
+    }
+
+    /// The gate of `origin`, made on its first request.
+    fn gate(&self, origin: &Origin) -> Arc<Semaphore> {
+        let gates = self.gates.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(gate) = gates.get(origin) {
+            return Arc::clone(gate);
+        }
+        drop(gates);
+        let mut gates = self.gates.write().unwrap_or_else(|p| p.into_inner());
+        let permits = self.config.max_connections_per_host;
+        Arc::clone(
+            gates
+                .entry(origin.clone())
+                .or_insert_with(|| Arc::new(Semaphore::new(permits))),
+        )
     }
 
     /// Shared by checkouts, which may run at once.
@@ -93,6 +124,7 @@ impl Pool {
             sending: None,
             body: None,
             done: false,
+            permit: None,
         }
     }
 }
@@ -121,6 +153,9 @@ pub(crate) struct Exchange<'a> {
     sending: Option<Sending>,
     body: Option<Reader>,
     done: bool,
+    /// Held until the connection is back: declared after what holds it, so
+    /// dropped after it.
+    permit: Option<SemaphoreGuardArc>,
 }
 
 impl Exchange<'_> {
@@ -129,6 +164,10 @@ impl Exchange<'_> {
     /// so that abandoning the exchange always retires the pool first; the
     /// response comes back without it, with the body's declared length.
     pub(crate) async fn send(&mut self) -> surf::Result<(surf::Response, Option<usize>)> {
+        if let Some(request) = &self.request {
+            let gate = self.pool.gate(&request.url().origin());
+            self.permit = Some(gate.acquire_arc().await);
+        }
         std::future::poll_fn(|cx| self.poll_send(cx)).await
     }
 
