@@ -15,15 +15,16 @@ use volley_core::{
     Response, Result, SharedTimer,
 };
 
+use crate::connections::Connections;
 use crate::convert;
-use crate::errors::{self, Connection};
-use crate::pool::Pool;
+use crate::errors;
+use crate::exchange::Exchange;
 use crate::timer::AsyncStdTimer;
 use crate::tls;
 
 /// The default cap on connections per host: more than Linux has ephemeral
 /// ports for one destination (about 28,000), so in effect no cap, while the
-/// slot table surf's pool preallocates per address stays bounded.
+/// slot table each origin's pool sets aside stays bounded.
 const DEFAULT_POOL_SIZE: usize = 32_768;
 
 /// An HTTP client on async-std: a volley [`Fetcher`] over surf's HTTP/1.1
@@ -53,7 +54,9 @@ pub struct Client {
 }
 
 struct Inner {
-    pool: Pool,
+    surf: surf::Client,
+    /// The most connections per origin.
+    pool_size: usize,
     path: RequestPath,
     max_body_bytes: u64,
 }
@@ -65,10 +68,7 @@ impl fmt::Debug for Client {
             .field("timeout", &self.inner.path.timeout())
             .field("max_body_bytes", &self.inner.max_body_bytes)
             .field("redirects", &self.inner.path.redirects())
-            .field(
-                "max_connections_per_host",
-                &self.inner.pool.config.max_connections_per_host,
-            )
+            .field("pool_size", &self.inner.pool_size)
             .finish_non_exhaustive()
     }
 }
@@ -152,25 +152,21 @@ impl Inner {
         let method = request.method().clone();
         let surf_request = convert::to_surf(request)?;
 
-        let mut exchange = self.pool.exchange(surf_request);
-        let (response, declared) = match exchange.send().await {
-            Ok(sent) => sent,
-            Err(e) => {
-                let (error, connection) = errors::send_error(e, &url);
-                if connection == Connection::Unharmed {
-                    exchange.finish();
-                }
-                return Err(error);
-            }
-        };
+        let mut exchange = Exchange::new(&self.surf, surf_request);
+        let (response, declared) = exchange
+            .send()
+            .await
+            .map_err(|e| errors::send_error(e, &url))?;
         let status = convert::status(response.status(), &url)?;
         let headers = convert::headers(&response);
         if status.is_informational() {
             // The final response is still on the wire, unread: dropping the
-            // exchange retires the pool.
+            // exchange closes the connection.
             return Err(Error::new(
                 ErrorKind::Other,
-                format!("the server sent an interim {status} response, which surf's h1 client cannot handle"),
+                format!(
+                    "the server sent an interim {status} response, which async-h1 cannot handle"
+                ),
             )
             .with_url(url)
             .with_status(status));
@@ -186,7 +182,7 @@ impl Inner {
             return Err(Error::new(
                 ErrorKind::Body,
                 "the response has neither Content-Length nor chunked encoding (its body \
-                 ends when the connection closes), which surf's h1 client cannot read",
+                 ends when the connection closes), which async-h1 cannot read",
             )
             .with_url(url)
             .with_status(status));
@@ -248,7 +244,7 @@ async fn read_body(
     }
 }
 
-/// surf's rustls (webpki 0.21) checks certificates against DNS names only,
+/// async-tls's rustls (webpki 0.21) checks certificates against DNS names only,
 /// so an https URL with an IP address cannot work: say so before sending.
 fn check_tls_host(url: &Uri) -> Result<()> {
     if url.scheme_str() != Some("https") {
@@ -260,7 +256,7 @@ fn check_tls_host(url: &Uri) -> Result<()> {
         return Err(Error::new(
             ErrorKind::InvalidRequest,
             "https to an IP address is not supported by the async-std adapter: \
-             surf's rustls client verifies DNS names only; use a host name",
+             its rustls client verifies DNS names only; use a host name",
         )
         .with_url(url.clone()));
     }
@@ -283,20 +279,20 @@ fn check_tls_host(url: &Uri) -> Result<()> {
 /// ```
 ///
 /// On this adapter:
-/// - `pool_size(n)` is the most connections open to one host (address and
-///   port) at once, idle ones included; requests past it wait. By default
-///   there is in effect no cap: 32,768, more connections than Linux has
-///   ephemeral ports for one destination, so the caller's limit is the only
-///   one (surf's own default of 50 is not used). 0 is refused by `build`.
-///   surf's pool sets aside a slot table of this size for each address:
-///   about 16 bytes a slot for http and 470 for https (some 15 MiB per https
-///   address at the default); set it to the most connections you will use
-///   to save that memory.
-/// - `connect_timeout` is not applied on its own: surf's h1 client offers no
-///   hook into connecting, so a connection attempt is bounded by the
-///   request's timeout. The value is kept so code can switch adapters.
+/// - `pool_size(n)` is the most connections open to one origin (scheme,
+///   host and port) at once, idle ones included; requests past it wait. By
+///   default there is in effect no cap: 32,768, more connections than Linux
+///   has ephemeral ports for one destination, so the caller's limit is the
+///   only one (surf's own default of 50 is not used). 0 is refused by
+///   `build`. Each origin's pool sets aside a slot table of this size,
+///   about 40 bytes a slot (some 1.3 MB per origin at the default, most of
+///   it never touched); set it to the most connections you will use to
+///   save that memory.
+/// - `connect_timeout` is not applied on its own: a connection attempt is
+///   bounded by the request's timeout. The value is kept so code can switch
+///   adapters.
 /// - With `danger_accept_invalid_certs(false)` (the default) certificates
-///   are verified against the webpki roots that surf's rustls client ships.
+///   are verified against the webpki roots that async-tls ships.
 pub type ClientBuilder = volley_core::ClientBuilder<Client>;
 
 impl BuildClient for Client {
@@ -306,22 +302,28 @@ impl BuildClient for Client {
         if pool_size == 0 {
             return Err(Error::new(
                 ErrorKind::InvalidRequest,
-                "pool_size must be at least 1 (surf's h1 client would wait forever for a connection)",
+                "pool_size must be at least 1 (every request would wait forever for a connection)",
             ));
         }
 
-        let mut http_config = http_client::Config::new()
-            .set_http_keep_alive(true)
-            .set_tcp_no_delay(true)
+        let tls = if config.accept_invalid_certs {
+            async_tls::TlsConnector::from(tls::accept_invalid_certs())
+        } else {
+            async_tls::TlsConnector::default()
+        };
+        // No middleware: redirects and timeouts are volley's.
+        let surf_config = surf::Config::new()
             .set_timeout(None)
-            .set_max_connections_per_host(pool_size);
-        if config.accept_invalid_certs {
-            http_config = http_config.set_tls_config(Some(tls::accept_invalid_certs()));
-        }
+            .set_http_client(Connections::new(pool_size, tls));
+        let surf = match surf::Client::try_from(surf_config) {
+            Ok(client) => client,
+            Err(never) => match never {},
+        };
 
         Ok(Client {
             inner: Arc::new(Inner {
-                pool: Pool::new(http_config),
+                surf,
+                pool_size,
                 path,
                 max_body_bytes: config.max_body_bytes,
             }),
@@ -375,11 +377,8 @@ mod tests {
     #[test]
     fn default_pool_has_no_cap_of_50() {
         let client = Client::new().expect("default client");
-        assert_eq!(
-            client.inner.pool.config.max_connections_per_host,
-            DEFAULT_POOL_SIZE
-        );
+        assert_eq!(client.inner.pool_size, DEFAULT_POOL_SIZE);
         let client = Client::builder().pool_size(7).build().expect("client");
-        assert_eq!(client.inner.pool.config.max_connections_per_host, 7);
+        assert_eq!(client.inner.pool_size, 7);
     }
 }

@@ -104,7 +104,7 @@ pub(crate) fn has_no_body(method: &Method, status: StatusCode) -> bool {
         || status == StatusCode::NOT_MODIFIED
 }
 
-/// True when the body's end is marked in a way surf's h1 client (async-h1)
+/// True when the body's end is marked in a way async-h1
 /// reads: a last `Transfer-Encoding` value of exactly `chunked`, or else a
 /// `Content-Length`. It reads any other body as empty and leaves it on the
 /// wire.

@@ -1,68 +1,66 @@
 //! surf's errors as volley's [`ErrorKind`]s.
 //!
-//! surf's h1 client reports most failures as an `http_types::Error` wrapping
-//! an `io::Error`, but some only as text: a failure to open a pooled
-//! connection is turned into a string by the client ("An error occured while
-//! creating a new object: Connection refused (os error 111)"), and the
-//! HTTP/1 decoder says "connection closed" when the server hangs up before
-//! answering. Both the error chain and the text are read.
+//! A connection that could not be opened comes as a
+//! [`ConnectFailed`](crate::connections::ConnectFailed) in the error's
+//! chain. Failures on an open connection come from async-h1: an
+//! `io::Error` (reset, broken pipe), or only text ("connection closed" when
+//! the server hung up before answering, "Malformed HTTP head"). The chain,
+//! the `io::Error`'s kind and the text are all read.
 
 use std::io;
 
 use http::Uri;
 use volley_core::{Error, ErrorKind};
 
-/// What a failed send did to the connection it used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Connection {
-    /// No connection was made, or the one used is closed: the pool drops
-    /// closed connections by itself.
-    Unharmed,
-    /// A connection may have gone back to the pool in an unknown state
-    /// (unread bytes, a malformed response): the pool must not be reused.
-    Tainted,
-}
+use crate::connections::ConnectFailed;
 
 /// The raw OS error of "too many open files" (EMFILE) on Unix.
 const EMFILE: i32 = 24;
 
-/// Maps an error from sending a request and reading the response head.
-pub(crate) fn send_error(err: surf::Error, url: &Uri) -> (Error, Connection) {
-    let inner = err.into_inner();
-    let text = inner.to_string();
-    let io = inner
-        .chain()
-        .find_map(|e| e.downcast_ref::<io::Error>())
-        .map(|e| (e.kind(), e.raw_os_error()));
-    let (kind, message, connection) = classify_send(&text, io);
-    let error = Error::new(kind, message)
-        .with_url(url.clone())
-        .with_source(Box::<dyn std::error::Error + Send + Sync>::from(inner));
-    (error, connection)
+/// What failed, as read from a send error's chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cause {
+    /// No connection could be opened; `Some(true)` if the TLS handshake
+    /// failed.
+    connect: Option<bool>,
+    io: Option<(io::ErrorKind, Option<i32>)>,
 }
 
-fn classify_send(
-    text: &str,
-    io: Option<(io::ErrorKind, Option<i32>)>,
-) -> (ErrorKind, &'static str, Connection) {
-    use Connection::{Tainted, Unharmed};
+/// Maps an error from sending a request and reading the response head.
+pub(crate) fn send_error(err: surf::Error, url: &Uri) -> Error {
+    let inner = err.into_inner();
+    let text = inner.to_string();
+    let cause = Cause {
+        connect: inner
+            .chain()
+            .find_map(|e| e.downcast_ref::<ConnectFailed>())
+            .map(|failed| failed.tls),
+        io: inner
+            .chain()
+            .find_map(|e| e.downcast_ref::<io::Error>())
+            .map(|e| (e.kind(), e.raw_os_error())),
+    };
+    let (kind, message) = classify_send(&text, cause);
+    Error::new(kind, message)
+        .with_url(url.clone())
+        .with_source(Box::<dyn std::error::Error + Send + Sync>::from(inner))
+}
+
+fn classify_send(text: &str, cause: Cause) -> (ErrorKind, &'static str) {
     use io::ErrorKind as K;
 
-    let lower = text.to_ascii_lowercase();
-    if io.is_some_and(|(_, raw)| raw == Some(EMFILE))
-        || lower.contains(&format!("(os error {EMFILE})"))
-    {
+    if cause.io.is_some_and(|(_, raw)| raw == Some(EMFILE)) {
         return (
             ErrorKind::Connect,
             "too many open files: raise the file-descriptor limit (ulimit -n) or lower the concurrency",
-            Unharmed,
         );
     }
-    if let Some((kind, _)) = io {
+    if cause.connect == Some(true) {
+        return (ErrorKind::Connect, "the TLS handshake failed");
+    }
+    if let Some((kind, _)) = cause.io {
         match kind {
-            K::ConnectionRefused => {
-                return (ErrorKind::Connect, "connection refused", Unharmed);
-            }
+            K::ConnectionRefused => return (ErrorKind::Connect, "connection refused"),
             K::ConnectionReset
             | K::ConnectionAborted
             | K::BrokenPipe
@@ -71,68 +69,50 @@ fn classify_send(
                 return (
                     ErrorKind::Connect,
                     "the connection was closed before a response arrived",
-                    Unharmed,
                 );
             }
             K::AddrNotAvailable
             | K::AddrInUse
             | K::HostUnreachable
             | K::NetworkUnreachable
-            | K::NetworkDown => {
-                return (ErrorKind::Connect, "the server cannot be reached", Unharmed);
-            }
+            | K::NetworkDown => return (ErrorKind::Connect, "the server cannot be reached"),
             K::TimedOut => {
                 return (
                     ErrorKind::Timeout,
                     "the operating system timed out the connection",
-                    Unharmed,
                 );
             }
             _ => {}
         }
     }
-    // The pool's own wording for a connection that could not be opened
-    // (refused, unreachable, TLS handshake failure): the cause is only text.
-    if lower.contains("creating a new object") {
-        let message = if lower.contains("connection refused") {
-            "connection refused"
-        } else if lower.contains("certificate") || lower.contains("tls") {
-            "the TLS handshake failed"
-        } else {
-            "no connection could be made"
-        };
-        return (ErrorKind::Connect, message, Unharmed);
-    }
-    if lower.contains("failed to lookup address") || lower.contains("name or service not known") {
-        return (
-            ErrorKind::Connect,
-            "the host name could not be resolved",
-            Unharmed,
-        );
+    if cause.connect.is_some() {
+        let lower = text.to_ascii_lowercase();
+        if lower.contains("lookup") || lower.contains("resolve") || lower.contains("not known") {
+            return (ErrorKind::Connect, "the host name could not be resolved");
+        }
+        return (ErrorKind::Connect, "no connection could be made");
     }
     // async-h1's decoder, on a connection that hung up without a response.
-    if lower == "connection closed" || lower == "empty response" {
+    if text == "connection closed" || text == "empty response" {
         return (
             ErrorKind::Connect,
             "the connection was closed before a response arrived",
-            Unharmed,
         );
     }
-    if lower.contains("invalid url scheme") {
-        return (
-            ErrorKind::InvalidRequest,
-            "unsupported URL scheme",
-            Unharmed,
-        );
+    // The transport's own refusals, before connecting.
+    if text.contains("invalid url scheme") {
+        return (ErrorKind::InvalidRequest, "unsupported URL scheme");
     }
-    if lower.contains("invalid status code") {
+    if text.starts_with("the URL ") {
+        return (ErrorKind::InvalidRequest, "the URL has no host or port");
+    }
+    if text.contains("Invalid status code") || text.contains("invalid status code") {
         return (
             ErrorKind::Other,
             "the server answered with a status code surf does not know",
-            Tainted,
         );
     }
-    (ErrorKind::Other, "the response could not be read", Tainted)
+    (ErrorKind::Other, "the response could not be read")
 }
 
 /// Maps an error from reading the body: the body could not be read to its
@@ -154,51 +134,59 @@ pub(crate) fn body_error(err: io::Error, url: &Uri) -> Error {
 mod tests {
     use super::*;
 
-    fn kind(text: &str, io: Option<(io::ErrorKind, Option<i32>)>) -> (ErrorKind, Connection) {
-        let (k, _, c) = classify_send(text, io);
-        (k, c)
+    fn kind(
+        text: &str,
+        connect: Option<bool>,
+        io: Option<(io::ErrorKind, Option<i32>)>,
+    ) -> ErrorKind {
+        classify_send(text, Cause { connect, io }).0
     }
 
     #[test]
-    fn maps_the_h1_clients_wording() {
-        use Connection::*;
+    fn maps_connect_failures_and_async_h1_wording() {
+        let refused = Some((io::ErrorKind::ConnectionRefused, Some(111)));
+        assert_eq!(kind("x", Some(false), refused), ErrorKind::Connect);
+        let emfile = Some((io::ErrorKind::Other, Some(EMFILE)));
         assert_eq!(
-            kind(
-                "An error occured while creating a new object: Connection refused (os error 111)",
-                None
+            classify_send(
+                "x",
+                Cause {
+                    connect: Some(false),
+                    io: emfile
+                }
+            )
+            .1,
+            "too many open files: raise the file-descriptor limit (ulimit -n) or lower the concurrency"
+        );
+        let bad_cert = Some((io::ErrorKind::InvalidData, None));
+        assert_eq!(
+            classify_send(
+                "invalid certificate: UnknownIssuer",
+                Cause {
+                    connect: Some(true),
+                    io: bad_cert
+                }
             ),
-            (ErrorKind::Connect, Unharmed)
+            (ErrorKind::Connect, "the TLS handshake failed")
         );
         assert_eq!(
-            kind(
-                "An error occured while creating a new object: Too many open files (os error 24)",
-                None
-            ),
-            (ErrorKind::Connect, Unharmed)
+            classify_send(
+                "failed to lookup address information",
+                Cause {
+                    connect: Some(false),
+                    io: Some((io::ErrorKind::Other, None))
+                }
+            )
+            .1,
+            "the host name could not be resolved"
         );
+        let reset = Some((io::ErrorKind::ConnectionReset, Some(104)));
+        assert_eq!(kind("connection reset", None, reset), ErrorKind::Connect);
+        assert_eq!(kind("connection closed", None, None), ErrorKind::Connect);
+        assert_eq!(kind("Malformed HTTP head", None, None), ErrorKind::Other);
         assert_eq!(
-            kind("x", Some((io::ErrorKind::Other, Some(24)))),
-            (ErrorKind::Connect, Unharmed)
+            kind("invalid url scheme 'ftp'", None, None),
+            ErrorKind::InvalidRequest
         );
-        assert_eq!(
-            kind(
-                "connection reset",
-                Some((io::ErrorKind::ConnectionReset, Some(104)))
-            ),
-            (ErrorKind::Connect, Unharmed)
-        );
-        assert_eq!(
-            kind("connection closed", None),
-            (ErrorKind::Connect, Unharmed)
-        );
-        assert_eq!(
-            kind("Malformed HTTP head", None),
-            (ErrorKind::Other, Tainted)
-        );
-        let (_, message, _) = classify_send(
-            "An error occured while creating a new object: invalid certificate: UnknownIssuer",
-            None,
-        );
-        assert_eq!(message, "the TLS handshake failed");
     }
 }

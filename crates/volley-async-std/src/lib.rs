@@ -35,13 +35,16 @@
 //!
 //! ## How it behaves
 //!
-//! - **Connections.** One pool per client, shared by its clones, with
-//!   keep-alive and `TCP_NODELAY`. surf's h1 client caps connections per
-//!   host at 50 by default; this adapter does not, so a caller's limit of
-//!   1,000 means 1,000 connections ([`ClientBuilder::pool_size`] sets a cap).
-//!   A request abandoned before its response was read to the end (timed out,
-//!   cancelled, over the size cap) makes the client start a fresh pool,
-//!   because surf's pool would otherwise reuse that connection half-read.
+//! - **Connections.** surf sends through this adapter's own transport:
+//!   async-h1 (surf's HTTP/1 engine) over one connection pool per origin,
+//!   shared by the client's clones, with keep-alive and `TCP_NODELAY`.
+//!   There is no cap of 50 per host as in surf's default client: a caller's
+//!   limit of 1,000 means 1,000 connections ([`ClientBuilder::pool_size`]
+//!   sets a cap). A connection goes back to the pool only once its response
+//!   was read to the end; one abandoned half-way (timed out, cancelled, over
+//!   the size cap) is closed, so no later request reads the rest of another
+//!   one's response. An idle connection the server closed is dropped before
+//!   it is used.
 //! - **Timeouts** are volley's, on async-std's timer: each request gets the
 //!   builder's timeout (30 s by default) or its own, redirects and body
 //!   included. surf's own timeout is off, and so is its redirect following:
@@ -60,8 +63,9 @@
 //!   request timeout bounds connecting).
 //! - https needs a host name: https to an IP address is refused as an
 //!   invalid request. Certificates are checked against the webpki root
-//!   certificates that surf's rustls ships, not the system's.
-//! - Host names are resolved with the blocking system resolver.
+//!   certificates that async-tls ships, not the system's.
+//! - Host names are resolved by async-std (the system resolver, on its
+//!   blocking-task pool).
 //! - Only registered HTTP methods and visible-ASCII header values can be
 //!   sent; a response status that http-types does not know (such as 299)
 //!   is an error.
@@ -69,18 +73,16 @@
 //!   ends only when the server closes the connection is refused with
 //!   [`ErrorKind::Body`](volley_core::ErrorKind::Body), as surf would read
 //!   it as empty. Interim `1xx` responses are refused too.
-//! - The pool for an address is made on its first request; several threads
-//!   making the first requests to a new address at once may open a few
-//!   connections more than needed, once.
 //!
 //! [async-std]: https://docs.rs/async-std
 //! [smol]: https://docs.rs/smol
 #![forbid(unsafe_code)]
 
 mod client;
+mod connections;
 mod convert;
 mod errors;
-mod pool;
+mod exchange;
 mod timer;
 mod tls;
 

@@ -1,0 +1,397 @@
+//! [`Connections`]: the transport under surf. HTTP/1.1 is spoken by
+//! async-h1 (surf's own HTTP/1 engine) over connections kept in one
+//! [deadpool] pool per origin.
+//!
+//! A connection goes back to its pool only when the request that used it
+//! says so ([`Reuse::allow`], once its response was read to the end);
+//! otherwise it is closed. So a request abandoned half-way (timed out,
+//! cancelled, over the size cap, failed) can never leave the next request
+//! on that connection reading the rest of its response, and no other
+//! connection is touched.
+//!
+//! An idle connection is checked before it is used again: if the server
+//! closed it, or sent anything on it while it was idle, it is dropped and
+//! another one taken or opened.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::task::{Context, Poll};
+
+use async_std::net::TcpStream;
+use async_tls::TlsConnector;
+use async_tls::client::TlsStream;
+use deadpool::managed::{self, Metrics, Object, RecycleError, RecycleResult};
+use futures_lite::io::{AsyncRead, AsyncWrite};
+use surf::http::url::{Host, Origin, Url};
+use surf::http::{self as ht, StatusCode};
+
+/// Whether a request's connection may be used again, decided by the
+/// request: set once its response was read to the end. Sent along with the
+/// request as an extension.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Reuse(Arc<AtomicBool>);
+
+impl Reuse {
+    /// The connection is clean: it may go back to its pool.
+    pub(crate) fn allow(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    fn allowed(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+/// A connection could not be opened (refused, unreachable, name not
+/// resolved, TLS handshake failed): nothing was sent.
+#[derive(Debug)]
+pub(crate) struct ConnectFailed {
+    /// The handshake failed, not the TCP connect.
+    pub(crate) tls: bool,
+    pub(crate) source: io::Error,
+}
+
+impl std::fmt::Display for ConnectFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.tls {
+            write!(f, "the TLS handshake failed: {}", self.source)
+        } else {
+            write!(f, "no connection could be made: {}", self.source)
+        }
+    }
+}
+
+impl std::error::Error for ConnectFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// The pools of one client, one per origin (scheme, host, port).
+pub(crate) struct Connections {
+    /// Most connections open to one origin at once, idle ones included.
+    max_per_origin: usize,
+    /// Set for `danger_accept_invalid_certs`; webpki's roots otherwise.
+    tls: TlsConnector,
+    pools: RwLock<HashMap<Origin, Pool>>,
+    /// What `HttpClient::config` reports; nothing in it is used.
+    config: http_client::Config,
+}
+
+type Pool = managed::Pool<Connector>;
+
+impl std::fmt::Debug for Connections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connections")
+            .field("max_per_origin", &self.max_per_origin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connections {
+    pub(crate) fn new(max_per_origin: usize, tls: TlsConnector) -> Connections {
+        Connections {
+            max_per_origin,
+            tls,
+            pools: RwLock::new(HashMap::new()),
+            config: http_client::Config::new().set_max_connections_per_host(max_per_origin),
+        }
+    }
+
+    /// A connection to `url`'s origin, from its pool or newly opened; waits
+    /// while the pool is at its cap with every connection in use.
+    async fn lease(&self, url: &Url, reuse: Reuse) -> ht::Result<Lease> {
+        let pool = self.pool(url)?;
+        match pool.get().await {
+            Ok(conn) => Ok(Lease {
+                conn: Some(conn),
+                reuse,
+            }),
+            Err(managed::PoolError::Backend(failed)) => {
+                Err(ht::Error::new(StatusCode::BadGateway, failed))
+            }
+            Err(other) => Err(ht::Error::from_str(
+                StatusCode::InternalServerError,
+                format!("the connection pool failed: {other}"),
+            )),
+        }
+    }
+
+    /// The pool of `url`'s origin, made on its first request (under the
+    /// write lock, so there is only ever one).
+    fn pool(&self, url: &Url) -> ht::Result<Pool> {
+        let origin = url.origin();
+        let pools = self.pools.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(pool) = pools.get(&origin) {
+            return Ok(pool.clone());
+        }
+        drop(pools);
+        let connector = Connector::new(url, &self.tls)?;
+        let mut pools = self.pools.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(pool) = pools.get(&origin) {
+            return Ok(pool.clone());
+        }
+        let pool = Pool::builder(connector)
+            .max_size(self.max_per_origin)
+            // The most recently used connection is the likeliest to be alive.
+            .queue_mode(managed::QueueMode::Lifo)
+            .build()
+            .map_err(|e| {
+                ht::Error::from_str(
+                    StatusCode::InternalServerError,
+                    format!("the connection pool could not be made: {e}"),
+                )
+            })?;
+        pools.insert(origin, pool.clone());
+        Ok(pool)
+    }
+}
+
+#[http_client::async_trait]
+impl http_client::HttpClient for Connections {
+    async fn send(&self, mut req: ht::Request) -> ht::Result<ht::Response> {
+        let reuse = req.ext().get::<Reuse>().cloned().unwrap_or_default();
+        req.insert_header("Connection", "keep-alive");
+        let lease = self.lease(req.url(), reuse).await?;
+        async_h1::client::connect(lease, req).await
+    }
+
+    fn config(&self) -> &http_client::Config {
+        &self.config
+    }
+}
+
+/// Opens connections to one origin.
+pub(crate) struct Connector {
+    /// The host to connect to: an address, or a name async-std resolves.
+    host: String,
+    port: u16,
+    /// The name for TLS, for https.
+    tls: Option<(String, TlsConnector)>,
+}
+
+impl Connector {
+    fn new(url: &Url, tls: &TlsConnector) -> ht::Result<Connector> {
+        let invalid = |message: String| ht::Error::from_str(StatusCode::BadRequest, message);
+        let secure = match url.scheme() {
+            "http" => false,
+            "https" => true,
+            other => return Err(invalid(format!("invalid url scheme '{other}'"))),
+        };
+        let host = match url.host() {
+            Some(Host::Domain(name)) => name.to_owned(),
+            Some(Host::Ipv4(ip)) => ip.to_string(),
+            Some(Host::Ipv6(ip)) => ip.to_string(),
+            None => return Err(invalid(format!("the URL {url} has no host"))),
+        };
+        let port = url
+            .port_or_known_default()
+            .ok_or_else(|| invalid(format!("the URL {url} has no port")))?;
+        Ok(Connector {
+            tls: secure.then(|| (host.clone(), tls.clone())),
+            host,
+            port,
+        })
+    }
+
+    async fn connect_tcp(&self) -> io::Result<TcpStream> {
+        let tcp = match self.host.parse::<IpAddr>() {
+            Ok(ip) => TcpStream::connect(SocketAddr::new(ip, self.port)).await?,
+            // Resolved off the executor by async-std, each address tried.
+            Err(_) => TcpStream::connect((self.host.as_str(), self.port)).await?,
+        };
+        tcp.set_nodelay(true)?;
+        Ok(tcp)
+    }
+}
+
+impl managed::Manager for Connector {
+    type Type = Stream;
+    type Error = ConnectFailed;
+
+    async fn create(&self) -> Result<Stream, ConnectFailed> {
+        let tcp = self
+            .connect_tcp()
+            .await
+            .map_err(|source| ConnectFailed { tls: false, source })?;
+        let Some((name, connector)) = &self.tls else {
+            return Ok(Stream::Tcp(tcp));
+        };
+        match connector.connect(name, tcp).await {
+            Ok(tls) => Ok(Stream::Tls(Box::new(tls))),
+            Err(source) => Err(ConnectFailed { tls: true, source }),
+        }
+    }
+
+    async fn recycle(&self, conn: &mut Stream, _: &Metrics) -> RecycleResult<ConnectFailed> {
+        if conn.is_idle() {
+            Ok(())
+        } else {
+            Err(RecycleError::message("the idle connection was closed"))
+        }
+    }
+}
+
+/// One connection, plain or TLS.
+pub(crate) enum Stream {
+    Tcp(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl Stream {
+    /// Whether the connection is still open with nothing waiting on it: a
+    /// peek that does not block. On plain TCP any byte the server sent
+    /// while the connection was idle (a late `408`, say) makes it unusable;
+    /// on TLS, records such as session tickets may come unasked, so only a
+    /// close counts.
+    fn is_idle(&self) -> bool {
+        let (tcp, tls) = match self {
+            Stream::Tcp(tcp) => (tcp, false),
+            Stream::Tls(stream) => (stream.get_ref(), true),
+        };
+        match peek(tcp) {
+            Peek::Empty => true,
+            Peek::Data => tls,
+            Peek::Closed => false,
+        }
+    }
+}
+
+enum Peek {
+    Empty,
+    Data,
+    Closed,
+}
+
+#[cfg(unix)]
+fn peek(tcp: &TcpStream) -> Peek {
+    use rustix::net::{RecvFlags, recv};
+    let mut byte = [0u8; 1];
+    match recv(tcp, &mut byte, RecvFlags::PEEK | RecvFlags::DONTWAIT) {
+        Ok((0, _)) => Peek::Closed,
+        Ok(_) => Peek::Data,
+        Err(e) if e == rustix::io::Errno::AGAIN || e == rustix::io::Errno::WOULDBLOCK => {
+            Peek::Empty
+        }
+        Err(_) => Peek::Closed,
+    }
+}
+
+#[cfg(not(unix))]
+fn peek(_tcp: &TcpStream) -> Peek {
+    Peek::Empty
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(&mut **s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(&mut **s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(&mut **s).poll_flush(cx),
+        }
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_close(cx),
+            Stream::Tls(s) => Pin::new(&mut **s).poll_close(cx),
+        }
+    }
+}
+
+/// A connection in use by one request. Dropped, it goes back to its pool
+/// if the request allowed it, and is closed otherwise.
+pub(crate) struct Lease {
+    conn: Option<Object<Connector>>,
+    reuse: Reuse,
+}
+
+impl Lease {
+    fn stream(&mut self) -> io::Result<&mut Stream> {
+        match self.conn.as_deref_mut() {
+            Some(stream) => Ok(stream),
+            None => Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "the connection was released",
+            )),
+        }
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            if !self.reuse.allowed() {
+                // Out of the pool (its place freed), then closed.
+                drop(Object::take(conn));
+            }
+        }
+    }
+}
+
+impl AsyncRead for Lease {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut().stream() {
+            Ok(s) => Pin::new(s).poll_read(cx, buf),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+}
+
+impl AsyncWrite for Lease {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut().stream() {
+            Ok(s) => Pin::new(s).poll_write(cx, buf),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut().stream() {
+            Ok(s) => Pin::new(s).poll_flush(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut().stream() {
+            Ok(s) => Pin::new(s).poll_close(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+}
