@@ -203,3 +203,43 @@ async fn an_empty_response_with_content_length_zero_is_fine() {
     assert_eq!(resp.status(), 204);
     assert!(resp.bytes().is_empty());
 }
+
+#[async_std::test]
+async fn an_idle_connection_the_server_closed_is_not_reused() {
+    // Each connection answers once, keep-alive and all, then closes.
+    let port = serve(2, |s| {
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    });
+    let client = client();
+    let url = format!("http://127.0.0.1:{port}/");
+    let first = client.fetch(get(&url)).await.expect("first");
+    assert_eq!(first.bytes().as_ref(), b"ok");
+    async_std::task::sleep(Duration::from_millis(200)).await;
+    // The pooled connection is closed by now: a new one is opened.
+    let second = client.fetch(get(&url)).await.expect("second");
+    assert_eq!(second.bytes().as_ref(), b"ok");
+}
+
+#[async_std::test]
+async fn bytes_sent_on_an_idle_connection_are_never_read_as_a_response() {
+    let answered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = Arc::clone(&answered);
+    let port = serve(2, move |s| {
+        if count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+            thread::sleep(Duration::from_millis(100));
+            // Unasked, while the connection is idle in the client's pool.
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nstale");
+            thread::sleep(Duration::from_millis(400));
+        } else {
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nfresh");
+        }
+    });
+    let client = client();
+    let url = format!("http://127.0.0.1:{port}/");
+    let first = client.fetch(get(&url)).await.expect("first");
+    assert_eq!(first.bytes().as_ref(), b"ok");
+    async_std::task::sleep(Duration::from_millis(250)).await;
+    let second = client.fetch(get(&url)).await.expect("second");
+    assert_eq!(second.bytes().as_ref(), b"fresh");
+}
