@@ -152,9 +152,9 @@ impl Inner {
         let method = request.method().clone();
         let surf_request = convert::to_surf(request)?;
 
-        let mut exchange = Exchange::new(&self.surf, surf_request);
+        let mut exchange = Exchange::new(&self.surf);
         let (response, declared) = exchange
-            .send()
+            .send(surf_request)
             .await
             .map_err(|e| errors::send_error(e, &url))?;
         let status = convert::status(response.status(), &url)?;
