@@ -10,12 +10,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// The number of agents: one per core the process may use, at most
 /// [`MAX_AGENTS`].
 pub(crate) fn agent_count() -> usize {
-    if let Some(n) = std::env::var("VOLLEY_AGENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        return n;
-    }
     std::thread::available_parallelism()
         .map_or(1, usize::from)
         .clamp(1, MAX_AGENTS)
