@@ -395,3 +395,42 @@ impl AsyncWrite for Lease {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connector(url: &str) -> ht::Result<Connector> {
+        let url = Url::parse(url).map_err(|e| ht::Error::from_str(400, e.to_string()))?;
+        Connector::new(&url, &TlsConnector::default())
+    }
+
+    #[test]
+    fn connectors_take_host_port_and_tls_from_the_url() {
+        let plain = connector("http://127.0.0.1:8080/x").expect("http");
+        assert_eq!((plain.host.as_str(), plain.port), ("127.0.0.1", 8080));
+        assert!(plain.tls.is_none());
+
+        let v6 = connector("http://[::1]/x").expect("ipv6");
+        assert_eq!((v6.host.as_str(), v6.port), ("::1", 80));
+
+        let named = connector("https://api.example.test/v1").expect("https");
+        assert_eq!((named.host.as_str(), named.port), ("api.example.test", 443));
+        assert_eq!(
+            named.tls.as_ref().map(|(name, _)| name.as_str()),
+            Some("api.example.test")
+        );
+
+        let ftp = connector("ftp://example.test/").err().expect("refused");
+        assert!(ftp.to_string().contains("invalid url scheme"), "{ftp}");
+    }
+
+    #[test]
+    fn reuse_is_off_until_allowed_and_shared_by_clones() {
+        let reuse = Reuse::default();
+        let sent = reuse.clone();
+        assert!(!sent.allowed());
+        reuse.allow();
+        assert!(sent.allowed());
+    }
+}
