@@ -227,10 +227,10 @@ async fn bytes_sent_on_an_idle_connection_are_never_read_as_a_response() {
     let port = serve(2, move |s| {
         if count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
             let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
-            thread::sleep(Duration::from_millis(100));
+            thread::sleep(Duration::from_millis(50));
             // Unasked, while the connection is idle in the client's pool.
             let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nstale");
-            thread::sleep(Duration::from_millis(400));
+            thread::sleep(Duration::from_millis(1500));
         } else {
             let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nfresh");
         }
@@ -239,7 +239,7 @@ async fn bytes_sent_on_an_idle_connection_are_never_read_as_a_response() {
     let url = format!("http://127.0.0.1:{port}/");
     let first = client.fetch(get(&url)).await.expect("first");
     assert_eq!(first.bytes().as_ref(), b"ok");
-    async_std::task::sleep(Duration::from_millis(250)).await;
+    async_std::task::sleep(Duration::from_millis(600)).await;
     let second = client.fetch(get(&url)).await.expect("second");
     assert_eq!(second.bytes().as_ref(), b"fresh");
 }
