@@ -1,5 +1,6 @@
 //! Certificates are verified by default on every adapter; accepting an
-//! invalid one takes `danger_accept_invalid_certs(true)`.
+//! invalid one takes `danger_accept_invalid_certs(true)`. A TLS handshake
+//! that stalls ends at the connect timeout, as a connect error.
 //!
 //! The server is a small rustls server on 127.0.0.1 with a self-signed
 //! certificate for `localhost` (tests/fixtures).
@@ -62,6 +63,29 @@ fn serve_tls(n: usize) -> u16 {
     port
 }
 
+/// Accepts `n` connections and never answers on them: a TLS handshake
+/// that stalls.
+fn serve_silence(n: usize) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(n) {
+            held.push(stream);
+        }
+        thread::sleep(Duration::from_secs(5));
+    });
+    port
+}
+
+/// A stalled handshake ends at the connect timeout, as a connect error,
+/// well before the request's own timeout.
+fn check_stalled(name: &str, result: Result<Response, Error>) {
+    let err = result.expect_err("nothing answers");
+    assert_eq!(err.kind(), ErrorKind::Connect, "{name}: {err}");
+    eprintln!("{name}: stalled handshake: {err}");
+}
+
 fn check(name: &str, verified: Result<Response, Error>, trusting: Result<Response, Error>) {
     let err = verified.expect_err("a self-signed certificate is refused by default");
     assert_eq!(err.kind(), ErrorKind::Connect, "{name}: {err}");
@@ -94,6 +118,39 @@ macro_rules! tls_test {
     };
 }
 
+macro_rules! stalled_handshake_test {
+    ($name:ident, $client:ty, $block_on:path) => {
+        #[test]
+        fn $name() {
+            let port = serve_silence(1);
+            let url = format!("https://localhost:{port}/");
+            let client = <$client>::builder()
+                .timeout(Duration::from_secs(30))
+                .connect_timeout(Duration::from_millis(300))
+                .build()
+                .unwrap();
+            let result = $block_on(client.fetch(Request::get(&url).build().unwrap()));
+            check_stalled(stringify!($name), result);
+        }
+    };
+}
+
+stalled_handshake_test!(
+    tokio_stalled_handshake,
+    volley_tokio::Client,
+    support::tokio_block_on
+);
+stalled_handshake_test!(
+    async_std_stalled_handshake,
+    volley_async_std::Client,
+    support::async_std_block_on
+);
+stalled_handshake_test!(
+    smol_stalled_handshake,
+    volley_smol::Client,
+    support::smol_block_on
+);
+
 tls_test!(tokio, volley_tokio::Client, support::tokio_block_on);
 tls_test!(
     async_std,
@@ -117,4 +174,19 @@ fn blocking() {
         .build()
         .unwrap();
     check("blocking", strict.fetch(get()), trusting.fetch(get()));
+}
+
+#[test]
+fn blocking_stalled_handshake() {
+    let port = serve_silence(1);
+    let client = volley_blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let url = format!("https://localhost:{port}/");
+    check_stalled(
+        "blocking_stalled_handshake",
+        client.fetch(Request::get(&url).build().unwrap()),
+    );
 }

@@ -288,9 +288,9 @@ fn check_tls_host(url: &Uri) -> Result<()> {
 ///   about 40 bytes a slot (some 1.3 MB per origin at the default, most of
 ///   it never touched); set it to the most connections you will use to
 ///   save that memory.
-/// - `connect_timeout` is not applied on its own: a connection attempt is
-///   bounded by the request's timeout. The value is kept so code can switch
-///   adapters.
+/// - `connect_timeout` bounds opening a connection, TCP connect and TLS
+///   handshake together; a request waiting for the pool's cap does not
+///   count against it.
 /// - With `danger_accept_invalid_certs(false)` (the default) certificates
 ///   are verified against the webpki roots that async-tls ships.
 pub type ClientBuilder = volley_core::ClientBuilder<Client>;
@@ -314,7 +314,7 @@ impl BuildClient for Client {
         // No middleware: redirects and timeouts are volley's.
         let surf_config = surf::Config::new()
             .set_timeout(None)
-            .set_http_client(Connections::new(pool_size, tls));
+            .set_http_client(Connections::new(pool_size, config.connect_timeout, tls));
         let surf = match surf::Client::try_from(surf_config) {
             Ok(client) => client,
             Err(never) => match never {},

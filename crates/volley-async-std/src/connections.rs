@@ -20,6 +20,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use async_std::net::TcpStream;
 use async_tls::TlsConnector;
@@ -60,7 +61,7 @@ impl std::fmt::Display for ConnectFailed {
         if self.tls {
             write!(f, "the TLS handshake failed: {}", self.source)
         } else {
-            write!(f, "no connection could be made: {}", self.source)
+            self.source.fmt(f)
         }
     }
 }
@@ -75,6 +76,8 @@ impl std::error::Error for ConnectFailed {
 pub(crate) struct Connections {
     /// Most connections open to one origin at once, idle ones included.
     max_per_origin: usize,
+    /// The time a new connection gets, TCP and TLS together.
+    connect_timeout: Duration,
     /// Set for `danger_accept_invalid_certs`; webpki's roots otherwise.
     tls: TlsConnector,
     pools: RwLock<HashMap<Origin, Pool>>,
@@ -93,9 +96,14 @@ impl std::fmt::Debug for Connections {
 }
 
 impl Connections {
-    pub(crate) fn new(max_per_origin: usize, tls: TlsConnector) -> Connections {
+    pub(crate) fn new(
+        max_per_origin: usize,
+        connect_timeout: Duration,
+        tls: TlsConnector,
+    ) -> Connections {
         Connections {
             max_per_origin,
+            connect_timeout,
             tls,
             pools: RwLock::new(HashMap::new()),
             config: http_client::Config::new().set_max_connections_per_host(max_per_origin),
@@ -130,7 +138,7 @@ impl Connections {
             return Ok(pool.clone());
         }
         drop(pools);
-        let connector = Connector::new(url, &self.tls)?;
+        let connector = Connector::new(url, self.connect_timeout, &self.tls)?;
         let mut pools = self.pools.write().unwrap_or_else(|p| p.into_inner());
         if let Some(pool) = pools.get(&origin) {
             return Ok(pool.clone());
@@ -172,10 +180,11 @@ pub(crate) struct Connector {
     port: u16,
     /// The name for TLS, for https.
     tls: Option<(String, TlsConnector)>,
+    timeout: Duration,
 }
 
 impl Connector {
-    fn new(url: &Url, tls: &TlsConnector) -> ht::Result<Connector> {
+    fn new(url: &Url, timeout: Duration, tls: &TlsConnector) -> ht::Result<Connector> {
         let invalid = |message: String| ht::Error::from_str(StatusCode::BadRequest, message);
         let secure = match url.scheme() {
             "http" => false,
@@ -195,7 +204,23 @@ impl Connector {
             tls: secure.then(|| (host.clone(), tls.clone())),
             host,
             port,
+            timeout,
         })
+    }
+
+    /// Connects, and for https shakes hands.
+    async fn open(&self) -> Result<Stream, ConnectFailed> {
+        let tcp = self
+            .connect_tcp()
+            .await
+            .map_err(|source| ConnectFailed { tls: false, source })?;
+        let Some((name, connector)) = &self.tls else {
+            return Ok(Stream::Tcp(tcp));
+        };
+        match connector.connect(name, tcp).await {
+            Ok(tls) => Ok(Stream::Tls(Box::new(tls))),
+            Err(source) => Err(ConnectFailed { tls: true, source }),
+        }
     }
 
     async fn connect_tcp(&self) -> io::Result<TcpStream> {
@@ -214,16 +239,18 @@ impl managed::Manager for Connector {
     type Error = ConnectFailed;
 
     async fn create(&self) -> Result<Stream, ConnectFailed> {
-        let tcp = self
-            .connect_tcp()
-            .await
-            .map_err(|source| ConnectFailed { tls: false, source })?;
-        let Some((name, connector)) = &self.tls else {
-            return Ok(Stream::Tcp(tcp));
-        };
-        match connector.connect(name, tcp).await {
-            Ok(tls) => Ok(Stream::Tls(Box::new(tls))),
-            Err(source) => Err(ConnectFailed { tls: true, source }),
+        match async_std::future::timeout(self.timeout, self.open()).await {
+            Ok(opened) => opened,
+            Err(_) => Err(ConnectFailed {
+                tls: false,
+                source: io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "no connection within the connect timeout of {:?}",
+                        self.timeout
+                    ),
+                ),
+            }),
         }
     }
 
@@ -402,7 +429,7 @@ mod tests {
 
     fn connector(url: &str) -> ht::Result<Connector> {
         let url = Url::parse(url).map_err(|e| ht::Error::from_str(400, e.to_string()))?;
-        Connector::new(&url, &TlsConnector::default())
+        Connector::new(&url, Duration::from_secs(1), &TlsConnector::default())
     }
 
     #[test]

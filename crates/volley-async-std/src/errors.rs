@@ -58,6 +58,9 @@ fn classify_send(text: &str, cause: Cause) -> (ErrorKind, &'static str) {
     if cause.connect == Some(true) {
         return (ErrorKind::Connect, "the TLS handshake failed");
     }
+    if cause.connect.is_some() && cause.io.is_some_and(|(kind, _)| kind == K::TimedOut) {
+        return (ErrorKind::Connect, "the connection timed out");
+    }
     if let Some((kind, _)) = cause.io {
         match kind {
             K::ConnectionRefused => return (ErrorKind::Connect, "connection refused"),
@@ -180,6 +183,18 @@ mod tests {
             .1,
             "the host name could not be resolved"
         );
+        let timed_out = Some((io::ErrorKind::TimedOut, None));
+        assert_eq!(
+            classify_send(
+                "x",
+                Cause {
+                    connect: Some(false),
+                    io: timed_out
+                }
+            ),
+            (ErrorKind::Connect, "the connection timed out")
+        );
+        assert_eq!(kind("x", None, timed_out), ErrorKind::Timeout);
         let reset = Some((io::ErrorKind::ConnectionReset, Some(104)));
         assert_eq!(kind("connection reset", None, reset), ErrorKind::Connect);
         assert_eq!(kind("connection closed", None, None), ErrorKind::Connect);

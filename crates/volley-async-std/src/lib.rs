@@ -59,8 +59,6 @@
 //! ## Limits of surf's client
 //!
 //! - HTTP/1.1 only.
-//! - [`ClientBuilder::connect_timeout`] cannot be applied on its own (the
-//!   request timeout bounds connecting).
 //! - https needs a host name: https to an IP address is refused as an
 //!   invalid request. Certificates are checked against the webpki root
 //!   certificates that async-tls ships, not the system's.

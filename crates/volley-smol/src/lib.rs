@@ -214,10 +214,12 @@ impl Client {
         *req.headers_mut() = headers;
 
         let (agent, _busy) = self.inner.agents.pick();
-        let resp = agent
-            .send_async(req)
-            .await
-            .map_err(|e| map_send_error(e, &url))?;
+        let resp = agent.send_async(req).await.map_err(|e| {
+            // libcurl's timeout runs past volley's, so one that ends
+            // before volley's deadline is its connect timeout.
+            let early = deadline.is_none_or(|deadline| Instant::now() < deadline);
+            map_send_error(e, &url, early)
+        })?;
 
         let (parts, mut body) = resp.into_parts();
         let status = parts.status;
@@ -337,8 +339,9 @@ fn has_no_body(method: &Method, status: StatusCode) -> bool {
         || status == StatusCode::NOT_MODIFIED
 }
 
-/// Maps a failure of isahc's send (no response has arrived) onto volley's kinds.
-fn map_send_error(e: isahc::Error, url: &Uri) -> Error {
+/// Maps a failure of isahc's send (no response has arrived) onto volley's
+/// kinds. `early`: it came before volley's own deadline.
+fn map_send_error(e: isahc::Error, url: &Uri, early: bool) -> Error {
     use isahc::error::ErrorKind as K;
     let connect_failed = matches!(e.kind(), K::ConnectionFailed | K::Io);
     let (kind, message) = if is_emfile(&e) || (connect_failed && out_of_fds()) {
@@ -362,6 +365,7 @@ fn map_send_error(e: isahc::Error, url: &Uri) -> Error {
                 ErrorKind::Connect,
                 "the connection was closed before any response arrived",
             ),
+            K::Timeout if early => (ErrorKind::Connect, "the connection timed out"),
             K::Timeout => (ErrorKind::Timeout, "libcurl timed out"),
             K::InvalidRequest => (ErrorKind::InvalidRequest, "libcurl refused the request"),
             K::TooManyRedirects => (ErrorKind::Redirect, "too many redirects"),
