@@ -27,8 +27,8 @@ use crate::tls;
 /// slot table each origin's pool sets aside stays bounded.
 const DEFAULT_POOL_SIZE: usize = 32_768;
 
-/// An HTTP client on async-std: a volley [`Fetcher`] over surf's HTTP/1.1
-/// client (async-h1, rustls).
+/// An HTTP client on async-std: a volley [`Fetcher`] over surf, speaking
+/// HTTP/1.1 through async-h1 on a connection pool per origin (rustls).
 ///
 /// Each request runs as a task of its own on async-std's executor, so many
 /// requests use every executor thread even when one task awaits them all;
@@ -284,10 +284,10 @@ fn check_tls_host(url: &Uri) -> Result<()> {
 ///   default there is in effect no cap: 32,768, more connections than Linux
 ///   has ephemeral ports for one destination, so the caller's limit is the
 ///   only one (surf's own default of 50 is not used). 0 is refused by
-///   `build`. Each origin's pool sets aside a slot table of this size,
-///   about 40 bytes a slot (some 1.3 MB per origin at the default, most of
-///   it never touched); set it to the most connections you will use to
-///   save that memory.
+///   `build`. Each origin's pool reserves a slot table of this size, 56
+///   bytes a slot (1.8 MB of address space per origin at the default, of
+///   which only the slots used are ever touched); set it to the most
+///   connections you will use to save that.
 /// - `connect_timeout` bounds opening a connection, TCP connect and TLS
 ///   handshake together; a request waiting for the pool's cap does not
 ///   count against it.

@@ -1,8 +1,9 @@
 //! # volley-async-std
 //!
 //! volley on [async-std]: a [`Client`] that implements volley's
-//! [`Fetcher`](volley_core::Fetcher) over surf's HTTP/1.1 client (async-h1
-//! with rustls), and [`AsyncStdTimer`], volley's timer on async-std's clock.
+//! [`Fetcher`](volley_core::Fetcher) over surf (HTTP/1.1 by async-h1, on a
+//! connection pool per origin, with rustls), and [`AsyncStdTimer`],
+//! volley's timer on async-std's clock.
 //! Everything in `volley_core` (`gather`, `gather_limited`, `as_completed`,
 //! limits, retries, timeouts, rate limits) then runs on async-std.
 //!
