@@ -715,7 +715,47 @@ pub fn comparisons(report: &ScenarioReport) -> Vec<String> {
             lines.push(versus_plain("same runtime and client", tokio, plain));
         }
     }
+    lines.extend(round_by_round(results));
     lines
+}
+
+/// With `--repeat N`: each runtime's speed against tokio's, round by round
+/// (tokio's wall time over its own, in the same round), as the median and
+/// range of the N ratios. The machine's speed drifts over minutes; within
+/// a round the runtimes run one after another, so the drift mostly cancels.
+fn round_by_round(results: &[RuntimeResult]) -> Option<String> {
+    let tokio = results.iter().find(|r| r.runtime == Runtime::Tokio)?;
+    let rounds = tokio.walls_s.len();
+    if rounds < 2 {
+        return None;
+    }
+    let parts: Vec<String> = results
+        .iter()
+        .filter(|r| r.runtime != Runtime::Tokio && r.walls_s.len() == rounds)
+        .filter_map(|r| {
+            let mut ratios: Vec<f64> = tokio
+                .walls_s
+                .iter()
+                .zip(&r.walls_s)
+                .map(|(t, w)| t / w)
+                .collect();
+            ratios.sort_by(f64::total_cmp);
+            let median = ratios[rounds / 2];
+            Some(format!(
+                "{} {median:.2} ({:.2}-{:.2})",
+                r.runtime.name(),
+                ratios.first()?,
+                ratios.last()?
+            ))
+        })
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "round by round, speed against tokio (median and range of {rounds} rounds; above 1 is faster): {}",
+        parts.join(", ")
+    ))
 }
 
 /// `adaptive vs fixed: tokio (adaptive 20->47): 4988 ok, 12 rejected in
@@ -1073,6 +1113,27 @@ mod tests {
         let table = render_table(&report);
         assert!(table.contains("1000/1000"), "{table}");
         assert!(table.contains("blocking skipped: too slow"), "{table}");
+    }
+
+    #[test]
+    fn round_by_round_ratios_against_tokio() {
+        let with_walls = |runtime, walls: &[f64]| RuntimeResult {
+            walls_s: walls.to_vec(),
+            ..result(runtime, walls[walls.len() / 2])
+        };
+        let results = vec![
+            with_walls(Runtime::Tokio, &[1.0, 2.0, 1.0]),
+            // Twice as slow in every round, whatever the round's speed.
+            with_walls(Runtime::Smol, &[2.0, 4.0, 2.0]),
+            with_walls(Runtime::PlainReqwest, &[0.5, 2.0, 1.25]),
+        ];
+        let line = round_by_round(&results).expect("a line");
+        assert!(line.contains("of 3 rounds"), "{line}");
+        assert!(line.contains("smol 0.50 (0.50-0.50)"), "{line}");
+        assert!(line.contains("plain-reqwest 1.00 (0.80-2.00)"), "{line}");
+        // One run each: nothing to pair.
+        let single = vec![result(Runtime::Tokio, 1.0), result(Runtime::Smol, 2.0)];
+        assert!(round_by_round(&single).is_none());
     }
 
     #[test]
