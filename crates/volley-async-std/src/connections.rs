@@ -175,11 +175,14 @@ impl http_client::HttpClient for Connections {
 
 /// Opens connections to one origin.
 pub(crate) struct Connector {
-    /// The host to connect to: an address, or a name async-std resolves.
+    /// The host as the URL names it: what async-std resolves, and the name
+    /// TLS checks the certificate against.
     host: String,
     port: u16,
-    /// The name for TLS, for https.
-    tls: Option<(String, TlsConnector)>,
+    /// The address, when the URL gives one instead of a name.
+    addr: Option<SocketAddr>,
+    /// For https.
+    tls: Option<TlsConnector>,
     timeout: Duration,
 }
 
@@ -191,19 +194,20 @@ impl Connector {
             "https" => true,
             other => return Err(invalid(format!("invalid url scheme '{other}'"))),
         };
-        let host = match url.host() {
-            Some(Host::Domain(name)) => name.to_owned(),
-            Some(Host::Ipv4(ip)) => ip.to_string(),
-            Some(Host::Ipv6(ip)) => ip.to_string(),
-            None => return Err(invalid(format!("the URL {url} has no host"))),
-        };
         let port = url
             .port_or_known_default()
             .ok_or_else(|| invalid(format!("the URL {url} has no port")))?;
+        let (host, ip) = match url.host() {
+            Some(Host::Domain(name)) => (name.to_owned(), None),
+            Some(Host::Ipv4(ip)) => (ip.to_string(), Some(IpAddr::V4(ip))),
+            Some(Host::Ipv6(ip)) => (ip.to_string(), Some(IpAddr::V6(ip))),
+            None => return Err(invalid(format!("the URL {url} has no host"))),
+        };
         Ok(Connector {
-            tls: secure.then(|| (host.clone(), tls.clone())),
             host,
             port,
+            addr: ip.map(|ip| SocketAddr::new(ip, port)),
+            tls: secure.then(|| tls.clone()),
             timeout,
         })
     }
@@ -214,20 +218,20 @@ impl Connector {
             .connect_tcp()
             .await
             .map_err(|source| ConnectFailed { tls: false, source })?;
-        let Some((name, connector)) = &self.tls else {
+        let Some(connector) = &self.tls else {
             return Ok(Stream::Tcp(tcp));
         };
-        match connector.connect(name, tcp).await {
+        match connector.connect(&self.host, tcp).await {
             Ok(tls) => Ok(Stream::Tls(Box::new(tls))),
             Err(source) => Err(ConnectFailed { tls: true, source }),
         }
     }
 
     async fn connect_tcp(&self) -> io::Result<TcpStream> {
-        let tcp = match self.host.parse::<IpAddr>() {
-            Ok(ip) => TcpStream::connect(SocketAddr::new(ip, self.port)).await?,
+        let tcp = match self.addr {
+            Some(addr) => TcpStream::connect(addr).await?,
             // Resolved off the executor by async-std, each address tried.
-            Err(_) => TcpStream::connect((self.host.as_str(), self.port)).await?,
+            None => TcpStream::connect((self.host.as_str(), self.port)).await?,
         };
         tcp.set_nodelay(true)?;
         Ok(tcp)
@@ -436,17 +440,22 @@ mod tests {
     fn connectors_take_host_port_and_tls_from_the_url() {
         let plain = connector("http://127.0.0.1:8080/x").expect("http");
         assert_eq!((plain.host.as_str(), plain.port), ("127.0.0.1", 8080));
+        assert_eq!(plain.addr, Some(SocketAddr::from(([127, 0, 0, 1], 8080))));
         assert!(plain.tls.is_none());
 
         let v6 = connector("http://[::1]/x").expect("ipv6");
         assert_eq!((v6.host.as_str(), v6.port), ("::1", 80));
+        assert_eq!(
+            v6.addr,
+            Some(SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 80)))
+        );
 
         let named = connector("https://api.example.test/v1").expect("https");
         assert_eq!((named.host.as_str(), named.port), ("api.example.test", 443));
-        assert_eq!(
-            named.tls.as_ref().map(|(name, _)| name.as_str()),
-            Some("api.example.test")
-        );
+        // TLS checks the certificate against `host`; the name is resolved
+        // when connecting.
+        assert!(named.tls.is_some());
+        assert_eq!(named.addr, None);
 
         let ftp = connector("ftp://example.test/").err().expect("refused");
         assert!(ftp.to_string().contains("invalid url scheme"), "{ftp}");
