@@ -88,28 +88,29 @@ fn classify_send(text: &str, cause: Cause) -> (ErrorKind, &'static str) {
             _ => {}
         }
     }
+    // The rest is read from the text, whatever its case.
+    let lower = text.to_ascii_lowercase();
     if cause.connect.is_some() {
-        let lower = text.to_ascii_lowercase();
         if lower.contains("lookup") || lower.contains("resolve") || lower.contains("not known") {
             return (ErrorKind::Connect, "the host name could not be resolved");
         }
         return (ErrorKind::Connect, "no connection could be made");
     }
     // async-h1's decoder, on a connection that hung up without a response.
-    if text == "connection closed" || text == "empty response" {
+    if lower == "connection closed" || lower == "empty response" {
         return (
             ErrorKind::Connect,
             "the connection was closed before a response arrived",
         );
     }
     // The transport's own refusals, before connecting.
-    if text.contains("invalid url scheme") {
+    if lower.contains("invalid url scheme") {
         return (ErrorKind::InvalidRequest, "unsupported URL scheme");
     }
-    if text.starts_with("the URL ") {
+    if lower.starts_with("the url ") {
         return (ErrorKind::InvalidRequest, "the URL has no host or port");
     }
-    if text.contains("Invalid status code") || text.contains("invalid status code") {
+    if lower.contains("invalid status code") {
         return (
             ErrorKind::Other,
             "the server answered with a status code surf does not know",
