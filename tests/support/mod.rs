@@ -2,8 +2,12 @@
 //! adapter, and one way to run a future on every runtime.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod raw;
+
 use std::future::Future;
 use std::time::Duration;
+
+use volley_core::{Fetcher, Request, Response};
 
 /// Client options the suites vary; every adapter's builder takes the same ones.
 #[derive(Clone, Debug, Default)]
@@ -40,9 +44,10 @@ impl Opts {
     }
 }
 
-/// Builds a client of `$client` (a `ClientBuilder`-shaped adapter) from [`Opts`].
+/// Builds a client of `$client` (a `ClientBuilder`-shaped adapter) from
+/// [`Opts`], or the builder's error.
 #[macro_export]
-macro_rules! build_client {
+macro_rules! try_build_client {
     ($client:ty, $opts:expr) => {{
         let opts: $crate::support::Opts = $opts;
         let mut b = <$client>::builder().base_url(&opts.base_url);
@@ -58,8 +63,16 @@ macro_rules! build_client {
         if let Some(n) = opts.pool_size {
             b = b.pool_size(n);
         }
-        b.build().expect("client builds")
+        b.build()
     }};
+}
+
+/// Builds a client of `$client` (a `ClientBuilder`-shaped adapter) from [`Opts`].
+#[macro_export]
+macro_rules! build_client {
+    ($client:ty, $opts:expr) => {
+        $crate::try_build_client!($client, $opts).expect("client builds")
+    };
 }
 
 /// Runs a future to completion on tokio's multi-threaded runtime.
@@ -88,4 +101,141 @@ pub fn refused_url() -> String {
     let port = listener.local_addr().unwrap().port();
     drop(listener);
     format!("http://127.0.0.1:{port}")
+}
+
+/// Every adapter, for suites that run each case on all four.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Adapter {
+    Tokio,
+    AsyncStd,
+    Smol,
+    Blocking,
+}
+
+/// A client of one adapter with what it needs to run, driven from
+/// synchronous test code one request at a time.
+pub enum Session {
+    Tokio(tokio::runtime::Runtime, volley_tokio::Client),
+    AsyncStd(volley_async_std::Client),
+    Smol(volley_smol::Client),
+    Blocking(volley_blocking::Client),
+}
+
+impl Adapter {
+    /// A client of this adapter built from `opts`.
+    pub fn session(self, opts: Opts) -> Session {
+        self.try_session(opts).expect("client builds")
+    }
+
+    /// A client of this adapter built from `opts`, or the builder's error.
+    pub fn try_session(self, opts: Opts) -> volley_core::Result<Session> {
+        Ok(match self {
+            Adapter::Tokio => Session::Tokio(
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .expect("tokio runtime"),
+                try_build_client!(volley_tokio::Client, opts)?,
+            ),
+            Adapter::AsyncStd => {
+                Session::AsyncStd(try_build_client!(volley_async_std::Client, opts)?)
+            }
+            Adapter::Smol => Session::Smol(try_build_client!(volley_smol::Client, opts)?),
+            Adapter::Blocking => {
+                Session::Blocking(try_build_client!(volley_blocking::Client, opts)?)
+            }
+        })
+    }
+
+    /// Sends one request on a new client with `timeout`.
+    pub fn send(self, request: Request, timeout: Duration) -> volley_core::Result<Response> {
+        self.session(Opts::new("http://127.0.0.1:9".into()).timeout(timeout))
+            .send(request)
+    }
+}
+
+impl Session {
+    /// Sends `request` and waits for its result.
+    pub fn send(&self, request: Request) -> volley_core::Result<Response> {
+        match self {
+            Session::Tokio(rt, client) => rt.block_on(client.fetch(request)),
+            Session::AsyncStd(client) => async_std_block_on(client.fetch(request)),
+            Session::Smol(client) => smol_block_on(client.fetch(request)),
+            Session::Blocking(client) => client.fetch(request),
+        }
+    }
+}
+
+/// Generates, for each case `name(adapter: Adapter)`, one test per adapter
+/// in modules `tokio`, `async_std`, `smol` and `blocking`.
+#[macro_export]
+macro_rules! on_every_adapter {
+    ($($case:ident),* $(,)?) => {
+        $crate::on_every_adapter!(@adapter tokio, Tokio; $($case),*);
+        $crate::on_every_adapter!(@adapter async_std, AsyncStd; $($case),*);
+        $crate::on_every_adapter!(@adapter smol, Smol; $($case),*);
+        $crate::on_every_adapter!(@adapter blocking, Blocking; $($case),*);
+    };
+    (@adapter $module:ident, $variant:ident; $($case:ident),*) => {
+        mod $module {
+            $(
+                #[test]
+                fn $case() {
+                    super::$case($crate::support::Adapter::$variant);
+                }
+            )*
+        }
+    };
+    // Cases that do not hold on one adapter yet, kept and ignored with why.
+    (@ignored $module:ident, $variant:ident, $why:literal; $($case:ident),*) => {
+        mod $module {
+            $(
+                #[test]
+                #[ignore = $why]
+                fn $case() {
+                    super::$case($crate::support::Adapter::$variant);
+                }
+            )*
+        }
+    };
+}
+
+/// Generates, for each case `name<F: Fetcher>(make: impl Fn(Opts) -> F)`
+/// (an async fn), one test per async adapter, run on its runtime.
+#[macro_export]
+macro_rules! on_every_async_adapter {
+    ($($case:ident),* $(,)?) => {
+        $crate::on_every_async_adapter!(@adapter tokio, volley_tokio::Client, tokio_block_on; $($case),*);
+        $crate::on_every_async_adapter!(@adapter async_std, volley_async_std::Client, async_std_block_on; $($case),*);
+        $crate::on_every_async_adapter!(@adapter smol, volley_smol::Client, smol_block_on; $($case),*);
+    };
+    (@adapter $module:ident, $client:ty, $block_on:ident; $($case:ident),*) => {
+        mod $module {
+            fn make(opts: $crate::support::Opts) -> $client {
+                $crate::build_client!($client, opts)
+            }
+            $(
+                #[test]
+                fn $case() {
+                    $crate::support::$block_on(super::$case(make));
+                }
+            )*
+        }
+    };
+    // Cases that do not hold on one adapter yet, kept and ignored with why.
+    (@ignored $module:ident, $client:ty, $block_on:ident, $why:literal; $($case:ident),*) => {
+        mod $module {
+            fn make(opts: $crate::support::Opts) -> $client {
+                $crate::build_client!($client, opts)
+            }
+            $(
+                #[test]
+                #[ignore = $why]
+                fn $case() {
+                    $crate::support::$block_on(super::$case(make));
+                }
+            )*
+        }
+    };
 }

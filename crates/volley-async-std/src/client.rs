@@ -95,12 +95,18 @@ impl Fetcher for Client {
         // Nothing is sent before the future is first polled.
         let inner = Arc::clone(&self.inner);
         async move {
-            let (work, abort) = abortable(inner.fetch(request));
-            TaskGuard {
-                task: async_std::task::spawn(work),
-                abort,
-            }
-            .await
+            // The send path runs here; each hop's I/O in a task of its own,
+            // so a request waiting for room on the wire costs no task.
+            inner
+                .path
+                .send(request, |hop, _limit| {
+                    let (work, abort) = abortable(Arc::clone(&inner).send_once(hop));
+                    TaskGuard {
+                        task: async_std::task::spawn(work),
+                        abort,
+                    }
+                })
+                .await
         }
     }
 
@@ -138,15 +144,8 @@ impl Drop for TaskGuard {
 }
 
 impl Inner {
-    /// One request: defaults applied, redirects followed, within the timeout.
-    async fn fetch(self: Arc<Self>, request: Request) -> Result<Response> {
-        self.path
-            .send(request, |hop, _limit| self.send_once(hop))
-            .await
-    }
-
     /// Sends one request (no redirects) and reads its body within the cap.
-    async fn send_once(&self, request: Request) -> Result<Response> {
+    async fn send_once(self: Arc<Self>, request: Request) -> Result<Response> {
         let url = request.url().clone();
         check_tls_host(&url)?;
         let method = request.method().clone();
@@ -159,6 +158,10 @@ impl Inner {
             .map_err(|e| errors::send_error(e, &url))?;
         let status = convert::status(response.status(), &url)?;
         let headers = convert::headers(&response);
+        // Checked before the body is read, so that a connection whose
+        // response cannot be framed is closed, never reused.
+        volley_core::check_response_framing(status, &headers)
+            .map_err(|e| e.with_url(url.clone()))?;
         if status.is_informational() {
             // The final response is still on the wire, unread: dropping the
             // exchange closes the connection.

@@ -56,8 +56,8 @@ use ureq::config::AutoHeaderValue;
 use ureq::tls::{RootCerts, TlsConfig};
 use volley_core::http::{self, Method};
 use volley_core::{
-    BodyCollector, BuildClient, ClientConfig, Defaults, Error, ErrorKind, Redirects, Request,
-    Response, Result, follow_redirects,
+    BodyCollector, BuildClient, ClientConfig, ConnectionCap, Defaults, Error, ErrorKind, Redirects,
+    Request, Response, Result, follow_redirects,
 };
 
 /// How much of the body is read from the socket at a time.
@@ -83,6 +83,7 @@ pub struct Client {
 
 struct Inner {
     agent: ureq::Agent,
+    cap: ConnectionCap,
     defaults: Defaults,
     timeout: Duration,
     max_body_bytes: u64,
@@ -121,6 +122,9 @@ impl Client {
     pub fn fetch(&self, request: Request) -> Result<Response> {
         let inner = &*self.inner;
         let request = inner.defaults.apply(request)?;
+        // Room on the wire, shared by every thread using this client; the
+        // wait does not count against the timeout.
+        let _permit = inner.cap.acquire_blocking();
         let url = request.url().clone();
         let limit = request.timeout().unwrap_or(inner.timeout);
         // One budget for the whole exchange, redirects included, as the
@@ -253,6 +257,7 @@ impl BuildClient for Client {
         Ok(Client {
             inner: Arc::new(Inner {
                 agent: ureq::Agent::new_with_config(agent_config),
+                cap: ConnectionCap::new(config.connection_cap()),
                 defaults,
                 timeout: config.timeout,
                 max_body_bytes: config.max_body_bytes,
@@ -301,13 +306,20 @@ fn map_error(e: ureq::Error, phase: Phase, limit: Duration) -> Error {
         U::TooManyRedirects | U::RedirectFailed => {
             (ErrorKind::Redirect, "redirect refused".to_owned())
         }
-        U::Protocol(_) if phase == Phase::Body => (
+        U::Protocol(p) if phase == Phase::Body || is_framing(p) => (
             ErrorKind::Body,
             "the body was not valid HTTP framing".to_owned(),
         ),
         _ => (ErrorKind::Other, "the request failed".to_owned()),
     };
     Error::new(kind, what).with_source(e)
+}
+
+/// True when ureq could not frame the body (two lengths, a bad length or
+/// chunk size): the body's end is unknowable.
+fn is_framing(e: &impl fmt::Display) -> bool {
+    let text = e.to_string().to_ascii_lowercase();
+    text.contains("content-length") || text.contains("chunk")
 }
 
 /// Maps an I/O error: refused, reset or closed before a response is

@@ -37,8 +37,9 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// The largest response body read.
     pub max_body_bytes: u64,
-    /// The connection pool's size per host, when the caller set one; by
-    /// default the pool never caps concurrency (the caller's limit does).
+    /// The most connections the client opens at once, when the caller set
+    /// it; by default what the process may open (see
+    /// [`ClientConfig::connection_cap`]).
     pub pool_size: Option<usize>,
     /// How redirects are followed.
     pub redirects: Redirects,
@@ -63,6 +64,21 @@ impl Default for ClientConfig {
 }
 
 impl ClientConfig {
+    /// How many requests the client may have on the wire at once, across
+    /// all hosts (one connection each at most): the pool size when one was
+    /// set, else [`default_connection_cap`](crate::default_connection_cap),
+    /// what the process may open less headroom. Requests past it wait.
+    ///
+    /// ```
+    /// use volley_core::ClientConfig;
+    /// let mut config = ClientConfig::default();
+    /// config.pool_size = Some(20);
+    /// assert_eq!(config.connection_cap(), 20);
+    /// ```
+    pub fn connection_cap(&self) -> usize {
+        self.pool_size.unwrap_or_else(crate::default_connection_cap)
+    }
+
     /// The base URL and default headers, `User-Agent` included, checked:
     /// an [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest) for
     /// a bad URL, header name or value.
@@ -209,12 +225,16 @@ impl<C: BuildClient> ClientBuilder<C> {
         self
     }
 
-    /// The connection pool's size per host (what it means exactly depends on
-    /// the client; see the adapter's docs). By default the pool never caps
-    /// how many requests run at once: bound them with
+    /// The most connections the client opens at once, all hosts together:
+    /// requests past it wait for one to finish (outside their timeout)
+    /// instead of failing. The adapter sizes its pool from it too (see its
+    /// docs). By default the cap is what the process may open, less
+    /// headroom ([`default_connection_cap`](crate::default_connection_cap)):
+    /// a batch gathered without a limit runs slower, not into "too many open
+    /// files". Bound concurrency with
     /// [`gather_limited`](crate::gather_limited) or
-    /// [`.limit(n)`](crate::FetcherExt::limit), and the caller's limit is the
-    /// only cap.
+    /// [`.limit(n)`](crate::FetcherExt::limit) as well; the lower of the two
+    /// caps wins.
     pub fn pool_size(mut self, size: usize) -> Self {
         self.config.pool_size = Some(size);
         self

@@ -1,8 +1,9 @@
 //! [`reserve_descriptors`]: grow the table of open files before a burst.
 
-/// Grows this process's table of open file descriptors, now, to hold at
-/// least `count` of them (capped by the open-files limit), and returns the
-/// size reserved (0 where there is nothing to do or it failed).
+/// Raises this process's open-files limit to its hard limit (as the Go
+/// runtime does at start), then grows the table of open file descriptors,
+/// now, to hold at least `count` of them (capped by that limit), and
+/// returns the size reserved (0 where there is nothing to do or it failed).
 ///
 /// On Linux the table of a multi-threaded process grows by doubling, and
 /// every growth waits for an RCU grace period (several milliseconds) while
@@ -33,18 +34,45 @@ pub fn reserve_descriptors(count: usize) -> usize {
     }
 }
 
+/// The most files this process may have open now (the soft `RLIMIT_NOFILE`),
+/// when there is such a limit.
+pub(crate) fn open_files_limit() -> Option<usize> {
+    #[cfg(unix)]
+    {
+        unix::limit()
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
 #[cfg(unix)]
 mod unix {
-    use rustix::process::{Resource, getrlimit};
+    use rustix::process::{Resource, getrlimit, setrlimit};
 
     /// Descriptors kept below the open-files limit, for the standard streams
     /// and whatever else the process has open.
     const HEADROOM: usize = 64;
 
-    pub(super) fn reserve(count: usize) -> usize {
-        let limit = getrlimit(Resource::Nofile)
+    pub(super) fn limit() -> Option<usize> {
+        getrlimit(Resource::Nofile)
             .current
-            .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    /// Raises the soft limit to the hard one; a failure leaves it as it was.
+    fn raise() {
+        let mut limits = getrlimit(Resource::Nofile);
+        if limits.current != limits.maximum {
+            limits.current = limits.maximum;
+            let _ = setrlimit(Resource::Nofile, limits);
+        }
+    }
+
+    pub(super) fn reserve(count: usize) -> usize {
+        raise();
+        let limit = limit().unwrap_or(usize::MAX);
         // The highest descriptor number the table must hold.
         let want = count.saturating_add(HEADROOM).min(limit.saturating_sub(1));
         let Ok(want_fd) = i32::try_from(want) else {

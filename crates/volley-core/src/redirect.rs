@@ -12,6 +12,7 @@ use http::{Method, StatusCode, Uri};
 use crate::error::{Error, ErrorKind, Result};
 use crate::request::Request;
 use crate::response::Response;
+use crate::rules::{check_response_framing, check_scheme, strip_framing};
 
 /// How redirects are followed: up to a limit (default 10), loops refused,
 /// credentials (`Authorization`, `Cookie`, `Proxy-Authorization`) dropped when
@@ -65,6 +66,12 @@ impl Redirects {
 /// Sends `request` with `send`, following redirects by `policy`: adapters
 /// call this with their one-shot send so every runtime behaves the same.
 ///
+/// Before every hop, the URL's scheme is checked ([`check_scheme`]: only
+/// `http` and `https` are sent) and the headers only the transport may
+/// write are dropped ([`FRAMING_HEADERS`](crate::FRAMING_HEADERS)); after it,
+/// a response whose framing is invalid ([`check_response_framing`]) is an
+/// [`ErrorKind::Body`] error.
+///
 /// 301, 302 and 303 turn a non-GET/HEAD request into a body-less `GET`; 307
 /// and 308 keep the method and body. With a policy of [`Redirects::none`]
 /// the 3xx response is returned unchanged.
@@ -82,8 +89,14 @@ where
     let mut followed = 0usize;
     loop {
         // One await of `send` in the whole loop keeps this future small.
+        // The rules of every hop: only http(s) leaves, and only the
+        // transport frames the message.
+        check_scheme(current.url())?;
+        strip_framing(current.headers_mut());
         let keep = (policy.max > 0).then(|| current.clone());
         let response = send(current).await?;
+        check_response_framing(response.status(), response.headers())
+            .map_err(|e| e.with_url(response.url().clone()))?;
         let Some(keep) = keep else {
             return Ok(response);
         };

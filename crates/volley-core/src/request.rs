@@ -8,6 +8,7 @@ use http::{HeaderMap, Method, Uri};
 use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::rules::{check_scheme, framing_header_refused, is_framing_header, strip_framing};
 
 /// One HTTP request: method, URL, headers, body and an optional timeout.
 ///
@@ -141,7 +142,9 @@ impl Request {
         self.attempt = attempt;
     }
 
-    /// Replaces the URL.
+    /// Replaces the URL. It is checked when sent: a URL whose scheme is not
+    /// `http` or `https` is then an [`ErrorKind::InvalidRequest`] and
+    /// nothing is opened.
     pub fn set_url(&mut self, url: Uri) {
         self.url = url;
     }
@@ -183,7 +186,16 @@ impl RequestBuilder {
         self
     }
 
-    /// Adds a header. Values with CR, LF or other control characters are refused.
+    /// Adds a header. Values with CR, LF or other control characters are
+    /// refused, and so are the headers that frame the message
+    /// ([`FRAMING_HEADERS`](crate::FRAMING_HEADERS): `Content-Length`,
+    /// `Transfer-Encoding`, `Connection`, ...), which the client writes itself.
+    ///
+    /// ```
+    /// use volley_core::{ErrorKind, Request};
+    /// let err = Request::post("/p").header("content-length", "1").build().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+    /// ```
     pub fn header<K, V>(self, name: K, value: V) -> Self
     where
         K: TryInto<HeaderName>,
@@ -193,6 +205,9 @@ impl RequestBuilder {
     {
         self.map(|req| {
             let name = name.try_into().map_err(Into::into)?;
+            if is_framing_header(&name) {
+                return Err(framing_header_refused(&name));
+            }
             let value = value.try_into().map_err(Into::into)?;
             req.headers.append(name, value);
             Ok(())
@@ -301,15 +316,7 @@ fn check_uri(uri: &Uri) -> Result<()> {
             ErrorKind::InvalidRequest,
             format!("bad URL {uri:?}: give an absolute http(s) URL or a path starting with '/'"),
         )),
-        Some("http" | "https") if uri.host().is_some_and(|h| !h.is_empty()) => Ok(()),
-        Some("http" | "https") => Err(Error::new(
-            ErrorKind::InvalidRequest,
-            format!("bad URL {uri}: no host"),
-        )),
-        Some(other) => Err(Error::new(
-            ErrorKind::InvalidRequest,
-            format!("unsupported scheme {other:?}: only http and https are supported"),
-        )),
+        Some(_) => check_scheme(uri),
     }
 }
 
@@ -359,7 +366,9 @@ impl Defaults {
         Ok(self)
     }
 
-    /// Adds a default header.
+    /// Adds a default header; a header that frames the message
+    /// ([`FRAMING_HEADERS`](crate::FRAMING_HEADERS)) is an
+    /// [`ErrorKind::InvalidRequest`].
     pub fn header<K, V>(mut self, name: K, value: V) -> Result<Self>
     where
         K: TryInto<HeaderName>,
@@ -368,13 +377,18 @@ impl Defaults {
         V::Error: Into<Error>,
     {
         let name = name.try_into().map_err(Into::into)?;
+        if is_framing_header(&name) {
+            return Err(framing_header_refused(&name));
+        }
         let value = value.try_into().map_err(Into::into)?;
         self.headers.append(name, value);
         Ok(self)
     }
 
-    /// Adds every header of `headers`.
-    pub fn headers(mut self, headers: HeaderMap) -> Self {
+    /// Adds every header of `headers`, less those that frame the message
+    /// ([`FRAMING_HEADERS`](crate::FRAMING_HEADERS)), which are dropped.
+    pub fn headers(mut self, mut headers: HeaderMap) -> Self {
+        strip_framing(&mut headers);
         for (name, value) in &headers {
             self.headers.append(name.clone(), value.clone());
         }

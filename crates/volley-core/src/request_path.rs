@@ -8,6 +8,7 @@ use futures::FutureExt;
 use futures::future::Either;
 
 use crate::config::ClientConfig;
+use crate::connection_cap::ConnectionCap;
 use crate::error::Result;
 use crate::redirect::{Redirects, follow_redirects};
 use crate::request::{Defaults, Request};
@@ -16,10 +17,13 @@ use crate::timeout::with_timeout;
 use crate::timer::SharedTimer;
 
 /// What every adapter does around its one-shot send, the same on every
-/// runtime: the client's [`Defaults`] applied, redirects followed by its
-/// [`Redirects`] policy, all within the request's own timeout or else the
-/// client's, on the adapter's timer. An adapter keeps one and calls
-/// [`RequestPath::send`] for every request.
+/// runtime: room on the wire taken from the client's [`ConnectionCap`]
+/// (waiting, outside the timeout, while the cap is reached), the client's
+/// [`Defaults`] applied, the rules of every hop checked (only http and https
+/// are sent, framing headers are the transport's; see [`follow_redirects`]),
+/// redirects followed by its [`Redirects`] policy, all within the request's
+/// own timeout or else the client's, on the adapter's timer. An adapter
+/// keeps one and calls [`RequestPath::send`] for every request.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -41,6 +45,7 @@ use crate::timer::SharedTimer;
 /// ```
 #[derive(Clone)]
 pub struct RequestPath {
+    cap: ConnectionCap,
     defaults: Defaults,
     redirects: Redirects,
     timeout: Duration,
@@ -53,6 +58,7 @@ impl fmt::Debug for RequestPath {
             .field("defaults", &self.defaults)
             .field("redirects", &self.redirects)
             .field("timeout", &self.timeout)
+            .field("cap", &self.cap.size())
             .finish_non_exhaustive()
     }
 }
@@ -63,6 +69,7 @@ impl RequestPath {
     /// bad base URL, header or user agent (see [`ClientConfig::defaults`]).
     pub fn new(config: &ClientConfig, timer: SharedTimer) -> Result<RequestPath> {
         Ok(RequestPath {
+            cap: ConnectionCap::new(config.connection_cap()),
             defaults: config.defaults()?,
             redirects: config.redirects,
             timeout: config.timeout,
@@ -85,14 +92,20 @@ impl RequestPath {
         self.timeout
     }
 
+    /// The cap on requests on the wire at once.
+    pub fn cap(&self) -> &ConnectionCap {
+        &self.cap
+    }
+
     /// The adapter's timer.
     pub fn timer(&self) -> &SharedTimer {
         &self.timer
     }
 
-    /// Sends `request`: defaults applied, each hop sent by `send_once`
-    /// (which is also told how long the whole exchange may take), within the
-    /// time it has. An error that names no URL gets the request's.
+    /// Sends `request`: room on the wire taken, defaults applied, each hop
+    /// sent by `send_once` (which is also told how long the whole exchange
+    /// may take), within the time it has. An error that names no URL gets
+    /// the request's.
     pub fn send<S, Fut>(
         &self,
         request: Request,
@@ -110,11 +123,18 @@ impl RequestPath {
         };
         let url = request.url().clone();
         let limit = request.timeout().unwrap_or(self.timeout);
-        let sent = with_timeout(
-            &*self.timer,
-            Some(limit),
-            follow_redirects(&self.redirects, request, move |hop| send_once(hop, limit)),
-        );
+        let timer = SharedTimer::clone(&self.timer);
+        let redirects = self.redirects;
+        let sent = self.cap.acquire().then(move |permit| async move {
+            let out = with_timeout(
+                &*timer,
+                Some(limit),
+                follow_redirects(&redirects, request, move |hop| send_once(hop, limit)),
+            )
+            .await;
+            drop(permit);
+            out
+        });
         Either::Right(sent.map(move |out| {
             out.map_err(|e| {
                 if e.url().is_none() {

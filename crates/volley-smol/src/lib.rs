@@ -34,10 +34,20 @@
 //!   the limit; 5,000 concurrent connections then work. This workspace's
 //!   own `.cargo/config.toml` does so; a project that depends on
 //!   volley-smol should do the same in its own.
+//! - **Protocols.** volley-core never hands libcurl a URL that is not http
+//!   or https, for a request or a redirect. Add `-DHTTP_ONLY` to the same
+//!   `CFLAGS` (as this workspace does) to leave libcurl's other protocols
+//!   (file, ws, mqtt) out of the build as well.
+//! - **Re-sends.** libcurl sends a request again on a fresh connection by
+//!   itself when a reused one died before any byte of the response. This
+//!   adapter hands libcurl bodies it cannot rewind, so a request with a
+//!   body, and every non-idempotent one, fails instead of being sent twice
+//!   (a body-less POST goes out with an empty chunked body for that
+//!   reason). A body-less GET, HEAD or DELETE may still be sent once more.
 //! - **Abandoned requests.** A request whose future is dropped (a timeout, a
 //!   cancelled batch) is ended by libcurl only when the server next sends
 //!   something, or when libcurl's own timeout (the request's timeout plus
-//!   250 ms) passes; until then its connection stays open.
+//!   50 ms) passes; until then its connection stays open.
 //!
 //! ## Quick start
 //!
@@ -103,7 +113,7 @@ const READ_CHUNK: usize = 16 * 1024;
 /// request; libcurl's timeout only makes sure the abandoned transfer (and its
 /// socket) is closed soon after, since libcurl notices a dropped future only
 /// when the server next sends something.
-const CURL_TIMEOUT_GRACE: Duration = Duration::from_millis(250);
+const CURL_TIMEOUT_GRACE: Duration = Duration::from_millis(50);
 
 /// Past this, no libcurl timeout is set at all (the request waits as long as
 /// volley's timer says).
@@ -187,13 +197,7 @@ impl Client {
     /// told to give up a little later so an abandoned transfer is closed.
     async fn send_once(&self, request: Request, deadline: Option<Instant>) -> Result<Response> {
         let (method, url, headers, body) = request.into_parts();
-        let body = if body.is_empty() {
-            AsyncBody::empty()
-        } else {
-            // A buffered body, so libcurl can rewind and send it again when a
-            // pooled connection turns out to be dead.
-            AsyncBody::from(Vec::from(body))
-        };
+        let body = unrepeatable_body(&method, body);
         let mut builder = http::Request::builder()
             .method(method.clone())
             .uri(url.clone());
@@ -331,6 +335,34 @@ impl BuildClient for Client {
     }
 }
 
+/// The request body as libcurl gets it: one it cannot rewind, so that when
+/// a pooled connection dies after the request was written, libcurl fails
+/// the request (`CURLE_SEND_FAIL_REWIND`) instead of silently sending it
+/// again on a fresh connection. A non-idempotent request without a body is
+/// sent with an empty chunked body for the same reason (libcurl re-sends a
+/// body-less request without asking). Idempotent body-less requests (GET,
+/// HEAD, DELETE, ...) have no body to refuse the rewind with: libcurl may
+/// send those once more on a fresh connection when a reused one died
+/// before any byte of the response came back.
+fn unrepeatable_body(method: &Method, body: bytes::Bytes) -> AsyncBody {
+    if !body.is_empty() {
+        let len = body.len() as u64;
+        return AsyncBody::from_reader_sized(futures_lite::io::Cursor::new(body), len);
+    }
+    if is_idempotent(method) {
+        AsyncBody::empty()
+    } else {
+        AsyncBody::from_reader(futures_lite::io::empty())
+    }
+}
+
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
+    )
+}
+
 /// True when the response cannot have a body, whatever its `Content-Length` says.
 fn has_no_body(method: &Method, status: StatusCode) -> bool {
     *method == Method::HEAD
@@ -357,10 +389,22 @@ fn map_send_error(e: isahc::Error, url: &Uri, early: bool) -> Error {
             | K::BadClientCertificate
             | K::TlsEngine
             | K::InvalidTlsConfiguration => (ErrorKind::Connect, "the TLS handshake failed"),
+            K::Io if curl_code(&e).is_some_and(|c| c.is_send_fail_rewind()) => (
+                ErrorKind::Connect,
+                "the connection closed before a response arrived (the request was not sent again)",
+            ),
             K::Io => (
                 ErrorKind::Connect,
                 "the connection failed before a response arrived",
             ),
+            K::ProtocolViolation
+                if curl_code(&e).is_some_and(|c| c.code() == CURLE_WEIRD_SERVER_REPLY) =>
+            {
+                (
+                    ErrorKind::Body,
+                    "the response's head or framing is invalid (such as two different lengths)",
+                )
+            }
             K::ProtocolViolation if curl_code(&e).is_some_and(|c| c.is_got_nothing()) => (
                 ErrorKind::Connect,
                 "the connection was closed before any response arrived",
@@ -404,6 +448,11 @@ fn curl_code(e: &isahc::Error) -> Option<&curl::Error> {
     }
     None
 }
+
+/// libcurl's "weird server reply": a response head it could not make sense
+/// of, such as two different `Content-Length`s (`curl-sys` has no name for
+/// it in the `curl` crate's API).
+const CURLE_WEIRD_SERVER_REPLY: u32 = 8;
 
 /// `EMFILE` (this process) and `ENFILE` (the whole system) on Linux and the BSDs.
 const EMFILE: i32 = 24;

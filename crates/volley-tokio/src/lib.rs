@@ -179,11 +179,18 @@ impl Fetcher for Client {
                 )
                 .with_url(request.url().clone()));
             };
-            // The request runs as a task of its own, so that connecting,
-            // writing and reading spread over every worker of the runtime
-            // instead of all running where the caller polls. Dropping this
+            // The send path (room on the wire, rules, redirects, timeout)
+            // runs here; each hop's I/O runs as a task of its own, so that
+            // connecting, writing and reading spread over every worker of
+            // the runtime instead of all running where the caller polls,
+            // and a request waiting for room costs no task. Dropping this
             // future aborts the task (and closes its connection).
-            TaskGuard(runtime.spawn(inner.fetch(request))).await
+            inner
+                .path
+                .send(request, |hop, _limit| {
+                    TaskGuard(runtime.spawn(Arc::clone(&inner).send_once(hop)))
+                })
+                .await
         }
     }
 
@@ -193,15 +200,8 @@ impl Fetcher for Client {
 }
 
 impl Inner {
-    /// One request: defaults applied, redirects followed, within the timeout.
-    async fn fetch(self: Arc<Self>, request: Request) -> Result<Response> {
-        self.path
-            .send(request, |hop, _limit| self.send_once(hop))
-            .await
-    }
-
     /// One request, no redirects followed, the body read within the cap.
-    async fn send_once(&self, request: Request) -> Result<Response> {
+    async fn send_once(self: Arc<Self>, request: Request) -> Result<Response> {
         let (method, uri, headers, body) = request.into_parts();
         let url = reqwest::Url::parse(&uri.to_string()).map_err(|e| {
             Error::new(ErrorKind::InvalidRequest, format!("bad URL {uri}"))
@@ -295,6 +295,11 @@ fn map_error(e: reqwest::Error, phase: Phase) -> Error {
             "too many open files (raise the limit with `ulimit -n` or lower the concurrency)"
                 .to_owned(),
         )
+    } else if facts.bad_framing {
+        (
+            ErrorKind::Body,
+            format!("the response's framing is invalid: {cause}"),
+        )
     } else if e.is_builder() {
         (
             ErrorKind::InvalidRequest,
@@ -354,6 +359,9 @@ struct Facts {
     tls: bool,
     /// hyper could not parse what the server sent.
     bad_http: bool,
+    /// What it could not parse was the body's framing (two lengths, a bad
+    /// chunk size): the body's end is unknowable.
+    bad_framing: bool,
     /// The innermost error's message, which says what really happened
     /// ("Connection refused (os error 111)").
     root_cause: Option<String>,
@@ -385,6 +393,10 @@ impl Facts {
             }
             if let Some(h) = err.downcast_ref::<hyper::Error>() {
                 self.bad_http |= h.is_parse() || h.is_parse_status();
+                // hyper names the framing header it could not make sense of.
+                let text = h.to_string();
+                self.bad_framing |= h.is_parse()
+                    && (text.contains("content-length") || text.contains("transfer-encoding"));
             }
             if err.source().is_none() {
                 self.root_cause = Some(err.to_string());
