@@ -282,8 +282,11 @@ fn check_tls_host(url: &Uri) -> Result<()> {
 /// ```
 ///
 /// On this adapter:
-/// - `pool_size(n)` is the most connections open to one origin (scheme,
-///   host and port) at once, idle ones included; requests past it wait. By
+/// - `pool_size(n)` caps the requests on the wire at once, all hosts
+///   together (volley-core's [`ConnectionCap`](volley_core::ConnectionCap);
+///   by default the open-files limit less an eighth), and is the most
+///   connections open to one origin (scheme, host and port) at once, idle
+///   ones included; requests past it wait. For the origin's pool, by
 ///   default there is in effect no cap: 32,768, more connections than Linux
 ///   has ephemeral ports for one destination, so the caller's limit is the
 ///   only one (surf's own default of 50 is not used). 0 is refused by

@@ -229,7 +229,10 @@ impl Inner {
 /// Configures a [`Client`]. Mistakes (a bad base URL or header) are kept
 /// and reported by [`build`](ClientBuilder::build).
 ///
-/// `pool_size(n)` is ureq's idle connections kept per host (default: all).
+/// `pool_size(n)` caps the requests on the wire at once from all threads
+/// (volley-core's [`ConnectionCap`](volley_core::ConnectionCap); by default
+/// the open-files limit less an eighth), and is ureq's idle connections kept
+/// per host (default: all).
 pub type ClientBuilder = volley_core::ClientBuilder<Client>;
 
 impl BuildClient for Client {

@@ -288,8 +288,10 @@ impl Fetcher for Client {
 /// # Ok::<(), volley_core::Error>(())
 /// ```
 ///
-/// `pool_size(n)` is libcurl's maximum connections per host (default: no
-/// cap), shared out between the client's agents so that together they open
+/// `pool_size(n)` caps the requests on the wire at once, all hosts together
+/// (volley-core's [`ConnectionCap`](volley_core::ConnectionCap); by default
+/// the open-files limit less an eighth), and is libcurl's maximum
+/// connections per host (default: no cap), shared out between the client's agents so that together they open
 /// at most `n`, and sizes their connection caches.
 pub type ClientBuilder = volley_core::ClientBuilder<Client>;
 

@@ -11,8 +11,10 @@
 //! and the same [`ErrorKind`]s for the same failures.
 //!
 //! Its pool keeps no cap of its own on how many connections it opens to a
-//! host: 1000 calls gathered at once open up to 1000 connections. Bound the
-//! concurrency yourself with `gather_limited` or the `.limit(n)` layer of
+//! host: 1000 calls gathered at once open up to 1000 connections, up to the
+//! client's connection cap (what the process may open, less headroom; see
+//! [`ConnectionCap`](volley_core::ConnectionCap)). Bound the concurrency
+//! yourself with `gather_limited` or the `.limit(n)` layer of
 //! [`FetcherExt`](volley_core::FetcherExt).
 //!
 //! Plain `http://` URLs are spoken in HTTP/1.1; for `https://` the TLS
@@ -246,9 +248,11 @@ impl Inner {
 /// Configures a [`Client`]. Mistakes (a bad base URL or header) are kept
 /// and reported by [`build`](ClientBuilder::build).
 ///
-/// `pool_size(n)` is reqwest's `pool_max_idle_per_host`: how many idle
-/// connections to each host are kept (default: all). It never caps how many
-/// are open at once.
+/// `pool_size(n)` caps the requests on the wire at once, all hosts together
+/// (volley-core's [`ConnectionCap`](volley_core::ConnectionCap); by default
+/// the open-files limit less an eighth), and is reqwest's
+/// `pool_max_idle_per_host`: how many idle connections to each host are
+/// kept (default: all).
 pub type ClientBuilder = volley_core::ClientBuilder<Client>;
 
 impl BuildClient for Client {
