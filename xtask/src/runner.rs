@@ -150,9 +150,17 @@ fn with_limits<C: BuildClient>(builder: ClientBuilder<C>, args: &RunOneArgs) -> 
     }
 }
 
-/// [`with_limits`], and a pool sized for the run's mode (the async runtimes).
+/// [`with_limits`], and a pool sized for the run's mode (the async runtimes),
+/// never past what the process may open: a concurrency of 50,000 under
+/// `ulimit -n 4096` runs at the client's connection cap, not into "too
+/// many open files".
 fn configure<C: BuildClient>(builder: ClientBuilder<C>, args: &RunOneArgs) -> ClientBuilder<C> {
-    with_limits(builder, args).pool_size(Mode::of(args).pool_size())
+    // The cap as the builder will see it, once the soft limit is raised.
+    volley_core::reserve_descriptors(0);
+    let pool = Mode::of(args)
+        .pool_size()
+        .min(volley_core::default_connection_cap());
+    with_limits(builder, args).pool_size(pool)
 }
 
 fn tokio_runtime() -> Result<tokio::runtime::Runtime> {

@@ -125,15 +125,21 @@ impl RequestPath {
         let limit = request.timeout().unwrap_or(self.timeout);
         let timer = SharedTimer::clone(&self.timer);
         let redirects = self.redirects;
-        let sent = self.cap.acquire().then(move |permit| async move {
-            let out = with_timeout(
-                &*timer,
-                Some(limit),
-                follow_redirects(&redirects, request, move |hop| send_once(hop, limit)),
-            )
-            .await;
-            drop(permit);
-            out
+        // A request waiting for room is only its request and this closure:
+        // the exchange's future, with every state it may pass through, is
+        // allocated once the room is there, so 50,000 requests handed over
+        // at once cost memory for those on the wire, not for all of them.
+        let sent = self.cap.acquire().then(move |permit| {
+            Box::pin(async move {
+                let out = with_timeout(
+                    &*timer,
+                    Some(limit),
+                    follow_redirects(&redirects, request, move |hop| send_once(hop, limit)),
+                )
+                .await;
+                drop(permit);
+                out
+            })
         });
         Either::Right(sent.map(move |out| {
             out.map_err(|e| {
