@@ -36,9 +36,7 @@ fn an_early_413_to_a_large_upload_is_returned(adapter: Adapter) {
 
 crate::on_every_adapter!(@adapter tokio, Tokio; an_early_413_to_a_large_upload_is_returned);
 crate::on_every_adapter!(@adapter smol, Smol; an_early_413_to_a_large_upload_is_returned);
-crate::on_every_adapter!(@ignored async_std, AsyncStd,
-    "async-h1 reads the response only once the whole body is written";
-    an_early_413_to_a_large_upload_is_returned);
+crate::on_every_adapter!(@adapter async_std, AsyncStd; an_early_413_to_a_large_upload_is_returned);
 crate::on_every_adapter!(@ignored blocking, Blocking,
     "ureq reads the response only once the whole body is written";
     an_early_413_to_a_large_upload_is_returned);

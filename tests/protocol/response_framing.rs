@@ -102,37 +102,9 @@ fn a_banner_that_is_not_http_fails_at_once(adapter: Adapter) {
 crate::on_every_adapter!(
     conflicting_content_lengths_are_a_body_error,
     a_malformed_chunk_size_is_a_body_error,
+    an_http_1_0_response_is_read,
+    a_close_delimited_body_is_read_to_the_end,
+    interim_responses_are_skipped,
+    an_obs_text_header_byte_is_kept,
+    a_banner_that_is_not_http_fails_at_once,
 );
-
-mod old_forms {
-    use super::*;
-    crate::on_every_adapter!(@adapter tokio, Tokio;
-        an_http_1_0_response_is_read,
-        a_close_delimited_body_is_read_to_the_end,
-        interim_responses_are_skipped,
-        an_obs_text_header_byte_is_kept,
-        a_banner_that_is_not_http_fails_at_once
-    );
-    crate::on_every_adapter!(@adapter smol, Smol;
-        an_http_1_0_response_is_read,
-        a_close_delimited_body_is_read_to_the_end,
-        interim_responses_are_skipped,
-        an_obs_text_header_byte_is_kept,
-        a_banner_that_is_not_http_fails_at_once
-    );
-    crate::on_every_adapter!(@adapter blocking, Blocking;
-        an_http_1_0_response_is_read,
-        a_close_delimited_body_is_read_to_the_end,
-        interim_responses_are_skipped,
-        an_obs_text_header_byte_is_kept,
-        a_banner_that_is_not_http_fails_at_once
-    );
-    crate::on_every_adapter!(@ignored async_std, AsyncStd,
-        "async-h1 refuses HTTP/1.0, close-delimited bodies, 1xx and obs-text, and waits out a non-HTTP banner";
-        an_http_1_0_response_is_read,
-        a_close_delimited_body_is_read_to_the_end,
-        interim_responses_are_skipped,
-        an_obs_text_header_byte_is_kept,
-        a_banner_that_is_not_http_fails_at_once
-    );
-}

@@ -28,7 +28,7 @@ use crate::tls;
 const DEFAULT_POOL_SIZE: usize = 32_768;
 
 /// An HTTP client on async-std: a volley [`Fetcher`] over surf, speaking
-/// HTTP/1.1 through async-h1 on a connection pool per origin (rustls).
+/// HTTP/1.1 through hyper on a connection pool per origin (rustls).
 ///
 /// Each request runs as a task of its own on async-std's executor, so many
 /// requests use every executor thread even when one task awaits them all;
@@ -162,34 +162,12 @@ impl Inner {
         // response cannot be framed is closed, never reused.
         volley_core::check_response_framing(status, &headers)
             .map_err(|e| e.with_url(url.clone()))?;
-        if status.is_informational() {
-            // The final response is still on the wire, unread: dropping the
-            // exchange closes the connection.
-            return Err(Error::new(
-                ErrorKind::Other,
-                format!(
-                    "the server sent an interim {status} response, which async-h1 cannot handle"
-                ),
-            )
-            .with_url(url)
-            .with_status(status));
-        }
         if convert::has_no_body(&method, status) {
             // Nothing follows the head on the wire, whatever Content-Length says.
             exchange.finish();
             return Ok(Response::new(status, url, bytes::Bytes::new()).with_headers(headers));
         }
 
-        if !convert::is_framed(&headers) {
-            // async-h1 reads such a body as empty and leaves it on the wire.
-            return Err(Error::new(
-                ErrorKind::Body,
-                "the response has neither Content-Length nor chunked encoding (its body \
-                 ends when the connection closes), which async-h1 cannot read",
-            )
-            .with_url(url)
-            .with_status(status));
-        }
         let mut collector = BodyCollector::new(self.max_body_bytes, declared.map(|n| n as u64))
             .map_err(|e| e.with_url(url.clone()).with_status(status))?;
         let Some(reader) = exchange.body() else {

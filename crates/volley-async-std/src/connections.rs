@@ -1,5 +1,5 @@
-//! [`Connections`]: the transport under surf. HTTP/1.1 is spoken by
-//! async-h1 (surf's own HTTP/1 engine) over connections kept in one
+//! [`Connections`]: the transport under surf. HTTP/1.1 is spoken by hyper's
+//! client connection ([`crate::transport`]) over connections kept in one
 //! [deadpool] pool per origin.
 //!
 //! A connection goes back to its pool only when the request that used it
@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, RwLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -31,19 +31,32 @@ use surf::http::url::{Host, Origin, Url};
 use surf::http::{self as ht, StatusCode};
 
 /// Whether a request's connection may be used again, decided by the
-/// request: set once its response was read to the end. Sent along with the
-/// request as an extension.
+/// request: allowed once its response was read to the end, unless the
+/// transport forbade it first (the response asked for a close, or left
+/// bytes on the wire). Sent along with the request as an extension.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Reuse(Arc<AtomicBool>);
+pub(crate) struct Reuse(Arc<AtomicU8>);
+
+const UNDECIDED: u8 = 0;
+const ALLOWED: u8 = 1;
+const FORBIDDEN: u8 = 2;
 
 impl Reuse {
-    /// The connection is clean: it may go back to its pool.
+    /// The connection is clean: it may go back to its pool, unless that was
+    /// forbidden.
     pub(crate) fn allow(&self) {
-        self.0.store(true, Ordering::Release);
+        let _ = self
+            .0
+            .compare_exchange(UNDECIDED, ALLOWED, Ordering::AcqRel, Ordering::Acquire);
     }
 
-    fn allowed(&self) -> bool {
-        self.0.load(Ordering::Acquire)
+    /// The connection is closed after this request, whatever it says.
+    pub(crate) fn forbid(&self) {
+        self.0.store(FORBIDDEN, Ordering::Release);
+    }
+
+    pub(crate) fn allowed(&self) -> bool {
+        self.0.load(Ordering::Acquire) == ALLOWED
     }
 }
 
@@ -161,11 +174,10 @@ impl Connections {
 
 #[http_client::async_trait]
 impl http_client::HttpClient for Connections {
-    async fn send(&self, mut req: ht::Request) -> ht::Result<ht::Response> {
+    async fn send(&self, req: ht::Request) -> ht::Result<ht::Response> {
         let reuse = req.ext().get::<Reuse>().cloned().unwrap_or_default();
-        req.insert_header("Connection", "keep-alive");
-        let lease = self.lease(req.url(), reuse).await?;
-        async_h1::client::connect(lease, req).await
+        let lease = self.lease(req.url(), reuse.clone()).await?;
+        crate::transport::exchange(lease, reuse, req).await
     }
 
     fn config(&self) -> &http_client::Config {
@@ -468,5 +480,17 @@ mod tests {
         assert!(!sent.allowed());
         reuse.allow();
         assert!(sent.allowed());
+    }
+
+    #[test]
+    fn a_forbidden_reuse_stays_forbidden() {
+        let reuse = Reuse::default();
+        reuse.forbid();
+        reuse.allow();
+        assert!(!reuse.allowed());
+        let late = Reuse::default();
+        late.allow();
+        late.forbid();
+        assert!(!late.allowed());
     }
 }

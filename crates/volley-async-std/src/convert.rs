@@ -7,6 +7,8 @@ use http::{HeaderMap, Method, StatusCode, Uri};
 use surf::http as ht;
 use volley_core::{Error, ErrorKind, Request, Result};
 
+use crate::transport::{RawHeaders, RequestHeaders};
+
 /// Turns a request (already resolved against the base URL) into surf's.
 ///
 /// `Content-Length` and `Transfer-Encoding` are left to the client, which
@@ -61,6 +63,10 @@ pub(crate) fn to_surf(request: Request) -> Result<surf::Request> {
             req.append_header(ht_name.clone(), ht_value);
         }
     }
+    let mut headers = headers;
+    headers.remove(CONTENT_LENGTH);
+    headers.remove(TRANSFER_ENCODING);
+    req.ext_mut().insert(RequestHeaders(headers));
     Ok(surf::Request::from(req))
 }
 
@@ -77,10 +83,15 @@ pub(crate) fn status(status: ht::StatusCode, url: &Uri) -> Result<StatusCode> {
     })
 }
 
-/// surf's response headers as a `HeaderMap`, every value kept. A header that
-/// `http` refuses (the client itself adds a `Date` with CR/LF in it when the
-/// server sent none) is left out rather than failing the response.
+/// The response's headers as a `HeaderMap`, every value kept: as the server
+/// sent them when the transport kept them ([`RawHeaders`]: bytes that are
+/// not ASCII included), else surf's. A header that `http` refuses is left
+/// out rather than failing the response.
 pub(crate) fn headers(response: &surf::Response) -> HeaderMap {
+    let inner: &ht::Response = response.as_ref();
+    if let Some(RawHeaders(raw)) = inner.ext().get::<RawHeaders>() {
+        return raw.clone();
+    }
     let mut map = HeaderMap::new();
     for (name, values) in response.iter() {
         let Ok(name) = HeaderName::from_bytes(name.as_str().as_bytes()) else {
@@ -102,17 +113,6 @@ pub(crate) fn has_no_body(method: &Method, status: StatusCode) -> bool {
     *method == Method::HEAD
         || status == StatusCode::NO_CONTENT
         || status == StatusCode::NOT_MODIFIED
-}
-
-/// True when the body's end is marked in a way async-h1
-/// reads: a last `Transfer-Encoding` value of exactly `chunked`, or else a
-/// `Content-Length`. It reads any other body as empty and leaves it on the
-/// wire.
-pub(crate) fn is_framed(headers: &HeaderMap) -> bool {
-    match headers.get_all(TRANSFER_ENCODING).iter().next_back() {
-        Some(encoding) => encoding == "chunked",
-        None => headers.contains_key(CONTENT_LENGTH),
-    }
 }
 
 #[cfg(test)]
@@ -171,21 +171,5 @@ mod tests {
         assert!(has_no_body(&Method::GET, StatusCode::NO_CONTENT));
         assert!(has_no_body(&Method::GET, StatusCode::NOT_MODIFIED));
         assert!(!has_no_body(&Method::GET, StatusCode::OK));
-    }
-
-    #[test]
-    fn framing() {
-        let mut h = HeaderMap::new();
-        assert!(!is_framed(&h));
-        h.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
-        assert!(is_framed(&h));
-        let mut h = HeaderMap::new();
-        h.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
-        assert!(is_framed(&h));
-        // async-h1 does not read these as chunked.
-        h.insert(TRANSFER_ENCODING, HeaderValue::from_static("gzip, chunked"));
-        assert!(!is_framed(&h));
-        h.insert(TRANSFER_ENCODING, HeaderValue::from_static("gzip"));
-        assert!(!is_framed(&h));
     }
 }

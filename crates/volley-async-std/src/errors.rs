@@ -2,10 +2,11 @@
 //!
 //! A connection that could not be opened comes as a
 //! [`ConnectFailed`](crate::connections::ConnectFailed) in the error's
-//! chain. Failures on an open connection come from async-h1: an
-//! `io::Error` (reset, broken pipe), or only text ("connection closed" when
-//! the server hung up before answering, "Malformed HTTP head"). The chain,
-//! the `io::Error`'s kind and the text are all read.
+//! chain. Failures on an open connection come from hyper: a
+//! `hyper::Error` (a head that is not HTTP, an invalid length, a connection
+//! closed before the response was complete) with, for I/O, an `io::Error`
+//! (reset, broken pipe) under it. The chain, the `io::Error`'s kind and the
+//! text are all read.
 
 use std::io;
 
@@ -18,12 +19,43 @@ use crate::connections::ConnectFailed;
 const EMFILE: i32 = 24;
 
 /// What failed, as read from a send error's chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 struct Cause {
     /// No connection could be opened; `Some(true)` if the TLS handshake
     /// failed.
     connect: Option<bool>,
     io: Option<(io::ErrorKind, Option<i32>)>,
+    /// What hyper said of the exchange, if it failed there.
+    hyper: Option<Hyper>,
+}
+
+/// The hyper failures that have a kind of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hyper {
+    /// The connection closed before a complete response.
+    Incomplete,
+    /// The head's framing (a length, a transfer coding) was invalid.
+    Framing,
+    /// The head was not HTTP.
+    Parse,
+    /// Anything else.
+    Other,
+}
+
+impl Hyper {
+    fn of(e: &hyper::Error) -> Hyper {
+        if e.is_incomplete_message() {
+            return Hyper::Incomplete;
+        }
+        if e.is_parse() {
+            let text = e.to_string();
+            if text.contains("content-length") || text.contains("transfer-encoding") {
+                return Hyper::Framing;
+            }
+            return Hyper::Parse;
+        }
+        Hyper::Other
+    }
 }
 
 /// Maps an error from sending a request and reading the response head.
@@ -39,6 +71,10 @@ pub(crate) fn send_error(err: surf::Error, url: &Uri) -> Error {
             .chain()
             .find_map(|e| e.downcast_ref::<io::Error>())
             .map(|e| (e.kind(), e.raw_os_error())),
+        hyper: inner
+            .chain()
+            .find_map(|e| e.downcast_ref::<hyper::Error>())
+            .map(Hyper::of),
     };
     let (kind, message) = classify_send(&text, cause);
     Error::new(kind, message)
@@ -60,6 +96,22 @@ fn classify_send(text: &str, cause: Cause) -> (ErrorKind, &'static str) {
     }
     if cause.connect.is_some() && cause.io.is_some_and(|(kind, _)| kind == K::TimedOut) {
         return (ErrorKind::Connect, "the connection timed out");
+    }
+    match cause.hyper {
+        Some(Hyper::Framing) => {
+            return (
+                ErrorKind::Body,
+                "the response's framing is invalid (such as two different lengths)",
+            );
+        }
+        Some(Hyper::Parse) => return (ErrorKind::Other, "the server's answer is not HTTP"),
+        Some(Hyper::Incomplete) if cause.io.is_none() => {
+            return (
+                ErrorKind::Connect,
+                "the connection was closed before a response arrived",
+            );
+        }
+        _ => {}
     }
     if let Some((kind, _)) = cause.io {
         match kind {
@@ -95,13 +147,6 @@ fn classify_send(text: &str, cause: Cause) -> (ErrorKind, &'static str) {
             return (ErrorKind::Connect, "the host name could not be resolved");
         }
         return (ErrorKind::Connect, "no connection could be made");
-    }
-    // async-h1's decoder, on a connection that hung up without a response.
-    if lower == "connection closed" || lower == "empty response" {
-        return (
-            ErrorKind::Connect,
-            "the connection was closed before a response arrived",
-        );
     }
     // The transport's own refusals, before connecting.
     if lower.contains("invalid url scheme") {
@@ -143,11 +188,19 @@ mod tests {
         connect: Option<bool>,
         io: Option<(io::ErrorKind, Option<i32>)>,
     ) -> ErrorKind {
-        classify_send(text, Cause { connect, io }).0
+        classify_send(
+            text,
+            Cause {
+                connect,
+                io,
+                hyper: None,
+            },
+        )
+        .0
     }
 
     #[test]
-    fn maps_connect_failures_and_async_h1_wording() {
+    fn maps_connect_failures_and_hyper_failures() {
         let refused = Some((io::ErrorKind::ConnectionRefused, Some(111)));
         assert_eq!(kind("x", Some(false), refused), ErrorKind::Connect);
         let emfile = Some((io::ErrorKind::Other, Some(EMFILE)));
@@ -156,7 +209,8 @@ mod tests {
                 "x",
                 Cause {
                     connect: Some(false),
-                    io: emfile
+                    io: emfile,
+                    hyper: None,
                 }
             )
             .1,
@@ -168,7 +222,8 @@ mod tests {
                 "invalid certificate: UnknownIssuer",
                 Cause {
                     connect: Some(true),
-                    io: bad_cert
+                    io: bad_cert,
+                    hyper: None,
                 }
             ),
             (ErrorKind::Connect, "the TLS handshake failed")
@@ -178,7 +233,8 @@ mod tests {
                 "failed to lookup address information",
                 Cause {
                     connect: Some(false),
-                    io: Some((io::ErrorKind::Other, None))
+                    io: Some((io::ErrorKind::Other, None)),
+                    hyper: None,
                 }
             )
             .1,
@@ -190,7 +246,8 @@ mod tests {
                 "x",
                 Cause {
                     connect: Some(false),
-                    io: timed_out
+                    io: timed_out,
+                    hyper: None,
                 }
             ),
             (ErrorKind::Connect, "the connection timed out")
@@ -198,8 +255,19 @@ mod tests {
         assert_eq!(kind("x", None, timed_out), ErrorKind::Timeout);
         let reset = Some((io::ErrorKind::ConnectionReset, Some(104)));
         assert_eq!(kind("connection reset", None, reset), ErrorKind::Connect);
-        assert_eq!(kind("connection closed", None, None), ErrorKind::Connect);
-        assert_eq!(kind("Malformed HTTP head", None, None), ErrorKind::Other);
+        let hyper = |h| {
+            classify_send(
+                "x",
+                Cause {
+                    hyper: Some(h),
+                    ..Cause::default()
+                },
+            )
+            .0
+        };
+        assert_eq!(hyper(Hyper::Incomplete), ErrorKind::Connect);
+        assert_eq!(hyper(Hyper::Framing), ErrorKind::Body);
+        assert_eq!(hyper(Hyper::Parse), ErrorKind::Other);
         assert_eq!(
             kind("invalid url scheme 'ftp'", None, None),
             ErrorKind::InvalidRequest

@@ -1,7 +1,7 @@
 //! # volley-async-std
 //!
 //! volley on [async-std]: a [`Client`] that implements volley's
-//! [`Fetcher`](volley_core::Fetcher) over surf (HTTP/1.1 by async-h1, on a
+//! [`Fetcher`](volley_core::Fetcher) over surf (HTTP/1.1 by hyper, on a
 //! connection pool per origin, with rustls), and [`AsyncStdTimer`],
 //! volley's timer on async-std's clock.
 //! Everything in `volley_core` (`gather`, `gather_limited`, `as_completed`,
@@ -37,7 +37,8 @@
 //! ## How it behaves
 //!
 //! - **Connections.** surf sends through this adapter's own transport:
-//!   async-h1 (surf's HTTP/1 engine) over one connection pool per origin,
+//!   hyper's HTTP/1 client connection (the engine under volley-tokio's
+//!   reqwest) over async-std's sockets, one connection pool per origin,
 //!   shared by the client's clones, with keep-alive and `TCP_NODELAY`.
 //!   There is no cap of 50 per host as in surf's default client: a caller's
 //!   limit of 1,000 means 1,000 connections ([`ClientBuilder::pool_size`]
@@ -53,9 +54,14 @@
 //! - **Bodies** are read chunk by chunk and stop with
 //!   [`ErrorKind::TooLarge`](volley_core::ErrorKind::TooLarge) at the cap, so
 //!   a 1 GB body is never held in memory.
+//! - **Responses** are read as every adapter reads them: HTTP/1.0, bodies
+//!   that end at the close, interim `1xx` responses (skipped), header bytes
+//!   that are not ASCII (kept as they came), and a final answer that comes
+//!   while the request body is still being written (a 413 to a large
+//!   upload). A reply that is not HTTP fails at once.
 //! - **Errors** have the same kinds as on every adapter: refused, reset
 //!   before a response or too many open files are `Connect`; a reset or
-//!   truncation in the body is `Body`.
+//!   truncation in the body, or invalid framing, is `Body`.
 //!
 //! ## Limits of surf's client
 //!
@@ -68,10 +74,6 @@
 //! - Only registered HTTP methods and visible-ASCII header values can be
 //!   sent; a response status that http-types does not know (such as 299)
 //!   is an error.
-//! - A body must be framed by `Content-Length` or chunked encoding: one that
-//!   ends only when the server closes the connection is refused with
-//!   [`ErrorKind::Body`](volley_core::ErrorKind::Body), as surf would read
-//!   it as empty. Interim `1xx` responses are refused too.
 //!
 //! [async-std]: https://docs.rs/async-std
 //! [smol]: https://docs.rs/smol
@@ -84,6 +86,7 @@ mod errors;
 mod exchange;
 mod timer;
 mod tls;
+mod transport;
 
 pub use client::{Client, ClientBuilder};
 pub use timer::AsyncStdTimer;

@@ -180,18 +180,6 @@ async fn certificates_are_verified_unless_told_otherwise() {
 }
 
 #[async_std::test]
-async fn a_body_ended_by_closing_the_connection_is_refused_not_lost() {
-    let port = serve(1, |s| {
-        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nhello");
-    });
-    let err = client()
-        .fetch(get(&format!("http://127.0.0.1:{port}/")))
-        .await
-        .expect_err("surf cannot read a close-delimited body");
-    assert_eq!(err.kind(), ErrorKind::Body, "{err:?}");
-}
-
-#[async_std::test]
 async fn an_empty_response_with_content_length_zero_is_fine() {
     let port = serve(1, |s| {
         let _ = s.write_all(b"HTTP/1.1 204 No Content\r\n\r\n");
