@@ -3,11 +3,8 @@
 use std::fmt;
 use std::future::Future;
 use std::net::IpAddr;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
-use futures::future::{AbortHandle, Aborted, abortable};
 use futures_lite::io::{AsyncBufRead, AsyncBufReadExt};
 use http::Uri;
 use volley_core::{
@@ -88,58 +85,22 @@ impl Client {
 
 impl Fetcher for Client {
     fn fetch(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
-        // The request runs as a task of its own, so that connecting, writing
-        // and reading spread over every executor thread instead of all
-        // running where the caller polls. Dropping this future aborts the
-        // task (and closes its connection).
-        // Nothing is sent before the future is first polled.
+        // Each connection's reading and writing runs in a task of its own
+        // (see `connections`), spread over every executor thread; the
+        // request itself waits for its response here, where the caller
+        // polls. Nothing is sent before the future is first polled, and
+        // dropping it drops the response, which closes its connection.
         let inner = Arc::clone(&self.inner);
         async move {
-            // The send path runs here; each hop's I/O in a task of its own,
-            // so a request waiting for room on the wire costs no task.
             inner
                 .path
-                .send(request, |hop, _limit| {
-                    let (work, abort) = abortable(Arc::clone(&inner).send_once(hop));
-                    TaskGuard {
-                        task: async_std::task::spawn(work),
-                        abort,
-                    }
-                })
+                .send(request, |hop, _limit| Arc::clone(&inner).send_once(hop))
                 .await
         }
     }
 
     fn timer(&self) -> SharedTimer {
         Arc::clone(self.inner.path.timer())
-    }
-}
-
-/// A spawned request, aborted when dropped.
-struct TaskGuard {
-    task: async_std::task::JoinHandle<std::result::Result<Result<Response>, Aborted>>,
-    abort: AbortHandle,
-}
-
-impl Future for TaskGuard {
-    type Output = Result<Response>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match Pin::new(&mut self.task).poll(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Ok(out)) => Poll::Ready(out),
-            // Only this guard aborts, and only when it is dropped.
-            Poll::Ready(Err(Aborted)) => Poll::Ready(Err(Error::new(
-                ErrorKind::Cancelled,
-                "the request's task was aborted",
-            ))),
-        }
-    }
-}
-
-impl Drop for TaskGuard {
-    fn drop(&mut self) {
-        self.abort.abort();
     }
 }
 
@@ -152,12 +113,12 @@ impl Inner {
         let surf_request = convert::to_surf(request)?;
 
         let mut exchange = Exchange::new(&self.surf);
-        let (response, declared) = exchange
+        let (mut response, declared) = exchange
             .send(surf_request)
             .await
             .map_err(|e| errors::send_error(e, &url))?;
         let status = convert::status(response.status(), &url)?;
-        let headers = convert::headers(&response);
+        let headers = convert::headers(&mut response);
         // Checked before the body is read, so that a connection whose
         // response cannot be framed is closed, never reused.
         volley_core::check_response_framing(status, &headers)

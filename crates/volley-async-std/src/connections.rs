@@ -1,6 +1,7 @@
 //! [`Connections`]: the transport under surf. HTTP/1.1 is spoken by hyper's
-//! client connection ([`crate::transport`]) over connections kept in one
-//! [deadpool] pool per origin.
+//! client connection over async-std's sockets, one connection per pool
+//! entry, kept in one [deadpool] pool per origin: each entry is hyper's
+//! handle to a connection whose task reads and writes it.
 //!
 //! A connection goes back to its pool only when the request that used it
 //! says so ([`Reuse::allow`], once its response was read to the end);
@@ -9,15 +10,15 @@
 //! on that connection reading the rest of its response, and no other
 //! connection is touched.
 //!
-//! An idle connection is checked before it is used again: if the server
-//! closed it, or sent anything on it while it was idle, it is dropped and
-//! another one taken or opened.
+//! hyper watches an idle connection: if the server closes it, or sends
+//! anything on it unasked, hyper closes it, and the pool drops it before it
+//! is used again.
 
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -25,38 +26,29 @@ use std::time::Duration;
 use async_std::net::TcpStream;
 use async_tls::TlsConnector;
 use async_tls::client::TlsStream;
+use bytes::Bytes;
 use deadpool::managed::{self, Metrics, Object, RecycleError, RecycleResult};
 use futures_lite::io::{AsyncRead, AsyncWrite};
+use http_body_util::Full;
+use hyper::client::conn::http1;
+use smol_hyper::rt::FuturesIo;
 use surf::http::url::{Host, Origin, Url};
 use surf::http::{self as ht, StatusCode};
 
 /// Whether a request's connection may be used again, decided by the
-/// request: allowed once its response was read to the end, unless the
-/// transport forbade it first (the response asked for a close, or left
-/// bytes on the wire). Sent along with the request as an extension.
+/// request: set once its response was read to the end. Sent along with the
+/// request as an extension.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Reuse(Arc<AtomicU8>);
-
-const UNDECIDED: u8 = 0;
-const ALLOWED: u8 = 1;
-const FORBIDDEN: u8 = 2;
+pub(crate) struct Reuse(Arc<AtomicBool>);
 
 impl Reuse {
-    /// The connection is clean: it may go back to its pool, unless that was
-    /// forbidden.
+    /// The connection is clean: it may go back to its pool.
     pub(crate) fn allow(&self) {
-        let _ = self
-            .0
-            .compare_exchange(UNDECIDED, ALLOWED, Ordering::AcqRel, Ordering::Acquire);
+        self.0.store(true, Ordering::Release);
     }
 
-    /// The connection is closed after this request, whatever it says.
-    pub(crate) fn forbid(&self) {
-        self.0.store(FORBIDDEN, Ordering::Release);
-    }
-
-    pub(crate) fn allowed(&self) -> bool {
-        self.0.load(Ordering::Acquire) == ALLOWED
+    fn allowed(&self) -> bool {
+        self.0.load(Ordering::Acquire)
     }
 }
 
@@ -84,6 +76,13 @@ impl std::error::Error for ConnectFailed {
         Some(&self.source)
     }
 }
+
+/// How many pooled connections that turn out closed before anything is
+/// sent on them a request passes over before it fails.
+const MAX_UNSENT_TRIES: usize = 3;
+
+/// hyper's handle to one connection.
+pub(crate) type Sender = http1::SendRequest<Full<Bytes>>;
 
 /// The pools of one client, one per origin (scheme, host, port).
 pub(crate) struct Connections {
@@ -176,8 +175,22 @@ impl Connections {
 impl http_client::HttpClient for Connections {
     async fn send(&self, req: ht::Request) -> ht::Result<ht::Response> {
         let reuse = req.ext().get::<Reuse>().cloned().unwrap_or_default();
-        let lease = self.lease(req.url(), reuse.clone()).await?;
-        crate::transport::exchange(lease, reuse, req).await
+        // A pooled connection can close between the pool's check and its
+        // use; nothing has been sent on it then, so another one is taken.
+        let mut tries = 0;
+        loop {
+            let mut lease = self.lease(req.url(), reuse.clone()).await?;
+            match lease.sender()?.ready().await {
+                Ok(()) => return crate::transport::exchange(lease, req).await,
+                Err(e) if tries >= MAX_UNSENT_TRIES => {
+                    return Err(ht::Error::new(StatusCode::BadGateway, e));
+                }
+                Err(_) => {
+                    lease.discard();
+                    tries += 1;
+                }
+            }
+        }
     }
 
     fn config(&self) -> &http_client::Config {
@@ -251,30 +264,46 @@ impl Connector {
 }
 
 impl managed::Manager for Connector {
-    type Type = Stream;
+    type Type = Sender;
     type Error = ConnectFailed;
 
-    async fn create(&self) -> Result<Stream, ConnectFailed> {
-        match async_std::future::timeout(self.timeout, self.open()).await {
-            Ok(opened) => opened,
-            Err(_) => Err(ConnectFailed {
-                tls: false,
-                source: io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!(
-                        "no connection within the connect timeout of {:?}",
-                        self.timeout
+    async fn create(&self) -> Result<Sender, ConnectFailed> {
+        let stream = match async_std::future::timeout(self.timeout, self.open()).await {
+            Ok(opened) => opened?,
+            Err(_) => {
+                return Err(ConnectFailed {
+                    tls: false,
+                    source: io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!(
+                            "no connection within the connect timeout of {:?}",
+                            self.timeout
+                        ),
                     ),
-                ),
-            }),
-        }
+                });
+            }
+        };
+        let (sender, connection) = http1::Builder::new()
+            .handshake(FuturesIo::new(stream))
+            .await
+            .map_err(|e| ConnectFailed {
+                tls: false,
+                source: io::Error::other(e),
+            })?;
+        // The connection's own task: it reads and writes for every request
+        // sent on it, and ends when the connection closes or the handle is
+        // dropped.
+        async_std::task::spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(sender)
     }
 
-    async fn recycle(&self, conn: &mut Stream, _: &Metrics) -> RecycleResult<ConnectFailed> {
-        if conn.is_idle() {
-            Ok(())
-        } else {
+    async fn recycle(&self, sender: &mut Sender, _: &Metrics) -> RecycleResult<ConnectFailed> {
+        if sender.is_closed() {
             Err(RecycleError::message("the idle connection was closed"))
+        } else {
+            Ok(())
         }
     }
 }
@@ -283,50 +312,6 @@ impl managed::Manager for Connector {
 pub(crate) enum Stream {
     Tcp(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
-}
-
-impl Stream {
-    /// Whether the connection is still open with nothing waiting on it: a
-    /// peek that does not block. On plain TCP any byte the server sent
-    /// while the connection was idle (a late `408`, say) makes it unusable;
-    /// on TLS, records such as session tickets may come unasked, so only a
-    /// close counts.
-    fn is_idle(&self) -> bool {
-        let (tcp, tls) = match self {
-            Stream::Tcp(tcp) => (tcp, false),
-            Stream::Tls(stream) => (stream.get_ref(), true),
-        };
-        match peek(tcp) {
-            Peek::Empty => true,
-            Peek::Data => tls,
-            Peek::Closed => false,
-        }
-    }
-}
-
-enum Peek {
-    Empty,
-    Data,
-    Closed,
-}
-
-#[cfg(unix)]
-fn peek(tcp: &TcpStream) -> Peek {
-    use rustix::net::{RecvFlags, recv};
-    let mut byte = [0u8; 1];
-    match recv(tcp, &mut byte, RecvFlags::PEEK | RecvFlags::DONTWAIT) {
-        Ok((0, _)) => Peek::Closed,
-        Ok(_) => Peek::Data,
-        Err(e) if e == rustix::io::Errno::AGAIN || e == rustix::io::Errno::WOULDBLOCK => {
-            Peek::Empty
-        }
-        Err(_) => Peek::Closed,
-    }
-}
-
-#[cfg(not(unix))]
-fn peek(_tcp: &TcpStream) -> Peek {
-    Peek::Empty
 }
 
 impl AsyncRead for Stream {
@@ -377,64 +362,29 @@ pub(crate) struct Lease {
 }
 
 impl Lease {
-    fn stream(&mut self) -> io::Result<&mut Stream> {
-        match self.conn.as_deref_mut() {
-            Some(stream) => Ok(stream),
-            None => Err(io::Error::new(
-                io::ErrorKind::NotConnected,
+    /// hyper's handle to the connection.
+    pub(crate) fn sender(&mut self) -> ht::Result<&mut Sender> {
+        self.conn.as_deref_mut().ok_or_else(|| {
+            ht::Error::from_str(
+                StatusCode::InternalServerError,
                 "the connection was released",
-            )),
+            )
+        })
+    }
+
+    /// Closes the connection when the lease drops, whatever the request says.
+    pub(crate) fn discard(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            drop(Object::take(conn));
         }
     }
 }
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            if !self.reuse.allowed() {
-                // Out of the pool (its place freed), then closed.
-                drop(Object::take(conn));
-            }
-        }
-    }
-}
-
-impl AsyncRead for Lease {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut().stream() {
-            Ok(s) => Pin::new(s).poll_read(cx, buf),
-            Err(e) => Poll::Ready(Err(e)),
-        }
-    }
-}
-
-impl AsyncWrite for Lease {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut().stream() {
-            Ok(s) => Pin::new(s).poll_write(cx, buf),
-            Err(e) => Poll::Ready(Err(e)),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut().stream() {
-            Ok(s) => Pin::new(s).poll_flush(cx),
-            Err(e) => Poll::Ready(Err(e)),
-        }
-    }
-
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut().stream() {
-            Ok(s) => Pin::new(s).poll_close(cx),
-            Err(e) => Poll::Ready(Err(e)),
+        if !self.reuse.allowed() {
+            // Out of the pool (its place freed), then closed.
+            self.discard();
         }
     }
 }
@@ -480,17 +430,5 @@ mod tests {
         assert!(!sent.allowed());
         reuse.allow();
         assert!(sent.allowed());
-    }
-
-    #[test]
-    fn a_forbidden_reuse_stays_forbidden() {
-        let reuse = Reuse::default();
-        reuse.forbid();
-        reuse.allow();
-        assert!(!reuse.allowed());
-        let late = Reuse::default();
-        late.allow();
-        late.forbid();
-        assert!(!late.allowed());
     }
 }
