@@ -34,9 +34,30 @@ fn an_early_413_to_a_large_upload_is_returned(adapter: Adapter) {
     assert_eq!(resp.text().unwrap(), "too big!");
 }
 
-crate::on_every_adapter!(@adapter tokio, Tokio; an_early_413_to_a_large_upload_is_returned);
-crate::on_every_adapter!(@adapter smol, Smol; an_early_413_to_a_large_upload_is_returned);
-crate::on_every_adapter!(@adapter async_std, AsyncStd; an_early_413_to_a_large_upload_is_returned);
-crate::on_every_adapter!(@ignored blocking, Blocking,
-    "ureq reads the response only once the whole body is written";
-    an_early_413_to_a_large_upload_is_returned);
+/// A server that never answers `Expect: 100-continue` still gets a large
+/// upload whole.
+fn a_large_upload_reaches_a_server_that_ignores_expect(adapter: Adapter) {
+    let server = RawServer::start(|conn| {
+        if let Some(request) = conn.read_request() {
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{}",
+                request.body.len().to_string().len(),
+                request.body.len()
+            );
+            conn.write(answer.as_bytes());
+        }
+    });
+    let body = vec![b'y'; 2 * 1024 * 1024];
+    let resp = adapter
+        .send(
+            Request::post(server.url("/upload")).body(body).build().unwrap(),
+            Duration::from_secs(10),
+        )
+        .expect("the upload");
+    assert_eq!(resp.text().unwrap(), (2 * 1024 * 1024).to_string());
+}
+
+crate::on_every_adapter!(
+    an_early_413_to_a_large_upload_is_returned,
+    a_large_upload_reaches_a_server_that_ignores_expect,
+);

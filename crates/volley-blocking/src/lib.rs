@@ -54,11 +54,18 @@ use std::time::{Duration, Instant};
 use futures::executor::block_on;
 use ureq::config::AutoHeaderValue;
 use ureq::tls::{RootCerts, TlsConfig};
+use volley_core::http::header::EXPECT;
 use volley_core::http::{self, Method};
 use volley_core::{
     BodyCollector, BuildClient, ClientConfig, ConnectionCap, Defaults, Error, ErrorKind, Redirects,
     Request, Response, Result, follow_redirects,
 };
+
+/// From this body size on, a request asks the server first
+/// (`Expect: 100-continue`) and sends the body only once it says go on, or
+/// after a second of silence (a server that ignores the header). curl does
+/// the same for uploads of 1 MiB and more.
+const EXPECT_CONTINUE_FROM: usize = 1024 * 1024;
 
 /// How much of the body is read from the socket at a time.
 const READ_CHUNK: usize = 64 * 1024;
@@ -168,6 +175,12 @@ impl Inner {
         let mut builder = http::Request::builder().method(method).uri(uri.clone());
         if let Some(h) = builder.headers_mut() {
             *h = headers;
+            if body.len() >= EXPECT_CONTINUE_FROM && !h.contains_key(EXPECT) {
+                // ureq writes the whole body before it reads a byte of the
+                // response: asked first, a server that refuses the upload
+                // (413, 401) answers before it is sent.
+                h.insert(EXPECT, http::HeaderValue::from_static("100-continue"));
+            }
         }
         let sent = if sends_body {
             builder
