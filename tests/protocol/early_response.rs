@@ -50,7 +50,10 @@ fn a_large_upload_reaches_a_server_that_ignores_expect(adapter: Adapter) {
     let body = vec![b'y'; 2 * 1024 * 1024];
     let resp = adapter
         .send(
-            Request::post(server.url("/upload")).body(body).build().unwrap(),
+            Request::post(server.url("/upload"))
+                .body(body)
+                .build()
+                .unwrap(),
             Duration::from_secs(10),
         )
         .expect("the upload");

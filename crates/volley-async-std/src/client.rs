@@ -91,12 +91,9 @@ impl Fetcher for Client {
         // polls. Nothing is sent before the future is first polled, and
         // dropping it drops the response, which closes its connection.
         let inner = Arc::clone(&self.inner);
-        async move {
-            inner
-                .path
-                .send(request, |hop, _limit| Arc::clone(&inner).send_once(hop))
-                .await
-        }
+        self.inner.path.send(request, move |hop, _limit| {
+            Arc::clone(&inner).send_once(hop)
+        })
     }
 
     fn timer(&self) -> SharedTimer {

@@ -244,13 +244,16 @@ impl<F: Fetcher> Observe<F> {
 }
 
 impl<F: Fetcher> Fetcher for Observe<F> {
+    // Not `async fn`: the request is kept once, in `run`'s future, not a
+    // second time in a wrapper (a batch handed over at once holds one such
+    // future per request).
     #[cfg(not(feature = "tracing"))]
-    async fn fetch(&self, request: Request) -> Result<Response> {
-        self.run(request).await
+    fn fetch(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
+        self.run(request)
     }
 
     #[cfg(feature = "tracing")]
-    async fn fetch(&self, request: Request) -> Result<Response> {
+    fn fetch(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
         use tracing::Instrument;
         let span = tracing::info_span!(
             "volley.request",
@@ -262,7 +265,7 @@ impl<F: Fetcher> Fetcher for Observe<F> {
             error = tracing::field::Empty,
             elapsed_ms = tracing::field::Empty,
         );
-        self.run(request).instrument(span).await
+        self.run(request).instrument(span)
     }
 
     fn timer(&self) -> SharedTimer {

@@ -255,13 +255,12 @@ impl Client {
 }
 
 impl Fetcher for Client {
-    async fn fetch(&self, request: Request) -> Result<Response> {
-        self.inner
-            .path
-            .send(request, |hop, limit| {
-                self.send_once(hop, Instant::now().checked_add(limit))
-            })
-            .await
+    // Not `async fn`: the send path's future is the whole of it, with the
+    // request kept once.
+    fn fetch(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
+        self.inner.path.send(request, |hop, limit| {
+            self.send_once(hop, Instant::now().checked_add(limit))
+        })
     }
 
     fn timer(&self) -> SharedTimer {

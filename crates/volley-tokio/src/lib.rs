@@ -181,19 +181,19 @@ impl Fetcher for Client {
                 )
                 .with_url(request.url().clone()));
             };
-            // The request runs as a task of its own, so that connecting,
-            // writing and reading spread over every worker of the runtime
-            // instead of all running where the caller polls. A task waiting
-            // for room on the wire holds only its request (the send path
-            // allocates the rest once there is room). Dropping this future
-            // aborts the task (and closes its connection).
-            TaskGuard(runtime.spawn(async move {
-                inner
-                    .path
-                    .send(request, |hop, _limit| Arc::clone(&inner).send_once(hop))
-                    .await
-            }))
-            .await
+            // The send path (room on the wire, rules, redirects, timeout)
+            // runs here; each hop's I/O runs as a task of its own, so that
+            // connecting, writing and reading spread over every worker of
+            // the runtime instead of all running where the caller polls,
+            // and a request waiting for room on the wire is no task at all.
+            // Dropping this future aborts the task (and closes its
+            // connection).
+            inner
+                .path
+                .send(request, |hop, _limit| {
+                    TaskGuard(runtime.spawn(Arc::clone(&inner).send_once(hop)))
+                })
+                .await
         }
     }
 
