@@ -37,6 +37,15 @@ fn a_malformed_chunk_size_is_a_body_error(adapter: Adapter) {
     assert_eq!(err.kind(), ErrorKind::Body, "{err}");
 }
 
+fn a_malformed_first_chunk_size_is_a_body_error(adapter: Adapter) {
+    let err = answered_with(
+        adapter,
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+    )
+    .expect_err("bad chunk");
+    assert_eq!(err.kind(), ErrorKind::Body, "{err}");
+}
+
 fn an_http_1_0_response_is_read(adapter: Adapter) {
     let resp = answered_with(
         adapter,
@@ -108,3 +117,13 @@ crate::on_every_adapter!(
     an_obs_text_header_byte_is_kept,
     a_banner_that_is_not_http_fails_at_once,
 );
+
+mod first_chunk {
+    use super::*;
+    crate::on_every_adapter!(@adapter tokio, Tokio; a_malformed_first_chunk_size_is_a_body_error);
+    crate::on_every_adapter!(@adapter async_std, AsyncStd; a_malformed_first_chunk_size_is_a_body_error);
+    crate::on_every_adapter!(@adapter blocking, Blocking; a_malformed_first_chunk_size_is_a_body_error);
+    crate::on_every_adapter!(@ignored smol, Smol,
+        "isahc reports an error before the first body byte as libcurl's bare code 56, the same as a reset before any response";
+        a_malformed_first_chunk_size_is_a_body_error);
+}

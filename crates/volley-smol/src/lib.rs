@@ -512,6 +512,19 @@ mod tests {
         assert!(!has_no_body(&Method::GET, StatusCode::OK));
     }
 
+    /// This workspace builds libcurl with `-DHTTP_ONLY` (`.cargo/config.toml`):
+    /// the second wall behind volley-core's scheme check.
+    #[test]
+    fn libcurl_speaks_http_and_nothing_else() {
+        let version = curl::Version::get();
+        let protocols: Vec<&str> = version.protocols().collect();
+        assert!(protocols.contains(&"http"), "{protocols:?}");
+        assert!(
+            protocols.iter().all(|p| matches!(*p, "http" | "https")),
+            "libcurl was built with {protocols:?}"
+        );
+    }
+
     #[test]
     fn builder_errors_are_deferred_to_build() {
         let kind = |b: ClientBuilder| b.build().map(|_| ()).map_err(|e| e.kind());
