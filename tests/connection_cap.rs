@@ -10,8 +10,8 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use support::child::ChildServer;
+
 use std::time::{Duration, Instant};
 
 use support::Opts;
@@ -22,54 +22,11 @@ const LIMIT: u64 = 512;
 /// More requests at once than that many connections.
 const REQUESTS: usize = 1_500;
 
-struct ChildServer {
-    child: Child,
-    url: String,
-}
-
-impl ChildServer {
-    fn start() -> Self {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "serve_for_connection_cap",
-                "--ignored",
-                "--nocapture",
-            ])
-            .env("VOLLEY_CAP_SERVER", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let url = loop {
-            let line = lines.next().expect("the child prints its URL").unwrap();
-            if let Some((_, url)) = line.split_once("serving ") {
-                break url.trim().to_owned();
-            }
-        };
-        ChildServer { child, url }
-    }
-}
-
-impl Drop for ChildServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Not a test of its own: the server half of the test below.
 #[test]
 #[ignore = "started by a_batch_past_the_open_files_limit_waits_instead_of_failing"]
 fn serve_for_connection_cap() {
-    if std::env::var_os("VOLLEY_CAP_SERVER").is_none() {
-        return;
-    }
-    let server = volley_mock::MockServer::start();
-    println!("serving {}", server.url());
-    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    support::child::serve();
 }
 
 async fn run<F: Fetcher>(name: &str, client: F) {
@@ -96,7 +53,7 @@ async fn run<F: Fetcher>(name: &str, client: F) {
 
 #[test]
 fn a_batch_past_the_open_files_limit_waits_instead_of_failing() {
-    let server = ChildServer::start();
+    let server = ChildServer::start("serve_for_connection_cap");
     rlimit::Resource::NOFILE.set(LIMIT, LIMIT).unwrap();
     let opts = || Opts::new(server.url.clone()).timeout(Duration::from_secs(20));
     let cap = volley_core::default_connection_cap();

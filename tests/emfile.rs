@@ -8,67 +8,18 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use support::child::ChildServer;
+
 use std::time::Duration;
 
 use support::Opts;
 use volley_core::{ErrorKind, Fetcher, Request, gather};
 
-struct ChildServer {
-    child: Child,
-    url: String,
-}
-
-impl ChildServer {
-    fn start() -> Self {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "serve_for_emfile",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env("VOLLEY_EMFILE_SERVER", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let url = loop {
-            let line = lines
-                .next()
-                .expect("the child server prints its URL")
-                .unwrap();
-            // The test harness may print "test serve_for_emfile ... " first.
-            if let Some((_, url)) = line.split_once("serving ") {
-                break url.trim().to_owned();
-            }
-        };
-        ChildServer { child, url }
-    }
-}
-
-impl Drop for ChildServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Not a test of its own: the server half of `emfile_is_a_typed_error`.
 #[test]
 #[ignore = "started by emfile_is_a_typed_error in a child process"]
 fn serve_for_emfile() {
-    if std::env::var_os("VOLLEY_EMFILE_SERVER").is_none() {
-        return;
-    }
-    let server = volley_mock::MockServer::start();
-    println!("serving {}", server.url());
-    // Serve until the parent closes stdin (or kills this process).
-    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    support::child::serve();
 }
 
 fn open_fds() -> u64 {
@@ -120,7 +71,7 @@ async fn starve<F: Fetcher>(name: &str, client: F) {
 
 #[test]
 fn emfile_is_a_typed_error() {
-    let server = ChildServer::start();
+    let server = ChildServer::start("serve_for_emfile");
     let opts = || Opts::new(server.url.clone()).timeout(Duration::from_secs(3));
     support::tokio_block_on(starve("tokio", build_client!(volley_tokio::Client, opts())));
     support::async_std_block_on(starve(

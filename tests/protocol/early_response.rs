@@ -4,10 +4,21 @@
 
 use std::time::Duration;
 
-use volley_core::Request;
+use volley_core::{Request, Response, Result};
 
 use crate::support::Adapter;
 use crate::support::raw::RawServer;
+
+/// POSTs `bytes` bytes to `server`'s `/upload`.
+fn upload(adapter: Adapter, server: &RawServer, bytes: usize) -> Result<Response> {
+    adapter.send(
+        Request::post(server.url("/upload"))
+            .body(vec![b'x'; bytes])
+            .build()
+            .unwrap(),
+        Duration::from_secs(10),
+    )
+}
 
 fn an_early_413_to_a_large_upload_is_returned(adapter: Adapter) {
     let server = RawServer::start(|conn| {
@@ -20,16 +31,7 @@ fn an_early_413_to_a_large_upload_is_returned(adapter: Adapter) {
             std::thread::sleep(Duration::from_secs(3));
         }
     });
-    let body = vec![b'x'; 16 * 1024 * 1024];
-    let resp = adapter
-        .send(
-            Request::post(server.url("/upload"))
-                .body(body)
-                .build()
-                .unwrap(),
-            Duration::from_secs(10),
-        )
-        .expect("the server's answer");
+    let resp = upload(adapter, &server, 16 * 1024 * 1024).expect("the server's answer");
     assert_eq!(resp.status(), 413);
     assert_eq!(resp.text().unwrap(), "too big!");
 }
@@ -47,16 +49,7 @@ fn a_large_upload_reaches_a_server_that_ignores_expect(adapter: Adapter) {
             conn.write(answer.as_bytes());
         }
     });
-    let body = vec![b'y'; 2 * 1024 * 1024];
-    let resp = adapter
-        .send(
-            Request::post(server.url("/upload"))
-                .body(body)
-                .build()
-                .unwrap(),
-            Duration::from_secs(10),
-        )
-        .expect("the upload");
+    let resp = upload(adapter, &server, 2 * 1024 * 1024).expect("the upload");
     assert_eq!(resp.text().unwrap(), (2 * 1024 * 1024).to_string());
 }
 

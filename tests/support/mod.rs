@@ -2,6 +2,7 @@
 //! adapter, and one way to run a future on every runtime.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod child;
 pub mod raw;
 
 use std::future::Future;
