@@ -56,7 +56,7 @@ fn a_batch_past_the_open_files_limit_waits_instead_of_failing() {
     let server = ChildServer::start("serve_for_connection_cap");
     rlimit::Resource::NOFILE.set(LIMIT, LIMIT).unwrap();
     let opts = || Opts::new(server.url.clone()).timeout(Duration::from_secs(20));
-    let cap = volley_core::default_connection_cap();
+    let cap = volley_core::adapter::default_connection_cap();
     assert!(cap < LIMIT as usize, "cap {cap} under a limit of {LIMIT}");
     support::tokio_block_on(run("tokio", build_client!(volley_tokio::Client, opts())));
     support::async_std_block_on(run(

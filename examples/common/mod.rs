@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde::Deserialize;
-use volley_core::{Fetcher, Request, Response, Result, SharedTimer};
+use volley_core::{Fetcher, Request, Response, Result, rt::SharedTimer};
 use volley_mock::{MockServer, Stats};
 
 /// The latency the in-process mock adds to every request.

@@ -6,7 +6,7 @@ use futures::executor::block_on;
 use http::header::LOCATION;
 use http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use libfuzzer_sys::fuzz_target;
-use volley_core::{Redirects, Request, Response, follow_redirects};
+use volley_core::{Redirects, Request, Response, adapter::follow_redirects};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(location) = HeaderValue::from_bytes(data) else {

@@ -4,7 +4,7 @@
 
 use http::{StatusCode, Uri};
 use libfuzzer_sys::fuzz_target;
-use volley_core::{BodyCollector, ErrorKind, Response};
+use volley_core::{ErrorKind, Response, adapter::BodyCollector};
 
 fuzz_target!(|data: &[u8]| {
     let resp = Response::new(StatusCode::OK, Uri::from_static("/x"), data.to_vec());

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use volley_core::http::{HeaderName, HeaderValue};
-use volley_core::{ErrorKind, FRAMING_HEADERS, Request};
+use volley_core::{ErrorKind, Request, adapter::FRAMING_HEADERS};
 
 use crate::support::raw::RawServer;
 use crate::support::{Adapter, Opts};

@@ -17,8 +17,8 @@ use std::time::Duration;
 use futures::StreamExt;
 use serde_json::Value;
 use volley_core::{
-    Adaptive, BuildClient, ClientBuilder, Error, ErrorKind, Fetcher, FetcherExt, Request, gather,
-    gather_limited,
+    Adaptive, ClientBuilder, Error, ErrorKind, Fetcher, FetcherExt, Request, adapter::BuildClient,
+    gather, gather_limited,
 };
 
 use crate::Result;
@@ -156,10 +156,10 @@ fn with_limits<C: BuildClient>(builder: ClientBuilder<C>, args: &RunOneArgs) -> 
 /// many open files".
 fn configure<C: BuildClient>(builder: ClientBuilder<C>, args: &RunOneArgs) -> ClientBuilder<C> {
     // The cap as the builder will see it, once the soft limit is raised.
-    volley_core::reserve_descriptors(0);
+    volley_core::adapter::reserve_descriptors(0);
     let pool = Mode::of(args)
         .pool_size()
-        .min(volley_core::default_connection_cap());
+        .min(volley_core::adapter::default_connection_cap());
     with_limits(builder, args).pool_size(pool)
 }
 

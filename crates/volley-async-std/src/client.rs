@@ -8,8 +8,9 @@ use std::sync::Arc;
 use futures_lite::io::{AsyncBufRead, AsyncBufReadExt};
 use http::Uri;
 use volley_core::{
-    BodyCollector, BuildClient, ClientConfig, Error, ErrorKind, Fetcher, Request, RequestPath,
-    Response, Result, SharedTimer,
+    Error, ErrorKind, Fetcher, Request, Response, Result,
+    adapter::{BodyCollector, BuildClient, ClientConfig, SendPath},
+    rt::SharedTimer,
 };
 
 use crate::connections::Connections;
@@ -54,7 +55,7 @@ struct Inner {
     surf: surf::Client,
     /// The most connections per origin.
     pool_size: usize,
-    path: RequestPath,
+    path: SendPath,
     max_body_bytes: u64,
 }
 
@@ -118,7 +119,7 @@ impl Inner {
         let headers = convert::headers(&mut response);
         // Checked before the body is read, so that a connection whose
         // response cannot be framed is closed, never reused.
-        volley_core::check_response_framing(status, &headers)
+        volley_core::adapter::check_response_framing(status, &headers)
             .map_err(|e| e.with_url(url.clone()))?;
         if convert::has_no_body(&method, status) {
             // Nothing follows the head on the wire, whatever Content-Length says.
@@ -219,7 +220,7 @@ fn check_tls_host(url: &Uri) -> Result<()> {
 ///
 /// On this adapter:
 /// - `pool_size(n)` caps the requests on the wire at once, all hosts
-///   together (volley-core's [`ConnectionCap`](volley_core::ConnectionCap);
+///   together (volley-core's [`ConnectionCap`](volley_core::adapter::ConnectionCap);
 ///   by default the open-files limit less an eighth), and is the most
 ///   connections open to one origin (scheme, host and port) at once, idle
 ///   ones included; requests past it wait. For the origin's pool, by
@@ -239,7 +240,7 @@ pub type ClientBuilder = volley_core::ClientBuilder<Client>;
 
 impl BuildClient for Client {
     fn build(config: ClientConfig) -> Result<Client> {
-        let path = RequestPath::new(&config, Arc::new(AsyncStdTimer))?;
+        let path = SendPath::new(&config, Arc::new(AsyncStdTimer))?;
         let pool_size = config.pool_size.unwrap_or(DEFAULT_POOL_SIZE);
         if pool_size == 0 {
             return Err(Error::new(

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use volley_core::{Sleep, Timer};
+use volley_core::rt::{Sleep, Timer};
 
 /// The [`Timer`] of async-std: sleeps with [`async_std::task::sleep`].
 ///
@@ -13,7 +13,7 @@ use volley_core::{Sleep, Timer};
 /// ```
 /// use std::time::Duration;
 /// use volley_async_std::AsyncStdTimer;
-/// use volley_core::Timer;
+/// use volley_core::rt::Timer;
 ///
 /// async_std::task::block_on(async {
 ///     let start = std::time::Instant::now();

@@ -57,8 +57,10 @@ use ureq::tls::{RootCerts, TlsConfig};
 use volley_core::http::header::EXPECT;
 use volley_core::http::{self, Method};
 use volley_core::{
-    BodyCollector, BuildClient, ClientConfig, ConnectionCap, Defaults, Error, ErrorKind, Redirects,
-    Request, Response, Result, follow_redirects,
+    Error, ErrorKind, Redirects, Request, Response, Result,
+    adapter::{
+        BodyCollector, BuildClient, ClientConfig, ConnectionCap, Defaults, follow_redirects,
+    },
 };
 
 /// From this body size on, a request asks the server first
@@ -137,9 +139,12 @@ impl Client {
         // One budget for the whole exchange, redirects included, as the
         // async adapters have.
         let deadline = Instant::now().checked_add(limit);
-        let out = block_on(follow_redirects(&inner.redirects, request, |r| {
-            std::future::ready(inner.send_once(r, deadline, limit))
-        }));
+        let out = block_on(follow_redirects(
+            &inner.redirects,
+            Some(&inner.cap),
+            request,
+            |r| std::future::ready(inner.send_once(r, deadline, limit)),
+        ));
         out.map_err(|e| {
             if e.url().is_none() {
                 e.with_url(url)
@@ -243,7 +248,7 @@ impl Inner {
 /// and reported by [`build`](ClientBuilder::build).
 ///
 /// `pool_size(n)` caps the requests on the wire at once from all threads
-/// (volley-core's [`ConnectionCap`](volley_core::ConnectionCap); by default
+/// (volley-core's [`ConnectionCap`]; by default
 /// the open-files limit less an eighth), and is ureq's idle connections kept
 /// per host (default: all).
 pub type ClientBuilder = volley_core::ClientBuilder<Client>;

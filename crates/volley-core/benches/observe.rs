@@ -8,7 +8,7 @@
 use divan::{Bencher, black_box};
 use futures::executor::block_on;
 use volley_core::testing::{InMemoryFetcher, ManualTimer};
-use volley_core::{Fetcher, FetcherExt, NoObserver, Rate, Request, RetryPolicy};
+use volley_core::{Fetcher, FetcherExt, Rate, Request, RetryPolicy, layer::NoObserver};
 
 fn main() {
     divan::main();

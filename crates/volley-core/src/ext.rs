@@ -1,17 +1,17 @@
 //! [`FetcherExt`]: layers, added in the order they are written.
 
-use crate::adaptive::{Adaptive, AdaptiveLimit};
-use crate::deadline::Deadline;
 use crate::error::Result;
 use crate::fetcher::{BoxFetcher, Fetcher};
-use crate::limit::Limit;
-use crate::observe::{Observe, Observer};
-use crate::per_host::PerHostLimit;
-use crate::rate_limit::{Rate, RateLimit};
+use crate::layer::adaptive::{Adaptive, AdaptiveLimit};
+use crate::layer::deadline::Deadline;
+use crate::layer::limit::Limit;
+use crate::layer::observe::{Observe, Observer};
+use crate::layer::per_host::PerHostLimit;
+use crate::layer::rate_limit::{Rate, RateLimit};
+use crate::layer::retry::{Retry, RetryPolicy};
+use crate::layer::timeout::Timeout;
 use crate::request::Request;
 use crate::response::Response;
-use crate::retry::{Retry, RetryPolicy};
-use crate::timeout::Timeout;
 use serde::de::DeserializeOwned;
 use std::future::Future;
 use std::time::{Duration, Instant};

@@ -5,10 +5,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::observe::SharedObserver;
+use crate::layer::observe::SharedObserver;
 use crate::request::Request;
 use crate::response::Response;
-use crate::timer::SharedTimer;
+use crate::rt::SharedTimer;
 
 /// Sends one request and reads its response, on some runtime's HTTP client.
 ///

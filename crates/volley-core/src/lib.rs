@@ -11,9 +11,17 @@
 //!   (ordered, every result kept), [`try_gather`] (fail-fast, the rest
 //!   cancelled), [`gather_limited`] (at most N in flight) and
 //!   [`as_completed`] (a stream of `(index, result)`).
-//! - Layers over any fetcher, through [`FetcherExt`]: [`Limit`], [`PerHostLimit`], [`Timeout`],
-//!   [`Deadline`], [`Retry`], [`RateLimit`] and [`AdaptiveLimit`],
-//!   with time taken from the adapter's [`Timer`].
+//! - Layers over any fetcher, through [`FetcherExt`]: a concurrency limit,
+//!   per-host limits, timeouts, a batch deadline, retries ([`RetryPolicy`]),
+//!   rate limits ([`Rate`]) and an adaptive limit ([`Adaptive`]); their types
+//!   are in [`layer`], with time taken from the adapter's timer ([`rt`]).
+//!
+//! The crate root is what a user of the combinators and layers needs. The
+//! modules hold the rest: [`combinator`] and [`layer`] the named futures and
+//! layer types, [`rt`] what a runtime supplies (its timer), [`adapter`] what
+//! an adapter is built from (its configuration, the send path every adapter
+//! shares and the rules it decides once), and [`testing`] a fake clock and
+//! an in-memory fetcher.
 //!
 //! This crate depends on no runtime and no HTTP client: an API client
 //! library written against [`Fetcher`] alone runs on every runtime. If you
@@ -45,65 +53,29 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
-mod adaptive;
-mod as_completed;
-mod body;
-mod config;
-mod connection_cap;
-mod deadline;
-mod descriptors;
+pub mod adapter;
+pub mod combinator;
 mod error;
 mod ext;
 mod fetcher;
-mod gather;
-mod gather_limited;
-mod limit;
-mod observe;
-mod per_host;
-mod rate_limit;
-mod redirect;
+pub mod layer;
 mod request;
-mod request_path;
 mod response;
-mod retry;
-mod retry_after;
-mod rules;
+pub mod rt;
 pub mod testing;
-mod timeout;
-mod timer;
-mod try_gather;
 
-pub use adaptive::{Adaptive, AdaptiveLimit};
-pub use as_completed::{AsCompleted, as_completed};
-pub use body::{BodyCollector, DEFAULT_MAX_BODY_BYTES};
-pub use config::{
-    BuildClient, ClientBuilder, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
-};
-pub use connection_cap::{ConnectionCap, ConnectionPermit, default_connection_cap};
-pub use deadline::Deadline;
-pub use descriptors::reserve_descriptors;
+pub use adapter::config::ClientBuilder;
+pub use adapter::redirect::Redirects;
+pub use combinator::{as_completed, gather, gather_limited, try_gather};
 pub use error::{Error, ErrorKind, Result};
 pub use ext::FetcherExt;
 pub use fetcher::{BoxFetcher, BoxFuture, DynFetcher, Fetcher};
-pub use gather::{Gather, gather};
-pub use gather_limited::{GatherLimited, gather_limited};
-pub use limit::Limit;
-pub use observe::{
-    Finished, NoObserver, Observe, Observer, Outcome, PERMIT_WAIT_TRACE_THRESHOLD, RetryReason,
-    SharedObserver,
-};
-pub use per_host::PerHostLimit;
-pub use rate_limit::{Rate, RateLimit};
-pub use redirect::{Redirects, follow_redirects};
-pub use request::{Defaults, Request, RequestBuilder};
-pub use request_path::RequestPath;
+pub use layer::adaptive::Adaptive;
+pub use layer::observe::{Finished, Observer, Outcome, RetryReason};
+pub use layer::rate_limit::Rate;
+pub use layer::retry::{RetryBudget, RetryPolicy};
+pub use request::{Request, RequestBuilder};
 pub use response::Response;
-pub use retry::{Retry, RetryBudget, RetryPolicy};
-pub use retry_after::parse_retry_after;
-pub use rules::{FRAMING_HEADERS, check_response_framing, check_scheme, is_framing_header};
-pub use timeout::{Timeout, WithTimeout, with_timeout};
-pub use timer::{SharedTimer, Sleep, Timer};
-pub use try_gather::{TryGather, try_gather};
 
 /// The `User-Agent` every adapter sends unless told otherwise: `volley/<version>`.
 pub const USER_AGENT: &str = concat!("volley/", env!("CARGO_PKG_VERSION"));

@@ -7,8 +7,10 @@ use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Uri};
 use serde::Serialize;
 
+use crate::adapter::rules::{
+    check_scheme, framing_header_refused, is_framing_header, strip_framing,
+};
 use crate::error::{Error, ErrorKind, Result};
-use crate::rules::{check_scheme, framing_header_refused, is_framing_header, strip_framing};
 
 /// One HTTP request: method, URL, headers, body and an optional timeout.
 ///
@@ -132,7 +134,7 @@ impl Request {
     }
 
     /// Which attempt at this request this is, from 1 (set by the
-    /// [`Retry`](crate::Retry) layer, read by observers).
+    /// [`Retry`](crate::layer::Retry) layer, read by observers).
     pub fn attempt(&self) -> u32 {
         self.attempt
     }
@@ -188,7 +190,7 @@ impl RequestBuilder {
 
     /// Adds a header. Values with CR, LF or other control characters are
     /// refused, and so are the headers that frame the message
-    /// ([`FRAMING_HEADERS`](crate::FRAMING_HEADERS): `Content-Length`,
+    /// ([`FRAMING_HEADERS`](crate::adapter::FRAMING_HEADERS): `Content-Length`,
     /// `Transfer-Encoding`, `Connection`, ...), which the client writes itself.
     ///
     /// ```
@@ -326,7 +328,7 @@ fn check_uri(uri: &Uri) -> Result<()> {
 /// Adapters hold one of these and call [`Defaults::apply`] before sending.
 ///
 /// ```
-/// use volley_core::{Defaults, Request};
+/// use volley_core::{Request, adapter::Defaults};
 /// let defaults = Defaults::new()
 ///     .base_url("http://127.0.0.1:8080/api")?
 ///     .header("x-api-key", "secret")?;
@@ -367,7 +369,7 @@ impl Defaults {
     }
 
     /// Adds a default header; a header that frames the message
-    /// ([`FRAMING_HEADERS`](crate::FRAMING_HEADERS)) is an
+    /// ([`FRAMING_HEADERS`](crate::adapter::FRAMING_HEADERS)) is an
     /// [`ErrorKind::InvalidRequest`].
     pub fn header<K, V>(mut self, name: K, value: V) -> Result<Self>
     where
@@ -386,7 +388,7 @@ impl Defaults {
     }
 
     /// Adds every header of `headers`, less those that frame the message
-    /// ([`FRAMING_HEADERS`](crate::FRAMING_HEADERS)), which are dropped.
+    /// ([`FRAMING_HEADERS`](crate::adapter::FRAMING_HEADERS)), which are dropped.
     pub fn headers(mut self, mut headers: HeaderMap) -> Self {
         strip_framing(&mut headers);
         for (name, value) in &headers {

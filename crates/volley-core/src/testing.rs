@@ -20,7 +20,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::fetcher::Fetcher;
 use crate::request::Request;
 use crate::response::Response;
-use crate::timer::{SharedTimer, Sleep, Timer};
+use crate::rt::{SharedTimer, Sleep, Timer};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -31,7 +31,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use volley_core::Timer;
+/// use volley_core::rt::Timer;
 /// use volley_core::testing::{ManualTimer, run};
 ///
 /// let timer = ManualTimer::new();

@@ -137,7 +137,7 @@ impl<F: Fetcher> Fetcher for Tracked<F> {
         self.load.fetch_sub(1, Ordering::SeqCst);
         out
     }
-    fn timer(&self) -> volley_core::SharedTimer {
+    fn timer(&self) -> volley_core::rt::SharedTimer {
         self.inner.timer()
     }
 }

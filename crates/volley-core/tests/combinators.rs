@@ -8,8 +8,8 @@ use futures::{FutureExt, StreamExt};
 use http::StatusCode;
 use volley_core::testing::{InMemoryFetcher, ManualTimer, Reply, run};
 use volley_core::{
-    ErrorKind, Fetcher, FetcherExt, Request, as_completed, gather, gather_limited, try_gather,
-    with_timeout,
+    ErrorKind, Fetcher, FetcherExt, Request, as_completed, gather, gather_limited,
+    layer::with_timeout, try_gather,
 };
 
 const MS: Duration = Duration::from_millis(1);

@@ -13,7 +13,7 @@ use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::{Layer, Registry};
 use volley_core::testing::{InMemoryFetcher, ManualTimer, Reply, run};
-use volley_core::{Fetcher, FetcherExt, NoObserver, Request, RetryPolicy, gather};
+use volley_core::{Fetcher, FetcherExt, Request, RetryPolicy, gather, layer::NoObserver};
 
 const MS: Duration = Duration::from_millis(1);
 

@@ -80,7 +80,7 @@ pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     #[cfg(unix)]
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
-    volley_core::reserve_descriptors(RESERVED_DESCRIPTORS);
+    volley_core::adapter::reserve_descriptors(RESERVED_DESCRIPTORS);
     socket.listen(BACKLOG)
 }
 

@@ -97,8 +97,9 @@ use http::{Method, StatusCode, Uri};
 use isahc::AsyncBody;
 use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
 use volley_core::{
-    BodyCollector, BuildClient, ClientConfig, Error, ErrorKind, Fetcher, Request, RequestPath,
-    Response, Result, SharedTimer, Sleep, Timer,
+    Error, ErrorKind, Fetcher, Request, Response, Result,
+    adapter::{BodyCollector, BuildClient, ClientConfig, SendPath},
+    rt::{SharedTimer, Sleep, Timer},
 };
 
 /// How many idle connections libcurl keeps, across all hosts, when no pool
@@ -119,11 +120,11 @@ const CURL_TIMEOUT_GRACE: Duration = Duration::from_millis(50);
 /// volley's timer says).
 const CURL_TIMEOUT_MAX: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// smol's timer ([`async_io::Timer`]) as a [`volley_core::Timer`].
+/// smol's timer ([`async_io::Timer`]) as a [`volley_core::rt::Timer`].
 ///
 /// ```
 /// use std::time::Duration;
-/// use volley_core::Timer;
+/// use volley_core::rt::Timer;
 /// use volley_smol::SmolTimer;
 ///
 /// smol::block_on(SmolTimer.sleep(Duration::from_millis(1)));
@@ -165,7 +166,7 @@ pub struct Client {
 
 struct Inner {
     agents: Agents,
-    path: RequestPath,
+    path: SendPath,
     max_body_bytes: u64,
 }
 
@@ -288,7 +289,7 @@ impl Fetcher for Client {
 /// ```
 ///
 /// `pool_size(n)` caps the requests on the wire at once, all hosts together
-/// (volley-core's [`ConnectionCap`](volley_core::ConnectionCap); by default
+/// (volley-core's [`ConnectionCap`](volley_core::adapter::ConnectionCap); by default
 /// the open-files limit less an eighth), and is libcurl's maximum
 /// connections per host (default: no cap), shared out between the client's agents so that together they open
 /// at most `n`, and sizes their connection caches.
@@ -296,7 +297,7 @@ pub type ClientBuilder = volley_core::ClientBuilder<Client>;
 
 impl BuildClient for Client {
     fn build(config: ClientConfig) -> Result<Client> {
-        let path = RequestPath::new(&config, Arc::new(SmolTimer))?;
+        let path = SendPath::new(&config, Arc::new(SmolTimer))?;
         let per_host = config.pool_size.unwrap_or(0);
         let tls = isahc::tls::TlsConfig::builder()
             .danger_accept_invalid_certs(config.accept_invalid_certs)

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use futures::future::{Either, select};
 use serde_json::{Value, json};
 use volley_core::{
-    ErrorKind, Fetcher, FetcherExt, Redirects, Request, Result, Timer, gather, gather_limited,
+    ErrorKind, Fetcher, FetcherExt, Redirects, Request, Result, gather, gather_limited, rt::Timer,
 };
 use volley_mock::MockServer;
 use volley_smol::{Client, SmolTimer};

@@ -6,14 +6,14 @@
 //! [`Client`] is one connection pool, cheap to clone: make one and share it
 //! between every task, as you would one `aiohttp.ClientSession`. It behaves
 //! exactly like the other volley adapters: the same base URL and default
-//! headers ([`volley_core::Defaults`]), the same redirect rules ([`volley_core::follow_redirects`]),
+//! headers ([`volley_core::adapter::Defaults`]), the same redirect rules ([`volley_core::adapter::follow_redirects`]),
 //! the same per-request timeout (on tokio's timer), the same body size cap
 //! and the same [`ErrorKind`]s for the same failures.
 //!
 //! Its pool keeps no cap of its own on how many connections it opens to a
 //! host: 1000 calls gathered at once open up to 1000 connections, up to the
 //! client's connection cap (what the process may open, less headroom; see
-//! [`ConnectionCap`](volley_core::ConnectionCap)). Bound the concurrency
+//! [`ConnectionCap`](volley_core::adapter::ConnectionCap)). Bound the concurrency
 //! yourself with `gather_limited` or the `.limit(n)` layer of
 //! [`FetcherExt`](volley_core::FetcherExt).
 //!
@@ -70,8 +70,9 @@ use std::time::{Duration, Instant};
 use volley_core::http::Method;
 use volley_core::http::header::{CONTENT_LENGTH, HeaderValue};
 use volley_core::{
-    BodyCollector, BuildClient, ClientConfig, Error, ErrorKind, Fetcher, Request, RequestPath,
-    Response, Result, SharedTimer, Sleep, Timer,
+    Error, ErrorKind, Fetcher, Request, Response, Result,
+    adapter::{BodyCollector, BuildClient, ClientConfig, SendPath},
+    rt::{SharedTimer, Sleep, Timer},
 };
 
 /// tokio's timer as a volley [`Timer`]: `tokio::time::sleep` and tokio's
@@ -141,7 +142,7 @@ pub struct Client {
 
 struct Inner {
     http: reqwest::Client,
-    path: RequestPath,
+    path: SendPath,
     max_body_bytes: u64,
 }
 
@@ -250,7 +251,7 @@ impl Inner {
 /// and reported by [`build`](ClientBuilder::build).
 ///
 /// `pool_size(n)` caps the requests on the wire at once, all hosts together
-/// (volley-core's [`ConnectionCap`](volley_core::ConnectionCap); by default
+/// (volley-core's [`ConnectionCap`](volley_core::adapter::ConnectionCap); by default
 /// the open-files limit less an eighth), and is reqwest's
 /// `pool_max_idle_per_host`: how many idle connections to each host are
 /// kept (default: all).
@@ -258,7 +259,7 @@ pub type ClientBuilder = volley_core::ClientBuilder<Client>;
 
 impl BuildClient for Client {
     fn build(config: ClientConfig) -> Result<Client> {
-        let path = RequestPath::new(&config, Arc::new(TokioTimer))?;
+        let path = SendPath::new(&config, Arc::new(TokioTimer))?;
         let http = reqwest::Client::builder()
             // volley follows redirects itself, the same way on every adapter.
             .redirect(reqwest::redirect::Policy::none())

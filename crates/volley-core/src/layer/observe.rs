@@ -9,7 +9,7 @@ use crate::error::{ErrorKind, Result};
 use crate::fetcher::Fetcher;
 use crate::request::Request;
 use crate::response::Response;
-use crate::timer::SharedTimer;
+use crate::rt::SharedTimer;
 
 /// How one attempt at a request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -279,7 +279,8 @@ impl<F: Fetcher> Fetcher for Observe<F> {
 
 /// Permit waits shorter than this are not traced (they are still reported
 /// to an observer).
-pub const PERMIT_WAIT_TRACE_THRESHOLD: Duration = Duration::from_millis(10);
+#[cfg(feature = "tracing")]
+pub(crate) const PERMIT_WAIT_TRACE_THRESHOLD: Duration = Duration::from_millis(10);
 
 /// Reports a permit wait to the observer, and traces it when long.
 pub(crate) fn report_permit_wait(observer: Option<&SharedObserver>, waited: Duration) {

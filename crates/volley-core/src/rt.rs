@@ -21,7 +21,7 @@ pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// use volley_core::{Sleep, Timer};
+/// use volley_core::{rt::{Sleep, Timer}};
 ///
 /// /// A timer for a runtime that has `async_io`.
 /// # mod async_io { pub struct Timer; impl Timer { pub async fn after(_: std::time::Duration) {} } }

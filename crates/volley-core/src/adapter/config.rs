@@ -4,9 +4,9 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use crate::body::DEFAULT_MAX_BODY_BYTES;
+use crate::adapter::body::DEFAULT_MAX_BODY_BYTES;
+use crate::adapter::redirect::Redirects;
 use crate::error::Result;
-use crate::redirect::Redirects;
 use crate::request::Defaults;
 
 /// The time each request gets by default, redirects and body included: 30 s.
@@ -66,17 +66,18 @@ impl Default for ClientConfig {
 impl ClientConfig {
     /// How many requests the client may have on the wire at once, across
     /// all hosts (one connection each at most): the pool size when one was
-    /// set, else [`default_connection_cap`](crate::default_connection_cap),
+    /// set, else [`default_connection_cap`](crate::adapter::default_connection_cap),
     /// what the process may open less headroom. Requests past it wait.
     ///
     /// ```
-    /// use volley_core::ClientConfig;
+    /// use volley_core::adapter::ClientConfig;
     /// let mut config = ClientConfig::default();
     /// config.pool_size = Some(20);
     /// assert_eq!(config.connection_cap(), 20);
     /// ```
     pub fn connection_cap(&self) -> usize {
-        self.pool_size.unwrap_or_else(crate::default_connection_cap)
+        self.pool_size
+            .unwrap_or_else(crate::adapter::default_connection_cap)
     }
 
     /// The base URL and default headers, `User-Agent` included, checked:
@@ -84,7 +85,7 @@ impl ClientConfig {
     /// a bad URL, header name or value.
     ///
     /// ```
-    /// use volley_core::ClientConfig;
+    /// use volley_core::adapter::ClientConfig;
     /// let defaults = ClientConfig::default().defaults()?;
     /// assert!(defaults.default_headers()["user-agent"].to_str().unwrap().starts_with("volley/"));
     /// # Ok::<(), volley_core::Error>(())
@@ -126,7 +127,7 @@ pub trait BuildClient: Sized {
 ///
 /// ```
 /// use std::time::Duration;
-/// use volley_core::{BuildClient, ClientBuilder, ClientConfig};
+/// use volley_core::{ClientBuilder, adapter::{BuildClient, ClientConfig}};
 ///
 /// /// A stand-in adapter that keeps its configuration.
 /// struct Client(ClientConfig);
@@ -229,7 +230,7 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// requests past it wait for one to finish (outside their timeout)
     /// instead of failing. The adapter sizes its pool from it too (see its
     /// docs). By default the cap is what the process may open, less
-    /// headroom ([`default_connection_cap`](crate::default_connection_cap)):
+    /// headroom ([`default_connection_cap`](crate::adapter::default_connection_cap)):
     /// a batch gathered without a limit runs slower, not into "too many open
     /// files". Bound concurrency with
     /// [`gather_limited`](crate::gather_limited) or
@@ -265,10 +266,10 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// bad base URL, header or user agent.
     /// Before the client is built, the process's table of open files is
     /// grown to hold the pool (1,024 when unset; see
-    /// [`reserve_descriptors`](crate::reserve_descriptors)), so that the
+    /// [`reserve_descriptors`](crate::adapter::reserve_descriptors)), so that the
     /// first burst of connections does not stall on its growth.
     pub fn build(self) -> Result<C> {
-        crate::reserve_descriptors(
+        crate::adapter::reserve_descriptors(
             self.config
                 .pool_size
                 .unwrap_or(DEFAULT_RESERVED_DESCRIPTORS),

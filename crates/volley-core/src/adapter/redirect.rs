@@ -9,10 +9,12 @@ use http::header::{
 };
 use http::{Method, StatusCode, Uri};
 
+use crate::adapter::connection_cap::ConnectionCap;
+use crate::adapter::errors::is_too_many_open_files;
+use crate::adapter::rules::{check_response_framing, check_scheme, strip_framing};
 use crate::error::{Error, ErrorKind, Result};
 use crate::request::Request;
 use crate::response::Response;
-use crate::rules::{check_response_framing, check_scheme, strip_framing};
 
 /// How redirects are followed: up to a limit (default 10), loops refused,
 /// credentials (`Authorization`, `Cookie`, `Proxy-Authorization`) dropped when
@@ -68,15 +70,18 @@ impl Redirects {
 ///
 /// Before every hop, the URL's scheme is checked ([`check_scheme`]: only
 /// `http` and `https` are sent) and the headers only the transport may
-/// write are dropped ([`FRAMING_HEADERS`](crate::FRAMING_HEADERS)); after it,
+/// write are dropped ([`FRAMING_HEADERS`](crate::adapter::FRAMING_HEADERS)); after it,
 /// a response whose framing is invalid ([`check_response_framing`]) is an
-/// [`ErrorKind::Body`] error.
+/// [`ErrorKind::Body`] error. With the client's `cap`, a hop whose connect
+/// found the process out of file descriptors waits for another request of
+/// the client to end and is sent again (nothing had been sent).
 ///
 /// 301, 302 and 303 turn a non-GET/HEAD request into a body-less `GET`; 307
 /// and 308 keep the method and body. With a policy of [`Redirects::none`]
 /// the 3xx response is returned unchanged.
 pub async fn follow_redirects<S, Fut>(
     policy: &Redirects,
+    cap: Option<&ConnectionCap>,
     request: Request,
     mut send: S,
 ) -> Result<Response>
@@ -93,11 +98,27 @@ where
         // transport frames the message.
         check_scheme(current.url())?;
         strip_framing(current.headers_mut());
-        let keep = (policy.max > 0).then(|| current.clone());
-        let response = send(current).await?;
+        let keep = (policy.max > 0 || cap.is_some()).then(|| current.clone());
+        let releases = cap.map_or(0, ConnectionCap::releases);
+        let response = match send(current).await {
+            Ok(response) => response,
+            Err(e) => match (cap, keep) {
+                // Out of descriptors before anything was sent, while other
+                // requests of this client hold some: wait for one to end.
+                (Some(cap), Some(again))
+                    if e.kind() == ErrorKind::Connect
+                        && is_too_many_open_files(&e)
+                        && cap.wait_for_another(releases).await =>
+                {
+                    current = again;
+                    continue;
+                }
+                _ => return Err(e),
+            },
+        };
         check_response_framing(response.status(), response.headers())
             .map_err(|e| e.with_url(response.url().clone()))?;
-        let Some(keep) = keep else {
+        let Some(keep) = keep.filter(|_| policy.max > 0) else {
             return Ok(response);
         };
         let status = response.status();
@@ -243,7 +264,7 @@ mod tests {
             .header("cookie", "sid=1")
             .build()
             .unwrap();
-        let out = block_on(follow_redirects(&Redirects::default(), req, |r| {
+        let out = block_on(follow_redirects(&Redirects::default(), None, req, |r| {
             let path = r.url().to_string();
             seen.lock().unwrap().push((
                 path.clone(),
@@ -274,33 +295,47 @@ mod tests {
     #[test]
     fn refuses_loops_limits_and_downgrades() {
         let req = || Request::get("https://a.test/x").build().unwrap();
-        let err = block_on(follow_redirects(&Redirects::default(), req(), |_| async {
-            Ok(redirect("/x", 302))
-        }))
+        let err = block_on(follow_redirects(
+            &Redirects::default(),
+            None,
+            req(),
+            |_| async { Ok(redirect("/x", 302)) },
+        ))
         .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Redirect);
         assert!(err.to_string().contains("loop"), "{err}");
 
         let n = Mutex::new(0);
-        let err = block_on(follow_redirects(&Redirects::limited(3), req(), |_| {
-            let mut n = n.lock().unwrap();
-            *n += 1;
-            let to = format!("/hop{n}");
-            async move { Ok(redirect(&to, 302)) }
-        }))
+        let err = block_on(follow_redirects(
+            &Redirects::limited(3),
+            None,
+            req(),
+            |_| {
+                let mut n = n.lock().unwrap();
+                *n += 1;
+                let to = format!("/hop{n}");
+                async move { Ok(redirect(&to, 302)) }
+            },
+        ))
         .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Redirect);
         assert_eq!(*n.lock().unwrap(), 4);
 
-        let err = block_on(follow_redirects(&Redirects::default(), req(), |_| async {
-            Ok(redirect("http://a.test/plain", 301))
-        }))
+        let err = block_on(follow_redirects(
+            &Redirects::default(),
+            None,
+            req(),
+            |_| async { Ok(redirect("http://a.test/plain", 301)) },
+        ))
         .unwrap_err();
         assert!(err.to_string().contains("https to http"), "{err}");
 
-        let out = block_on(follow_redirects(&Redirects::none(), req(), |_| async {
-            Ok(redirect("/y", 302))
-        }))
+        let out = block_on(follow_redirects(
+            &Redirects::none(),
+            None,
+            req(),
+            |_| async { Ok(redirect("/y", 302)) },
+        ))
         .unwrap();
         assert_eq!(out.status(), StatusCode::FOUND);
     }
@@ -309,7 +344,7 @@ mod tests {
     fn post_becomes_get_on_303_and_stays_on_307() {
         let methods = Mutex::new(Vec::new());
         let req = Request::post("http://a.test/p").json(&1).build().unwrap();
-        block_on(follow_redirects(&Redirects::default(), req, |r| {
+        block_on(follow_redirects(&Redirects::default(), None, req, |r| {
             methods
                 .lock()
                 .unwrap()

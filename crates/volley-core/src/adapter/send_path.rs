@@ -1,4 +1,4 @@
-//! [`RequestPath`]: the path of one request through an adapter.
+//! [`SendPath`]: the path of one request through an adapter.
 
 use std::fmt;
 use std::future::{Future, ready};
@@ -7,14 +7,14 @@ use std::time::Duration;
 use futures::FutureExt;
 use futures::future::Either;
 
-use crate::config::ClientConfig;
-use crate::connection_cap::ConnectionCap;
+use crate::adapter::config::ClientConfig;
+use crate::adapter::connection_cap::ConnectionCap;
+use crate::adapter::redirect::{Redirects, follow_redirects};
 use crate::error::Result;
-use crate::redirect::{Redirects, follow_redirects};
+use crate::layer::timeout::with_timeout;
 use crate::request::{Defaults, Request};
 use crate::response::Response;
-use crate::timeout::with_timeout;
-use crate::timer::SharedTimer;
+use crate::rt::SharedTimer;
 
 /// What every adapter does around its one-shot send, the same on every
 /// runtime: room on the wire taken from the client's [`ConnectionCap`]
@@ -23,18 +23,18 @@ use crate::timer::SharedTimer;
 /// are sent, framing headers are the transport's; see [`follow_redirects`]),
 /// redirects followed by its [`Redirects`] policy, all within the request's
 /// own timeout or else the client's, on the adapter's timer. An adapter
-/// keeps one and calls [`RequestPath::send`] for every request.
+/// keeps one and calls [`SendPath::send`] for every request.
 ///
 /// ```
 /// use std::sync::Arc;
 /// use std::time::Duration;
 /// use volley_core::testing::{ManualTimer, run};
-/// use volley_core::{ClientConfig, ErrorKind, Request, RequestPath};
+/// use volley_core::{ErrorKind, Request, adapter::{ClientConfig, SendPath}};
 ///
 /// let timer = ManualTimer::new();
 /// let mut config = ClientConfig::default();
 /// config.timeout = Duration::from_secs(2);
-/// let path = RequestPath::new(&config, Arc::new(timer.clone()))?;
+/// let path = SendPath::new(&config, Arc::new(timer.clone()))?;
 /// let request = Request::get("http://127.0.0.1:9/slow").build()?;
 /// let out = run(&timer, path.send(request, |_hop, _limit| std::future::pending()))
 ///     .expect("the fake clock ends the wait");
@@ -44,7 +44,7 @@ use crate::timer::SharedTimer;
 /// # Ok::<(), volley_core::Error>(())
 /// ```
 #[derive(Clone)]
-pub struct RequestPath {
+pub struct SendPath {
     cap: ConnectionCap,
     defaults: Defaults,
     redirects: Redirects,
@@ -52,9 +52,9 @@ pub struct RequestPath {
     timer: SharedTimer,
 }
 
-impl fmt::Debug for RequestPath {
+impl fmt::Debug for SendPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RequestPath")
+        f.debug_struct("SendPath")
             .field("defaults", &self.defaults)
             .field("redirects", &self.redirects)
             .field("timeout", &self.timeout)
@@ -63,12 +63,12 @@ impl fmt::Debug for RequestPath {
     }
 }
 
-impl RequestPath {
+impl SendPath {
     /// The path of a client built from `config`, timed on `timer`; an
     /// [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest) for a
     /// bad base URL, header or user agent (see [`ClientConfig::defaults`]).
-    pub fn new(config: &ClientConfig, timer: SharedTimer) -> Result<RequestPath> {
-        Ok(RequestPath {
+    pub fn new(config: &ClientConfig, timer: SharedTimer) -> Result<SendPath> {
+        Ok(SendPath {
             cap: ConnectionCap::new(config.connection_cap()),
             defaults: config.defaults()?,
             redirects: config.redirects,
@@ -125,6 +125,7 @@ impl RequestPath {
         let limit = request.timeout().unwrap_or(self.timeout);
         let timer = SharedTimer::clone(&self.timer);
         let redirects = self.redirects;
+        let cap = self.cap.clone();
         // A request waiting for room is only its request and this closure:
         // the exchange's future, with every state it may pass through, is
         // allocated once the room is there, so 50,000 requests handed over
@@ -134,7 +135,9 @@ impl RequestPath {
                 let out = with_timeout(
                     &*timer,
                     Some(limit),
-                    follow_redirects(&redirects, request, move |hop| send_once(hop, limit)),
+                    follow_redirects(&redirects, Some(&cap), request, move |hop| {
+                        send_once(hop, limit)
+                    }),
                 )
                 .await;
                 drop(permit);

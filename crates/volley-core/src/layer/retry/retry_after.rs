@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 ///
 /// ```
 /// use std::time::{Duration, SystemTime, UNIX_EPOCH};
-/// use volley_core::parse_retry_after;
+/// use volley_core::layer::parse_retry_after;
 /// let now = UNIX_EPOCH + Duration::from_secs(1_445_412_000);
 /// assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
 /// assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now), Some(Duration::from_secs(480)));

@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 
 use futures::stream::Stream;
 
-use crate::as_completed::{AsCompleted, as_completed};
+use crate::combinator::as_completed::{AsCompleted, as_completed};
 
 /// Runs the futures with at most `limit` in flight and gives back every
 /// output in input order: `asyncio.gather` behind an `asyncio.Semaphore`.

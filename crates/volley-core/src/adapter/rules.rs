@@ -2,7 +2,7 @@
 //! schemes may leave the process, which headers only the transport may
 //! write, and what makes a response's framing invalid.
 //!
-//! [`RequestPath`](crate::RequestPath) applies them to every request and
+//! [`SendPath`](crate::adapter::SendPath) applies them to every request and
 //! every redirect hop before an adapter sees it, and to every response it
 //! hands back; an adapter whose client pools connections also calls
 //! [`check_response_framing`] before it reads a body, so that a connection
@@ -36,8 +36,8 @@ pub const FRAMING_HEADERS: [&str; 7] = [
 ///
 /// ```
 /// use volley_core::http::header::{CONTENT_LENGTH, ACCEPT};
-/// assert!(volley_core::is_framing_header(&CONTENT_LENGTH));
-/// assert!(!volley_core::is_framing_header(&ACCEPT));
+/// assert!(volley_core::adapter::is_framing_header(&CONTENT_LENGTH));
+/// assert!(!volley_core::adapter::is_framing_header(&ACCEPT));
 /// ```
 pub fn is_framing_header(name: &HeaderName) -> bool {
     *name == CONNECTION
@@ -78,7 +78,7 @@ pub(crate) fn strip_framing(headers: &mut HeaderMap) {
 /// client underneath could speak.
 ///
 /// ```
-/// use volley_core::{ErrorKind, check_scheme, http::Uri};
+/// use volley_core::{ErrorKind, http::Uri, adapter::check_scheme};
 /// assert!(check_scheme(&Uri::from_static("https://api.example.test/x")).is_ok());
 /// let err = check_scheme(&Uri::from_static("file://localhost/etc/hostname")).unwrap_err();
 /// assert_eq!(err.kind(), ErrorKind::InvalidRequest);
@@ -111,9 +111,9 @@ pub fn check_scheme(url: &Uri) -> Result<()> {
 /// use volley_core::http::{HeaderMap, HeaderValue, StatusCode, header::CONTENT_LENGTH};
 /// let mut headers = HeaderMap::new();
 /// headers.append(CONTENT_LENGTH, HeaderValue::from_static("5"));
-/// assert!(volley_core::check_response_framing(StatusCode::OK, &headers).is_ok());
+/// assert!(volley_core::adapter::check_response_framing(StatusCode::OK, &headers).is_ok());
 /// headers.append(CONTENT_LENGTH, HeaderValue::from_static("7"));
-/// assert!(volley_core::check_response_framing(StatusCode::OK, &headers).is_err());
+/// assert!(volley_core::adapter::check_response_framing(StatusCode::OK, &headers).is_err());
 /// ```
 pub fn check_response_framing(status: StatusCode, headers: &HeaderMap) -> Result<()> {
     let mut length: Option<u64> = None;

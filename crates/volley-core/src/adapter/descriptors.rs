@@ -18,7 +18,7 @@
 /// nothing.
 ///
 /// ```
-/// let reserved = volley_core::reserve_descriptors(256);
+/// let reserved = volley_core::adapter::reserve_descriptors(256);
 /// # #[cfg(unix)]
 /// assert!(reserved == 0 || reserved >= 256);
 /// ```

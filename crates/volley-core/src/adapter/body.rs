@@ -12,7 +12,7 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
 /// endless body is never buffered.
 ///
 /// ```
-/// use volley_core::{BodyCollector, ErrorKind};
+/// use volley_core::{ErrorKind, adapter::BodyCollector};
 /// let mut body = BodyCollector::new(8, None)?;
 /// body.push(b"1234")?;
 /// assert_eq!(body.push(b"56789").unwrap_err().kind(), ErrorKind::TooLarge);

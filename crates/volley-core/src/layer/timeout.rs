@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::fetcher::Fetcher;
-use crate::observe::SharedObserver;
+use crate::layer::observe::SharedObserver;
 use crate::request::Request;
 use crate::response::Response;
-use crate::timer::{SharedTimer, Sleep, Timer};
+use crate::rt::{SharedTimer, Sleep, Timer};
 
 /// Runs `future` for at most `limit` on `timer`; when time runs out the
 /// future is dropped (its connection closed, never reused half-read) and an
@@ -20,7 +20,7 @@ use crate::timer::{SharedTimer, Sleep, Timer};
 /// ```
 /// use std::time::Duration;
 /// use volley_core::testing::{ManualTimer, run};
-/// use volley_core::{ErrorKind, with_timeout};
+/// use volley_core::{ErrorKind, layer::with_timeout};
 /// let timer = ManualTimer::new();
 /// let out = run(&timer, with_timeout(&timer, Some(Duration::from_secs(2)),
 ///     std::future::pending::<volley_core::Result<()>>())).unwrap();
@@ -73,7 +73,7 @@ where
 
 /// Fetches `request` through `inner` for at most `limit`; the error names
 /// the request's URL when the fetcher did not. Shared by [`Timeout`] and
-/// [`Deadline`](crate::Deadline).
+/// [`Deadline`](crate::layer::Deadline).
 pub(crate) async fn fetch_within<F: Fetcher>(
     inner: &F,
     timer: &dyn Timer,

@@ -12,7 +12,7 @@ use futures::future::{JoinAll, join_all};
 /// Nothing is lost: a failed request is an `Err` in its own slot and does not
 /// disturb the others. It spawns nothing: the futures run inside this one, on
 /// whatever executor polls it. To cap how many run at once, use
-/// [`gather_limited`](crate::gather_limited) or a [`Limit`](crate::Limit) layer.
+/// [`gather_limited`](crate::gather_limited) or a [`Limit`](crate::layer::Limit) layer.
 ///
 /// ```
 /// use volley_core::gather;

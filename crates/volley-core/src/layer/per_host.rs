@@ -7,14 +7,14 @@ use async_lock::Semaphore;
 
 use crate::error::Result;
 use crate::fetcher::Fetcher;
-use crate::observe::{SharedObserver, report_permit_wait};
+use crate::layer::observe::{SharedObserver, report_permit_wait};
 use crate::request::Request;
 use crate::response::Response;
-use crate::timer::SharedTimer;
+use crate::rt::SharedTimer;
 
 /// A layer that lets at most `max` requests be in flight to each host
 /// (scheme, host and port) at once, like aiohttp's `limit_per_host`; use it
-/// beside a global [`Limit`](crate::Limit). Paths without a host (resolved
+/// beside a global [`Limit`](crate::layer::Limit). Paths without a host (resolved
 /// later against the fetcher's base URL) share one slot group. Made with
 /// [`FetcherExt::limit_per_host`](crate::FetcherExt::limit_per_host).
 #[derive(Clone, Debug)]

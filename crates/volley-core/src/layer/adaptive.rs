@@ -8,10 +8,10 @@ use http::StatusCode;
 
 use crate::error::{ErrorKind, Result};
 use crate::fetcher::Fetcher;
-use crate::observe::{SharedObserver, report_permit_wait};
+use crate::layer::observe::{SharedObserver, report_permit_wait};
 use crate::request::Request;
 use crate::response::Response;
-use crate::timer::SharedTimer;
+use crate::rt::SharedTimer;
 
 /// Bounds and tuning of an [`AdaptiveLimit`].
 ///

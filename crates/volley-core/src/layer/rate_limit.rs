@@ -5,10 +5,10 @@ use std::time::{Duration, Instant};
 
 use crate::error::Result;
 use crate::fetcher::Fetcher;
-use crate::observe::SharedObserver;
+use crate::layer::observe::SharedObserver;
 use crate::request::Request;
 use crate::response::Response;
-use crate::timer::SharedTimer;
+use crate::rt::SharedTimer;
 
 /// A request rate: `per_second(10.0)` with an optional `burst`.
 ///

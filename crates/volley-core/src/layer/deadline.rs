@@ -4,11 +4,11 @@ use std::time::Instant;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::fetcher::Fetcher;
-use crate::observe::SharedObserver;
+use crate::layer::observe::SharedObserver;
+use crate::layer::timeout::fetch_within;
 use crate::request::Request;
 use crate::response::Response;
-use crate::timeout::fetch_within;
-use crate::timer::SharedTimer;
+use crate::rt::SharedTimer;
 
 /// A layer that ends every request at one instant: those that finish in
 /// time keep their result, the rest become [`ErrorKind::Timeout`] errors, so

@@ -6,10 +6,10 @@ use async_lock::Semaphore;
 
 use crate::error::Result;
 use crate::fetcher::Fetcher;
-use crate::observe::{SharedObserver, report_permit_wait};
+use crate::layer::observe::{SharedObserver, report_permit_wait};
 use crate::request::Request;
 use crate::response::Response;
-use crate::timer::SharedTimer;
+use crate::rt::SharedTimer;
 
 /// A layer that lets at most `max` requests through at once, shared by every
 /// clone: the `asyncio.Semaphore` of the tutorial, on `async-lock`.

@@ -9,11 +9,13 @@ use http::header::RETRY_AFTER;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::fetcher::Fetcher;
-use crate::observe::{RetryReason, SharedObserver};
+use crate::layer::observe::{RetryReason, SharedObserver};
 use crate::request::Request;
 use crate::response::Response;
-use crate::retry_after::parse_retry_after;
-use crate::timer::SharedTimer;
+mod retry_after;
+
+use crate::rt::SharedTimer;
+pub use retry_after::parse_retry_after;
 
 /// When and how long to wait before sending a request again.
 ///

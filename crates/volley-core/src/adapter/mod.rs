@@ -1,0 +1,28 @@
+//! What an adapter is built from: the configuration its builder gathers
+//! ([`ClientConfig`], [`BuildClient`]), the send path every adapter shares
+//! ([`SendPath`]: room on the wire, defaults, the rules of every hop,
+//! redirects, the timeout), the rules decided here once ([`check_scheme`],
+//! [`FRAMING_HEADERS`], [`check_response_framing`], the [`ConnectionCap`]),
+//! reading a body within its cap ([`BodyCollector`]) and the one wording of
+//! shared errors ([`too_many_open_files`]).
+//!
+//! A user of volley needs none of this; a new adapter needs all of it.
+
+pub(crate) mod body;
+pub(crate) mod config;
+pub(crate) mod connection_cap;
+pub(crate) mod descriptors;
+pub(crate) mod errors;
+pub(crate) mod redirect;
+pub(crate) mod rules;
+pub(crate) mod send_path;
+
+pub use crate::request::Defaults;
+pub use body::{BodyCollector, DEFAULT_MAX_BODY_BYTES};
+pub use config::{BuildClient, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use connection_cap::{ConnectionCap, ConnectionPermit, default_connection_cap};
+pub use descriptors::reserve_descriptors;
+pub use errors::{is_too_many_open_files, too_many_open_files};
+pub use redirect::follow_redirects;
+pub use rules::{FRAMING_HEADERS, check_response_framing, check_scheme, is_framing_header};
+pub use send_path::SendPath;

@@ -1,0 +1,21 @@
+//! The layers: fetchers that wrap a fetcher, made with the methods of
+//! [`FetcherExt`](crate::FetcherExt) (`.limit(n)`, `.retry(policy)`, ...).
+//! Each takes its time from the fetcher's timer ([`rt`](crate::rt)).
+
+pub(crate) mod adaptive;
+pub(crate) mod deadline;
+pub(crate) mod limit;
+pub(crate) mod observe;
+pub(crate) mod per_host;
+pub(crate) mod rate_limit;
+pub(crate) mod retry;
+pub(crate) mod timeout;
+
+pub use adaptive::{Adaptive, AdaptiveLimit};
+pub use deadline::Deadline;
+pub use limit::Limit;
+pub use observe::{Finished, NoObserver, Observe, Observer, Outcome, RetryReason, SharedObserver};
+pub use per_host::PerHostLimit;
+pub use rate_limit::{Rate, RateLimit};
+pub use retry::{Retry, RetryBudget, RetryPolicy, parse_retry_after};
+pub use timeout::{Timeout, WithTimeout, with_timeout};
