@@ -28,9 +28,10 @@ const DEFAULT_POOL_SIZE: usize = 32_768;
 /// An HTTP client on async-std: a volley [`Fetcher`] over surf, speaking
 /// HTTP/1.1 through hyper on a connection pool per origin (rustls).
 ///
-/// Each request runs as a task of its own on async-std's executor, so many
-/// requests use every executor thread even when one task awaits them all;
-/// dropping the request's future aborts its task.
+/// Each connection is read and written by a task of its own on async-std's
+/// executor, so many requests use every executor thread even when one task
+/// awaits them all; a request waits for its response where it is polled,
+/// and dropping its future drops the response, which closes the connection.
 ///
 /// Cloning is cheap and clones share one connection pool. Make one client
 /// and hand clones to every task.
