@@ -127,6 +127,21 @@ impl Error {
         self
     }
 
+    /// Attaches the URL of the request unless the error names one already
+    /// (a redirect's, say).
+    ///
+    /// ```
+    /// use volley_core::{Error, ErrorKind, http::Uri};
+    /// let err = Error::new(ErrorKind::Timeout, "late").or_url(Uri::from_static("http://a.test/x"));
+    /// let kept = err.or_url(Uri::from_static("http://b.test/y"));
+    /// assert_eq!(kept.url().map(|u| u.to_string()).as_deref(), Some("http://a.test/x"));
+    /// ```
+    #[must_use]
+    pub fn or_url(mut self, url: Uri) -> Self {
+        self.inner.url.get_or_insert(url);
+        self
+    }
+
     /// Attaches the response status.
     #[must_use]
     pub fn with_status(mut self, status: StatusCode) -> Self {

@@ -144,14 +144,6 @@ impl SendPath {
                 out
             })
         });
-        Either::Right(sent.map(move |out| {
-            out.map_err(|e| {
-                if e.url().is_none() {
-                    e.with_url(url)
-                } else {
-                    e
-                }
-            })
-        }))
+        Either::Right(sent.map(move |out| out.map_err(|e| e.or_url(url))))
     }
 }

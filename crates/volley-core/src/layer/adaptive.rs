@@ -8,10 +8,9 @@ use http::StatusCode;
 
 use crate::error::{ErrorKind, Result};
 use crate::fetcher::Fetcher;
-use crate::layer::observe::{SharedObserver, report_permit_wait};
+use crate::layer::observe::report_permit_wait;
 use crate::request::Request;
 use crate::response::Response;
-use crate::rt::SharedTimer;
 
 /// Bounds and tuning of an [`AdaptiveLimit`].
 ///
@@ -311,11 +310,5 @@ impl<F: Fetcher> Fetcher for AdaptiveLimit<F> {
         out
     }
 
-    fn timer(&self) -> SharedTimer {
-        self.inner.timer()
-    }
-
-    fn observer(&self) -> Option<&SharedObserver> {
-        self.inner.observer()
-    }
+    crate::layer::forward_timer_and_observer!();
 }

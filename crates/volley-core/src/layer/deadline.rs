@@ -4,11 +4,9 @@ use std::time::Instant;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::fetcher::Fetcher;
-use crate::layer::observe::SharedObserver;
 use crate::layer::timeout::fetch_within;
 use crate::request::Request;
 use crate::response::Response;
-use crate::rt::SharedTimer;
 
 /// A layer that ends every request at one instant: those that finish in
 /// time keep their result, the rest become [`ErrorKind::Timeout`] errors, so
@@ -57,11 +55,5 @@ impl<F: Fetcher> Fetcher for Deadline<F> {
         fetch_within(&self.inner, &*timer, left, request).await
     }
 
-    fn timer(&self) -> SharedTimer {
-        self.inner.timer()
-    }
-
-    fn observer(&self) -> Option<&SharedObserver> {
-        self.inner.observer()
-    }
+    crate::layer::forward_timer_and_observer!();
 }

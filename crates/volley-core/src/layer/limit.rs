@@ -6,10 +6,9 @@ use async_lock::Semaphore;
 
 use crate::error::Result;
 use crate::fetcher::Fetcher;
-use crate::layer::observe::{SharedObserver, report_permit_wait};
+use crate::layer::observe::acquire_reported;
 use crate::request::Request;
 use crate::response::Response;
-use crate::rt::SharedTimer;
 
 /// A layer that lets at most `max` requests through at once, shared by every
 /// clone: the `asyncio.Semaphore` of the tutorial, on `async-lock`.
@@ -72,24 +71,9 @@ impl<F> Limit<F> {
 
 impl<F: Fetcher> Fetcher for Limit<F> {
     async fn fetch(&self, request: Request) -> Result<Response> {
-        let _permit = match self.semaphore.try_acquire() {
-            Some(permit) => permit,
-            None => {
-                let timer = self.inner.timer();
-                let start = timer.now();
-                let permit = self.semaphore.acquire().await;
-                report_permit_wait(self.inner.observer(), timer.now() - start);
-                permit
-            }
-        };
+        let _permit = acquire_reported(&self.semaphore, &self.inner).await;
         self.inner.fetch(request).await
     }
 
-    fn timer(&self) -> SharedTimer {
-        self.inner.timer()
-    }
-
-    fn observer(&self) -> Option<&SharedObserver> {
-        self.inner.observer()
-    }
+    crate::layer::forward_timer_and_observer!();
 }

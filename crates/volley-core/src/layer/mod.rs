@@ -2,6 +2,21 @@
 //! [`FetcherExt`](crate::FetcherExt) (`.limit(n)`, `.retry(policy)`, ...).
 //! Each takes its time from the fetcher's timer ([`rt`](crate::rt)).
 
+/// A layer's `timer` and `observer`: those of the fetcher it wraps, held in
+/// its `inner` field.
+macro_rules! forward_timer_and_observer {
+    () => {
+        fn timer(&self) -> $crate::rt::SharedTimer {
+            self.inner.timer()
+        }
+
+        fn observer(&self) -> Option<&$crate::layer::SharedObserver> {
+            self.inner.observer()
+        }
+    };
+}
+pub(crate) use forward_timer_and_observer;
+
 pub(crate) mod adaptive;
 pub(crate) mod deadline;
 pub(crate) mod limit;

@@ -1,5 +1,6 @@
 //! Watching what happens: the [`Observer`] hook and the [`Observe`] layer.
 
+use async_lock::{Semaphore, SemaphoreGuardArc};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -281,6 +282,24 @@ impl<F: Fetcher> Fetcher for Observe<F> {
 /// to an observer).
 #[cfg(feature = "tracing")]
 pub(crate) const PERMIT_WAIT_TRACE_THRESHOLD: Duration = Duration::from_millis(10);
+
+/// A permit of `semaphore`: at once when one is free, else waited for, the
+/// wait timed on `inner`'s timer and reported to its observer
+/// ([`report_permit_wait`]). The [`Limit`](crate::layer::Limit) and
+/// [`PerHostLimit`](crate::layer::PerHostLimit) layers take theirs here.
+pub(crate) async fn acquire_reported<F: Fetcher>(
+    semaphore: &Arc<Semaphore>,
+    inner: &F,
+) -> SemaphoreGuardArc {
+    if let Some(permit) = semaphore.try_acquire_arc() {
+        return permit;
+    }
+    let timer = inner.timer();
+    let start = timer.now();
+    let permit = semaphore.acquire_arc().await;
+    report_permit_wait(inner.observer(), timer.now() - start);
+    permit
+}
 
 /// Reports a permit wait to the observer, and traces it when long.
 pub(crate) fn report_permit_wait(observer: Option<&SharedObserver>, waited: Duration) {

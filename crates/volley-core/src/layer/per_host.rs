@@ -7,10 +7,9 @@ use async_lock::Semaphore;
 
 use crate::error::Result;
 use crate::fetcher::Fetcher;
-use crate::layer::observe::{SharedObserver, report_permit_wait};
+use crate::layer::observe::acquire_reported;
 use crate::request::Request;
 use crate::response::Response;
-use crate::rt::SharedTimer;
 
 /// A layer that lets at most `max` requests be in flight to each host
 /// (scheme, host and port) at once, like aiohttp's `limit_per_host`; use it
@@ -51,24 +50,9 @@ impl<F> PerHostLimit<F> {
 impl<F: Fetcher> Fetcher for PerHostLimit<F> {
     async fn fetch(&self, request: Request) -> Result<Response> {
         let semaphore = self.semaphore(&request);
-        let _permit = match semaphore.try_acquire() {
-            Some(permit) => permit,
-            None => {
-                let timer = self.inner.timer();
-                let start = timer.now();
-                let permit = semaphore.acquire().await;
-                report_permit_wait(self.inner.observer(), timer.now() - start);
-                permit
-            }
-        };
+        let _permit = acquire_reported(&semaphore, &self.inner).await;
         self.inner.fetch(request).await
     }
 
-    fn timer(&self) -> SharedTimer {
-        self.inner.timer()
-    }
-
-    fn observer(&self) -> Option<&SharedObserver> {
-        self.inner.observer()
-    }
+    crate::layer::forward_timer_and_observer!();
 }

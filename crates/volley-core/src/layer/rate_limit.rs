@@ -5,10 +5,8 @@ use std::time::{Duration, Instant};
 
 use crate::error::Result;
 use crate::fetcher::Fetcher;
-use crate::layer::observe::SharedObserver;
 use crate::request::Request;
 use crate::response::Response;
-use crate::rt::SharedTimer;
 
 /// A request rate: `per_second(10.0)` with an optional `burst`.
 ///
@@ -115,11 +113,5 @@ impl<F: Fetcher> Fetcher for RateLimit<F> {
         self.inner.fetch(request).await
     }
 
-    fn timer(&self) -> SharedTimer {
-        self.inner.timer()
-    }
-
-    fn observer(&self) -> Option<&SharedObserver> {
-        self.inner.observer()
-    }
+    crate::layer::forward_timer_and_observer!();
 }

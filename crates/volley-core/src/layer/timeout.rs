@@ -7,10 +7,9 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::fetcher::Fetcher;
-use crate::layer::observe::SharedObserver;
 use crate::request::Request;
 use crate::response::Response;
-use crate::rt::{SharedTimer, Sleep, Timer};
+use crate::rt::{Sleep, Timer};
 
 /// Runs `future` for at most `limit` on `timer`; when time runs out the
 /// future is dropped (its connection closed, never reused half-read) and an
@@ -83,13 +82,7 @@ pub(crate) async fn fetch_within<F: Fetcher>(
     let url = request.url().clone();
     with_timeout(timer, Some(limit), inner.fetch(request))
         .await
-        .map_err(|e| {
-            if e.url().is_none() {
-                e.with_url(url)
-            } else {
-                e
-            }
-        })
+        .map_err(|e| e.or_url(url))
 }
 
 /// A layer that gives every request at most `duration` (a request's own
@@ -114,11 +107,5 @@ impl<F: Fetcher> Fetcher for Timeout<F> {
         fetch_within(&self.inner, &*self.inner.timer(), limit, request).await
     }
 
-    fn timer(&self) -> SharedTimer {
-        self.inner.timer()
-    }
-
-    fn observer(&self) -> Option<&SharedObserver> {
-        self.inner.observer()
-    }
+    crate::layer::forward_timer_and_observer!();
 }

@@ -9,12 +9,11 @@ use http::header::RETRY_AFTER;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::fetcher::Fetcher;
-use crate::layer::observe::{RetryReason, SharedObserver};
+use crate::layer::observe::RetryReason;
 use crate::request::Request;
 use crate::response::Response;
 mod retry_after;
 
-use crate::rt::SharedTimer;
 pub use retry_after::parse_retry_after;
 
 /// When and how long to wait before sending a request again.
@@ -324,11 +323,5 @@ impl<F: Fetcher> Fetcher for Retry<F> {
         }
     }
 
-    fn timer(&self) -> SharedTimer {
-        self.inner.timer()
-    }
-
-    fn observer(&self) -> Option<&SharedObserver> {
-        self.inner.observer()
-    }
+    crate::layer::forward_timer_and_observer!();
 }
