@@ -25,7 +25,7 @@ pub struct Cli {
 /// The tasks.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Runs the tutorial's scenarios on every runtime, each runtime in its own
+    /// Runs the scenarios of BENCHMARKS.md on every runtime, each runtime in its own
     /// process, and prints a table per scenario (and writes an SVG timeline).
     Compare(CompareArgs),
     /// Runs the volley-mock server in this process (used by `compare`).
@@ -172,7 +172,7 @@ impl TypedValueParser for RuntimeParser {
     }
 }
 
-/// The named scenarios of the design notes.
+/// The named scenarios (BENCHMARKS.md lists them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Scenario {
     /// 10 users, concurrency 10, 200 ms latency.
@@ -222,7 +222,7 @@ impl Scenario {
     }
 }
 
-/// Where an adaptive limit starts: the tutorial's guess.
+/// Where an adaptive limit starts: the guess of `examples/limited_posts.rs`.
 pub const ADAPTIVE_INITIAL: usize = 20;
 
 /// One scenario as it will be run: its numbers after overrides.

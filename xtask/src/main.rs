@@ -1,7 +1,7 @@
 //! `cargo xtask`: project tasks for volley.
 //!
-//! `cargo xtask compare` runs the tutorial's scenarios (see the design notes'
-//! scenario table) on every runtime and prints a table per scenario: wall
+//! `cargo xtask compare` runs the scenarios of `BENCHMARKS.md` (seed, limit,
+//! scale, throughput, capacity) on every runtime and prints a table per scenario: wall
 //! time against the ideal, requests per second, latency percentiles, how many
 //! requests were really in flight at once, and peak memory. Each runtime runs
 //! in its own process (this binary, re-executed as the hidden `run-one`), so

@@ -11,7 +11,7 @@ use crate::request::Request;
 use crate::response::Response;
 
 /// A layer that lets at most `max` requests through at once, shared by every
-/// clone: the `asyncio.Semaphore` of the tutorial, on `async-lock`.
+/// clone: asyncio's `Semaphore` pattern, on `async-lock`.
 ///
 /// A request waits for a permit before it is sent and gives it back when it
 /// finishes, fails, panics or is dropped. Made with
