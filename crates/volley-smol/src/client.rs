@@ -1,0 +1,311 @@
+//! [`Client`] and [`ClientBuilder`].
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_lite::io::AsyncReadExt;
+use http::{Method, StatusCode};
+use isahc::AsyncBody;
+use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
+use volley_core::{
+    Error, ErrorKind, Fetcher, Request, Response, Result,
+    adapter::{BodyCollector, BuildClient, ClientConfig, SendPath},
+    rt::SharedTimer,
+};
+
+use crate::agents::{Agents, agent_caps, agent_count};
+use crate::errors::{map_body_error, map_send_error};
+use crate::timer::SmolTimer;
+
+/// How many idle connections libcurl keeps, across all hosts, when no pool
+/// size is set: large enough that a batch of thousands of concurrent calls
+/// reuses its connections in the next batch.
+const DEFAULT_CONNECTION_CACHE: usize = 10_000;
+
+/// The largest read from a response body at a time.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// How long libcurl's own timeout runs past volley's. Volley's timer ends the
+/// request; libcurl's timeout only makes sure the abandoned transfer (and its
+/// socket) is closed soon after, since libcurl notices a dropped future only
+/// when the server next sends something.
+const CURL_TIMEOUT_GRACE: Duration = Duration::from_millis(50);
+
+/// Past this, no libcurl timeout is set at all (the request waits as long as
+/// volley's timer says).
+const CURL_TIMEOUT_MAX: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// An HTTP client on smol, implementing [`Fetcher`].
+///
+/// Cheap to clone: clones share the client's libcurl agents (one thread and
+/// one connection pool each, one agent per core up to four; every request
+/// goes through the least busy). Make one and hand clones to every task.
+/// A pool size set on the builder is shared out between the agents.
+///
+/// ```no_run
+/// use volley_core::{Fetcher, Request};
+/// # fn main() -> volley_core::Result<()> {
+/// smol::block_on(async {
+///     let client = volley_smol::Client::new()?;
+///     let resp = client.fetch(Request::get("http://127.0.0.1:8080/users/1").build()?).await?;
+///     println!("{}", resp.text()?);
+///     Ok(())
+/// })
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    agents: Agents,
+    path: SendPath,
+    max_body_bytes: u64,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("defaults", self.inner.path.defaults())
+            .field("redirects", &self.inner.path.redirects())
+            .field("timeout", &self.inner.path.timeout())
+            .field("max_body_bytes", &self.inner.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client with the default settings; the same as `Client::builder().build()`.
+    pub fn new() -> Result<Client> {
+        Client::builder().build()
+    }
+
+    /// A builder to configure a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// Sends one request (no redirect following) and reads its body within the cap.
+    ///
+    /// `deadline` is when volley's timeout ends the whole exchange; libcurl is
+    /// told to give up a little later so an abandoned transfer is closed.
+    async fn send_once(&self, request: Request, deadline: Option<Instant>) -> Result<Response> {
+        let (method, url, headers, body) = request.into_parts();
+        let body = unrepeatable_body(&method, body);
+        let mut builder = http::Request::builder()
+            .method(method.clone())
+            .uri(url.clone());
+        if let Some(deadline) = deadline {
+            let left = deadline.saturating_duration_since(Instant::now()) + CURL_TIMEOUT_GRACE;
+            if left <= CURL_TIMEOUT_MAX {
+                builder = builder.timeout(left);
+            }
+        }
+        let mut req = builder.body(body).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidRequest,
+                "the request could not be assembled",
+            )
+            .with_url(url.clone())
+            .with_source(e)
+        })?;
+        *req.headers_mut() = headers;
+
+        let (agent, _busy) = self.inner.agents.pick();
+        let resp = agent.send_async(req).await.map_err(|e| {
+            // libcurl's timeout runs past volley's, so one that ends
+            // before volley's deadline is its connect timeout.
+            let early = deadline.is_none_or(|deadline| Instant::now() < deadline);
+            map_send_error(e, &url, early)
+        })?;
+
+        let (parts, mut body) = resp.into_parts();
+        let status = parts.status;
+        let declared = if has_no_body(&method, status) {
+            None
+        } else {
+            body.len()
+        };
+        let mut collected = BodyCollector::new(self.inner.max_body_bytes, declared)
+            .map_err(|e| e.with_url(url.clone()).with_status(status))?;
+        let chunk = declared.map_or(READ_CHUNK, |n| {
+            usize::try_from(n)
+                .unwrap_or(READ_CHUNK)
+                .clamp(256, READ_CHUNK)
+        });
+        let mut buf = vec![0u8; chunk];
+        loop {
+            match body.read(&mut buf).await {
+                Ok(0) => break,
+                Ok(n) => collected
+                    .push(&buf[..n])
+                    .map_err(|e| e.with_url(url.clone()).with_status(status))?,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(map_body_error(e, &url, status)),
+            }
+        }
+        Ok(Response::new(status, url, collected.finish()).with_headers(parts.headers))
+    }
+}
+
+impl Fetcher for Client {
+    // Not `async fn`: the send path's future is the whole of it, with the
+    // request kept once.
+    fn fetch(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
+        self.inner.path.send(request, |hop, limit| {
+            self.send_once(hop, Instant::now().checked_add(limit))
+        })
+    }
+
+    fn timer(&self) -> SharedTimer {
+        Arc::clone(self.inner.path.timer())
+    }
+}
+
+/// Configures a [`Client`]. Mistakes (a bad base URL or header) are reported
+/// by [`build`](ClientBuilder::build).
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use volley_core::Redirects;
+/// let client = volley_smol::Client::builder()
+///     .base_url("https://api.example.test/v1")
+///     .default_header("authorization", "Bearer token")
+///     .user_agent("my-app/1.0")
+///     .timeout(Duration::from_secs(5))
+///     .connect_timeout(Duration::from_secs(2))
+///     .max_body_bytes(8 * 1024 * 1024)
+///     .pool_size(64)
+///     .redirects(Redirects::limited(3))
+///     .build()?;
+/// # Ok::<(), volley_core::Error>(())
+/// ```
+///
+/// `pool_size(n)` caps the requests on the wire at once, all hosts together
+/// (volley-core's [`ConnectionCap`](volley_core::adapter::ConnectionCap); by default
+/// the open-files limit less an eighth), and is libcurl's maximum
+/// connections per host (default: no cap), shared out between the client's agents so that together they open
+/// at most `n`, and sizes their connection caches.
+pub type ClientBuilder = volley_core::ClientBuilder<Client>;
+
+impl BuildClient for Client {
+    fn build(config: ClientConfig) -> Result<Client> {
+        let path = SendPath::new(&config, Arc::new(SmolTimer))?;
+        let per_host = config.pool_size.unwrap_or(0);
+        let tls = isahc::tls::TlsConfig::builder()
+            .danger_accept_invalid_certs(config.accept_invalid_certs)
+            .danger_accept_invalid_hosts(config.accept_invalid_certs)
+            .build();
+        let agents = agent_caps(per_host, agent_count())
+            .into_iter()
+            .map(|cap| {
+                isahc::HttpClient::builder()
+                    .max_connections_per_host(cap)
+                    .connection_cache_size(per_host.max(DEFAULT_CONNECTION_CACHE))
+                    .tcp_nodelay()
+                    // libcurl reads 0 as "the default of 300 s".
+                    .connect_timeout(config.connect_timeout.max(Duration::from_millis(1)))
+                    .redirect_policy(RedirectPolicy::None)
+                    .automatic_decompression(false)
+                    .expect_continue(ExpectContinue::disabled())
+                    .tls_config(tls.clone())
+                    .build()
+                    .map_err(|e| {
+                        Error::new(
+                            ErrorKind::Other,
+                            "the HTTP client (libcurl agent) could not start",
+                        )
+                        .with_source(e)
+                    })
+            })
+            .collect::<Result<Vec<_>>>()?;
+
+        Ok(Client {
+            inner: Arc::new(Inner {
+                agents: Agents::new(agents),
+                path,
+                max_body_bytes: config.max_body_bytes,
+            }),
+        })
+    }
+}
+
+/// The request body as libcurl gets it: one it cannot rewind, so that when
+/// a pooled connection dies after the request was written, libcurl fails
+/// the request (`CURLE_SEND_FAIL_REWIND`) instead of silently sending it
+/// again on a fresh connection. A non-idempotent request without a body is
+/// sent with an empty chunked body for the same reason (libcurl re-sends a
+/// body-less request without asking). Idempotent body-less requests (GET,
+/// HEAD, DELETE, ...) have no body to refuse the rewind with: libcurl may
+/// send those once more on a fresh connection when a reused one died
+/// before any byte of the response came back.
+fn unrepeatable_body(method: &Method, body: bytes::Bytes) -> AsyncBody {
+    if !body.is_empty() {
+        let len = body.len() as u64;
+        return AsyncBody::from_reader_sized(futures_lite::io::Cursor::new(body), len);
+    }
+    if is_idempotent(method) {
+        AsyncBody::empty()
+    } else {
+        AsyncBody::from_reader(futures_lite::io::empty())
+    }
+}
+
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
+    )
+}
+
+/// True when the response cannot have a body, whatever its `Content-Length` says.
+fn has_no_body(method: &Method, status: StatusCode) -> bool {
+    *method == Method::HEAD
+        || status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodyless_responses_ignore_content_length() {
+        assert!(has_no_body(&Method::HEAD, StatusCode::OK));
+        assert!(has_no_body(&Method::GET, StatusCode::NOT_MODIFIED));
+        assert!(has_no_body(&Method::GET, StatusCode::NO_CONTENT));
+        assert!(!has_no_body(&Method::GET, StatusCode::OK));
+    }
+
+    /// This workspace builds libcurl with `-DHTTP_ONLY` (`.cargo/config.toml`):
+    /// the second wall behind volley-core's scheme check.
+    #[test]
+    fn libcurl_speaks_http_and_nothing_else() {
+        let version = curl::Version::get();
+        let protocols: Vec<&str> = version.protocols().collect();
+        assert!(protocols.contains(&"http"), "{protocols:?}");
+        assert!(
+            protocols.iter().all(|p| matches!(*p, "http" | "https")),
+            "libcurl was built with {protocols:?}"
+        );
+    }
+
+    #[test]
+    fn builder_errors_are_deferred_to_build() {
+        let kind = |b: ClientBuilder| b.build().map(|_| ()).map_err(|e| e.kind());
+        assert_eq!(
+            kind(Client::builder().base_url("not a url")),
+            Err(ErrorKind::InvalidRequest)
+        );
+        assert_eq!(
+            kind(Client::builder().default_header("x-a", "bad\r\nvalue")),
+            Err(ErrorKind::InvalidRequest)
+        );
+        assert_eq!(
+            kind(Client::builder().user_agent("bad\nua")),
+            Err(ErrorKind::InvalidRequest)
+        );
+    }
+}

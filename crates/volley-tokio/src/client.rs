@@ -1,0 +1,239 @@
+//! [`Client`] and [`ClientBuilder`].
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use volley_core::http::Method;
+use volley_core::http::header::{CONTENT_LENGTH, HeaderValue};
+use volley_core::{
+    Error, ErrorKind, Fetcher, Request, Response, Result,
+    adapter::{BodyCollector, BuildClient, ClientConfig, SendPath},
+    rt::SharedTimer,
+};
+
+use crate::errors::{Phase, map_error};
+use crate::timer::TokioTimer;
+
+/// A spawned request: aborted when dropped, its panic passed on.
+struct TaskGuard(tokio::task::JoinHandle<Result<Response>>);
+
+impl Future for TaskGuard {
+    type Output = Result<Response>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match Pin::new(&mut self.0).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(out)) => Poll::Ready(out),
+            Poll::Ready(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(Error::new(
+                ErrorKind::Cancelled,
+                "the runtime shut down before the request finished",
+            )
+            .with_source(e))),
+        }
+    }
+}
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// An HTTP client on tokio and reqwest that implements [`Fetcher`].
+///
+/// Cloning is cheap and clones share one connection pool. Requests must be
+/// awaited inside a tokio runtime; outside one, [`Fetcher::fetch`] returns
+/// an [`ErrorKind::Other`] error instead of sending. Each request runs as a
+/// task of its own on that runtime, so many requests use every worker
+/// thread even when one task awaits them all; dropping the request's future
+/// aborts its task.
+///
+/// ```no_run
+/// use volley_core::{Fetcher, Request};
+/// # async fn demo() -> volley_core::Result<()> {
+/// let client = volley_tokio::Client::builder().base_url("http://127.0.0.1:8080").build()?;
+/// let resp = client.fetch(Request::get("/users/1").build()?).await?;
+/// println!("{}", resp.text()?);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    path: SendPath,
+    max_body_bytes: u64,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.path.defaults().base())
+            .field("timeout", &self.inner.path.timeout())
+            .field("max_body_bytes", &self.inner.max_body_bytes)
+            .field("redirects", &self.inner.path.redirects())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client with the default settings: no base URL, a 30 s timeout per
+    /// request, a 10 s connect timeout, a 64 MiB body cap, up to 10
+    /// redirects and certificates verified.
+    pub fn new() -> Result<Client> {
+        Client::builder().build()
+    }
+
+    /// A builder to configure a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+}
+
+impl Fetcher for Client {
+    fn fetch(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
+        let inner = Arc::clone(&self.inner);
+        async move {
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                return Err(Error::new(
+                    ErrorKind::Other,
+                    "volley-tokio's Client must be awaited inside a tokio runtime",
+                )
+                .with_url(request.url().clone()));
+            };
+            // The send path (room on the wire, rules, redirects, timeout)
+            // runs here; each hop's I/O runs as a task of its own, so that
+            // connecting, writing and reading spread over every worker of
+            // the runtime instead of all running where the caller polls,
+            // and a request waiting for room on the wire is no task at all.
+            // Dropping this future aborts the task (and closes its
+            // connection).
+            inner
+                .path
+                .send(request, |hop, _limit| {
+                    TaskGuard(runtime.spawn(Arc::clone(&inner).send_once(hop)))
+                })
+                .await
+        }
+    }
+
+    fn timer(&self) -> SharedTimer {
+        Arc::clone(self.inner.path.timer())
+    }
+}
+
+impl Inner {
+    /// One request, no redirects followed, the body read within the cap.
+    async fn send_once(self: Arc<Self>, request: Request) -> Result<Response> {
+        let (method, uri, headers, body) = request.into_parts();
+        let url = reqwest::Url::parse(&uri.to_string()).map_err(|e| {
+            Error::new(ErrorKind::InvalidRequest, format!("bad URL {uri}"))
+                .with_url(uri.clone())
+                .with_source(e)
+        })?;
+        let sends_body =
+            !body.is_empty() || matches!(method, Method::POST | Method::PUT | Method::PATCH);
+        let mut req = reqwest::Request::new(method, url);
+        *req.headers_mut() = headers;
+        if sends_body {
+            // hyper leaves out `content-length: 0`, which servers (like
+            // `requests` and aiohttp) expect on a POST without a body.
+            req.headers_mut()
+                .entry(CONTENT_LENGTH)
+                .or_insert_with(|| HeaderValue::from(body.len()));
+            *req.body_mut() = Some(reqwest::Body::from(body));
+        }
+
+        let mut resp = self
+            .http
+            .execute(req)
+            .await
+            .map_err(|e| map_error(e, Phase::Send).with_url(uri.clone()))?;
+        let status = resp.status();
+        let headers = std::mem::take(resp.headers_mut());
+        let with_context = |e: Error| e.with_url(uri.clone()).with_status(status);
+
+        let mut body =
+            BodyCollector::new(self.max_body_bytes, resp.content_length()).map_err(with_context)?;
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| with_context(map_error(e, Phase::Body)))?
+        {
+            body.push(&chunk).map_err(with_context)?;
+        }
+        Ok(Response::new(status, uri, body.finish()).with_headers(headers))
+    }
+}
+
+/// Configures a [`Client`]. Mistakes (a bad base URL or header) are kept
+/// and reported by [`build`](ClientBuilder::build).
+///
+/// `pool_size(n)` caps the requests on the wire at once, all hosts together
+/// (volley-core's [`ConnectionCap`](volley_core::adapter::ConnectionCap); by default
+/// the open-files limit less an eighth), and is reqwest's
+/// `pool_max_idle_per_host`: how many idle connections to each host are
+/// kept (default: all).
+pub type ClientBuilder = volley_core::ClientBuilder<Client>;
+
+impl BuildClient for Client {
+    fn build(config: ClientConfig) -> Result<Client> {
+        let path = SendPath::new(&config, Arc::new(TokioTimer))?;
+        let http = reqwest::Client::builder()
+            // volley follows redirects itself, the same way on every adapter.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.connect_timeout)
+            .pool_max_idle_per_host(config.pool_size.unwrap_or(usize::MAX))
+            .tcp_nodelay(true)
+            .tls_danger_accept_invalid_certs(config.accept_invalid_certs)
+            .build()
+            .map_err(|e| {
+                Error::new(ErrorKind::Other, "the HTTP client could not be built").with_source(e)
+            })?;
+
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                path,
+                max_body_bytes: config.max_body_bytes,
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_errors_are_deferred_to_build() {
+        let err = Client::builder()
+            .base_url("ftp://nope")
+            .build()
+            .map(|_| ())
+            .map_err(|e| e.kind());
+        assert_eq!(err, Err(ErrorKind::InvalidRequest));
+        let err = Client::builder()
+            .default_header("x-a", "a\r\nb")
+            .build()
+            .map(|_| ())
+            .map_err(|e| e.kind());
+        assert_eq!(err, Err(ErrorKind::InvalidRequest));
+    }
+
+    #[test]
+    fn fetch_outside_a_runtime_is_an_error_not_a_panic() {
+        let client = Client::new().expect("client");
+        let req = Request::get("http://127.0.0.1:9/")
+            .build()
+            .expect("request");
+        let err = futures::executor::block_on(client.fetch(req)).expect_err("no runtime");
+        assert_eq!(err.kind(), ErrorKind::Other);
+    }
+}
