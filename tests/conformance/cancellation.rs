@@ -1,13 +1,100 @@
-//! A request whose future is dropped (a gather dropped, `try_gather`
-//! stopping at its first error) closes its connection soon after, not at
-//! its timeout.
+//! A fetch is a future like any other: it sends nothing until polled, and
+//! dropped (a gather dropped, `try_gather` stopping at its first error) it
+//! frees what it held and closes its connection soon after, not at its
+//! timeout, leaving the client working.
 
 use std::time::{Duration, Instant};
 
-use volley_core::{ErrorKind, Fetcher, Request, gather, try_gather};
+use futures::future::{Either, select};
+use volley_core::{ErrorKind, Fetcher, FetcherExt, Request, gather, try_gather};
+use volley_mock::MockServer;
 
 use crate::support::Opts;
 use crate::support::raw::RawServer;
+use crate::{get, json_of};
+
+/// Like every future, a fetch does nothing until polled: one made and
+/// dropped sends nothing, and one awaited afterwards is the only request.
+async fn an_unpolled_fetch_sends_nothing<F: Fetcher>(make: impl Fn(Opts) -> F) {
+    let server = MockServer::start();
+    let client = make(Opts::new(server.url()));
+    let timer = client.timer();
+    let unpolled = client.fetch(get("/users/1"));
+    timer.sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        server.stats().requests,
+        0,
+        "nothing sent before the first poll"
+    );
+    drop(unpolled);
+    assert_eq!(json_of(client.fetch(get("/users/2")).await)["id"], 2);
+    timer.sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        server.stats().requests,
+        1,
+        "only the awaited request was sent"
+    );
+}
+
+async fn dropping_a_gather_frees_everything<F: Fetcher>(make: impl Fn(Opts) -> F) {
+    let server = MockServer::start();
+    let client = make(Opts::new(server.url())).limit(4);
+    let timer = client.timer();
+    let batch = gather((1..=20).map(|i| client.fetch(get(format!("/users/{i}?delay_ms=1000")))));
+    match select(Box::pin(batch), timer.sleep(Duration::from_millis(300))).await {
+        Either::Left(_) => panic!("the batch cannot finish in 300 ms"),
+        Either::Right(((), batch)) => drop(batch),
+    }
+    assert_eq!(client.available(), 4, "every permit is back");
+    // The server sees the dropped requests go away.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while server.stats().in_flight > 0 && Instant::now() < deadline {
+        timer.sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(server.stats().in_flight, 0);
+    let out = gather((1..=8).map(|i| client.fetch(get(format!("/users/{i}"))))).await;
+    assert!(out.iter().all(|r| r.is_ok()), "the client still works");
+}
+
+/// Requests of a dropped gather that the server would answer late or never
+/// end at the server by their timeout at the latest (on smol, libcurl's
+/// backstop: the timeout plus a little), and the client works at once.
+async fn a_dropped_gather_ends_at_the_server_by_its_timeout<F: Fetcher>(make: impl Fn(Opts) -> F) {
+    let server = MockServer::start();
+    let client = make(Opts::new(server.url()).timeout(Duration::from_secs(1)));
+    let timer = client.timer();
+    let batch = gather((1..=50).map(|i| {
+        let path = if i % 2 == 0 {
+            "/hang".to_owned()
+        } else {
+            format!("/users/{i}?delay_ms=5000")
+        };
+        client.fetch(get(path))
+    }));
+    let started = Instant::now();
+    match select(Box::pin(batch), timer.sleep(Duration::from_millis(300))).await {
+        Either::Left(_) => panic!("the batch cannot finish in 300 ms"),
+        Either::Right(((), batch)) => drop(batch),
+    }
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(server.stats().max_in_flight, 50, "{:?}", server.stats());
+
+    // The client still works at once.
+    let out = gather((1..=20).map(|i| client.fetch(get(format!("/users/{i}"))))).await;
+    for (i, result) in (1..=20).zip(out) {
+        assert_eq!(json_of(result)["id"], i);
+    }
+
+    let dropped = Instant::now();
+    while server.stats().in_flight > 0 && dropped.elapsed() < Duration::from_secs(5) {
+        timer.sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(server.stats().in_flight, 0, "{:?}", server.stats());
+    eprintln!(
+        "the dropped requests ended at the server {:?} after the drop",
+        started.elapsed()
+    );
+}
 
 /// A server that reads each request and never answers, holding the
 /// connection until the client closes it.
@@ -97,7 +184,12 @@ async fn a_timed_out_request_closes_its_connection<F: Fetcher>(make: fn(Opts) ->
     eprintln!("the connection closed {took:?} after the request timed out");
 }
 
-crate::on_every_async_adapter!(a_timed_out_request_closes_its_connection);
+crate::on_every_async_adapter!(
+    a_timed_out_request_closes_its_connection,
+    an_unpolled_fetch_sends_nothing,
+    dropping_a_gather_frees_everything,
+    a_dropped_gather_ends_at_the_server_by_its_timeout,
+);
 
 // On smol, libcurl notices a dropped request only when the server next
 // sends something or its own timeout passes (the request's, plus 50 ms):

@@ -5,19 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use volley_core::{ErrorKind, Request, Response, Result};
+use volley_core::{ErrorKind, Request};
 
+use crate::answered_with;
 use crate::support::Adapter;
 use crate::support::raw::RawServer;
-
-/// Sends a GET to a server that answers it with `response` and closes.
-fn answered_with(adapter: Adapter, response: &'static [u8]) -> Result<Response> {
-    let server = RawServer::respond_once(response);
-    adapter.send(
-        Request::get(server.url("/r")).build().unwrap(),
-        Duration::from_secs(5),
-    )
-}
 
 fn conflicting_content_lengths_are_a_body_error(adapter: Adapter) {
     let err = answered_with(
@@ -108,8 +100,20 @@ fn a_banner_that_is_not_http_fails_at_once(adapter: Adapter) {
     );
 }
 
+fn repeated_headers_are_all_kept(adapter: Adapter) {
+    let resp = answered_with(
+        adapter,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-a: 1\r\nx-a: 2\r\n\r\nok",
+    )
+    .expect("response");
+    assert_eq!(resp.bytes().as_ref(), b"ok");
+    let values: Vec<_> = resp.headers().get_all("x-a").iter().collect();
+    assert_eq!(values, ["1", "2"]);
+}
+
 crate::on_every_adapter!(
     conflicting_content_lengths_are_a_body_error,
+    repeated_headers_are_all_kept,
     a_malformed_chunk_size_is_a_body_error,
     an_http_1_0_response_is_read,
     a_close_delimited_body_is_read_to_the_end,

@@ -6,9 +6,10 @@ pub mod child;
 pub mod raw;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
-use volley_core::{Fetcher, Request, Response};
+use volley_core::{Fetcher, Redirects, Request, Response};
 
 /// Client options the suites vary; every adapter's builder takes the same ones.
 #[derive(Clone, Debug, Default)]
@@ -16,7 +17,9 @@ pub struct Opts {
     pub base_url: String,
     pub timeout: Option<Duration>,
     pub max_body_bytes: Option<u64>,
-    pub header: Option<(&'static str, &'static str)>,
+    pub headers: Vec<(&'static str, &'static str)>,
+    pub user_agent: Option<&'static str>,
+    pub redirects: Option<Redirects>,
     pub pool_size: Option<usize>,
 }
 
@@ -39,27 +42,45 @@ impl Opts {
         self.pool_size = Some(n);
         self
     }
+    /// Adds a default header; may be called more than once.
     pub fn header(mut self, name: &'static str, value: &'static str) -> Self {
-        self.header = Some((name, value));
+        self.headers.push((name, value));
+        self
+    }
+    pub fn user_agent(mut self, user_agent: &'static str) -> Self {
+        self.user_agent = Some(user_agent);
+        self
+    }
+    pub fn redirects(mut self, policy: Redirects) -> Self {
+        self.redirects = Some(policy);
         self
     }
 }
 
 /// Builds a client of `$client` (a `ClientBuilder`-shaped adapter) from
-/// [`Opts`], or the builder's error.
+/// [`Opts`], or the builder's error. An empty `base_url` sets none.
 #[macro_export]
 macro_rules! try_build_client {
     ($client:ty, $opts:expr) => {{
         let opts: $crate::support::Opts = $opts;
-        let mut b = <$client>::builder().base_url(&opts.base_url);
+        let mut b = <$client>::builder();
+        if !opts.base_url.is_empty() {
+            b = b.base_url(&opts.base_url);
+        }
         if let Some(t) = opts.timeout {
             b = b.timeout(t);
         }
         if let Some(n) = opts.max_body_bytes {
             b = b.max_body_bytes(n);
         }
-        if let Some((k, v)) = opts.header {
+        for (k, v) in opts.headers {
             b = b.default_header(k, v);
+        }
+        if let Some(ua) = opts.user_agent {
+            b = b.user_agent(ua);
+        }
+        if let Some(policy) = opts.redirects {
+            b = b.redirects(policy);
         }
         if let Some(n) = opts.pool_size {
             b = b.pool_size(n);
@@ -114,9 +135,11 @@ pub enum Adapter {
 }
 
 /// A client of one adapter with what it needs to run, driven from
-/// synchronous test code one request at a time.
+/// synchronous test code one request at a time. Clones share the client
+/// (and the runtime), so they can be sent to other threads.
+#[derive(Clone)]
 pub enum Session {
-    Tokio(tokio::runtime::Runtime, volley_tokio::Client),
+    Tokio(Arc<tokio::runtime::Runtime>, volley_tokio::Client),
     AsyncStd(volley_async_std::Client),
     Smol(volley_smol::Client),
     Blocking(volley_blocking::Client),
@@ -132,11 +155,13 @@ impl Adapter {
     pub fn try_session(self, opts: Opts) -> volley_core::Result<Session> {
         Ok(match self {
             Adapter::Tokio => Session::Tokio(
-                tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .expect("tokio runtime"),
+                Arc::new(
+                    tokio::runtime::Builder::new_multi_thread()
+                        .worker_threads(2)
+                        .enable_all()
+                        .build()
+                        .expect("tokio runtime"),
+                ),
                 try_build_client!(volley_tokio::Client, opts)?,
             ),
             Adapter::AsyncStd => {
@@ -165,6 +190,11 @@ impl Session {
             Session::Smol(client) => smol_block_on(client.fetch(request)),
             Session::Blocking(client) => client.fetch(request),
         }
+    }
+
+    /// Sends a GET of `path` and waits for its result.
+    pub fn get(&self, path: &str) -> volley_core::Result<Response> {
+        self.send(Request::get(path).build()?)
     }
 }
 

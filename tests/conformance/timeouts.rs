@@ -1,0 +1,96 @@
+//! Every request ends by its timeout, the client's or its own (which wins),
+//! whether the server never answers or sends the body too slowly; the
+//! connection it leaves behind is never reused.
+
+use std::time::{Duration, Instant};
+
+use volley_core::{ErrorKind, Fetcher, FetcherExt, Request};
+use volley_mock::MockServer;
+
+use crate::support::{Adapter, Opts};
+use crate::{get, json_of, kind_of};
+
+fn a_hanging_server_times_out_and_the_client_recovers(adapter: Adapter) {
+    let server = MockServer::start();
+    let session = adapter.session(Opts::new(server.url()).timeout(Duration::from_millis(300)));
+    // Warm the pool so the hanging request goes out on a pooled connection.
+    assert_eq!(json_of(session.get("/users/1"))["id"], 1);
+    let start = Instant::now();
+    let err = session.get("/hang").expect_err("hangs");
+    let took = start.elapsed();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert_eq!(err.url().map(|u| u.path()), Some("/hang"), "{err}");
+    assert!(took >= Duration::from_millis(290), "{took:?}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    // The abandoned request is closed soon after.
+    let start = Instant::now();
+    while server.stats().in_flight > 0 && start.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(server.stats().in_flight, 0, "{:?}", server.stats());
+
+    // The connection left waiting on /hang is not reused.
+    for i in 1..=5 {
+        assert_eq!(json_of(session.get(&format!("/users/{i}")))["id"], i);
+    }
+
+    // A request's own timeout wins over the client's.
+    let slow = Request::get("/users/1?delay_ms=600")
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    assert_eq!(
+        session.send(slow).expect("own, longer timeout").status(),
+        200
+    );
+    let hang = Request::get("/hang")
+        .timeout(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let err = session.send(hang).expect_err("hangs");
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(
+        start.elapsed() < Duration::from_millis(290),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+fn a_slow_body_times_out_and_leaves_the_pool_clean(adapter: Adapter) {
+    let server = MockServer::start();
+    let session = adapter.session(Opts::new(server.url()).timeout(Duration::from_millis(300)));
+    let err = session
+        .get("/slow-body?ms=2000")
+        .expect_err("body too slow");
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    for i in 1..=5 {
+        assert_eq!(json_of(session.get(&format!("/users/{i}")))["id"], i);
+    }
+}
+
+crate::on_every_adapter!(
+    a_hanging_server_times_out_and_the_client_recovers,
+    a_slow_body_times_out_and_leaves_the_pool_clean,
+);
+
+async fn hang_times_out_through_the_layer<F: Fetcher>(make: impl Fn(Opts) -> F) {
+    let server = MockServer::start();
+    let client = make(Opts::new(server.url())).timeout(Duration::from_millis(300));
+    let start = Instant::now();
+    assert_eq!(
+        kind_of(client.fetch(get("/hang")).await),
+        Some(ErrorKind::Timeout)
+    );
+    let took = start.elapsed();
+    eprintln!(
+        "timeout 300 ms on /hang: returned after {:.1} ms",
+        took.as_secs_f64() * 1e3
+    );
+    assert!(took >= Duration::from_millis(300));
+}
+
+mod layer {
+    use super::*;
+    crate::on_every_async_adapter!(hang_times_out_through_the_layer);
+}
