@@ -145,7 +145,7 @@ mod empty_post {
     crate::on_every_adapter!(@adapter async_std, AsyncStd; an_empty_post_says_content_length_zero);
     crate::on_every_adapter!(@adapter blocking, Blocking; an_empty_post_says_content_length_zero);
     crate::on_every_adapter!(@ignored smol, Smol,
-        "libcurl sends a POST with an empty body with no Content-Length header at all, not Content-Length: 0";
+        "volley-smol sends a body-less POST with an empty chunked body (Transfer-Encoding: chunked, no Content-Length), so that libcurl cannot send it again on a fresh connection";
         an_empty_post_says_content_length_zero);
 }
 
