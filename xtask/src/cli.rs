@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 /// Project tasks for volley.
 #[derive(Debug, Parser)]
@@ -37,29 +37,28 @@ pub enum Command {
     RunOne(RunOneArgs),
 }
 
-/// The ways a scenario can be run: the volley adapters, volley-tokio at a
-/// fixed limit (to set an adaptive run against), and one plain stack for
-/// reference. Written on the command line, in tables and in JSON by
-/// [`name`](Runtime::name).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The ways a scenario can be run: the volley adapters (blocking strictly
+/// one request after another), one reqwest client with `buffer_unordered`
+/// for reference, and volley-tokio at a fixed limit of N (`tokio-fixed-N`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub enum Runtime {
-    /// volley-tokio on a multi-thread tokio runtime.
     Tokio,
-    /// volley-async-std in `async_std::task::block_on`.
     AsyncStd,
-    /// volley-smol in `smol::block_on`.
     Smol,
-    /// volley-blocking, strictly one request after another.
     Blocking,
-    /// one reqwest client and `buffer_unordered`, without volley (reference).
     PlainReqwest,
-    /// volley-tokio at a fixed limit of N whatever the scenario says
-    /// (`tokio-fixed-N`): the guesses an adaptive limit is compared with.
     TokioFixed(usize),
 }
 
-/// The names `--runtimes` accepts, for messages.
-pub const RUNTIME_NAMES: &str = "tokio, async-std, smol, blocking, plain-reqwest, tokio-fixed-N";
+/// The runtimes with a name of their own, and the names.
+const NAMES: [(Runtime, &str); 5] = [
+    (Runtime::Tokio, "tokio"),
+    (Runtime::AsyncStd, "async-std"),
+    (Runtime::Smol, "smol"),
+    (Runtime::Blocking, "blocking"),
+    (Runtime::PlainReqwest, "plain-reqwest"),
+];
 
 impl Runtime {
     /// The runtimes `compare` runs when `--runtimes` is not given.
@@ -75,22 +74,16 @@ impl Runtime {
 
     /// The name used on the command line, in tables and in JSON.
     pub fn name(self) -> String {
-        match self {
-            Runtime::Tokio => "tokio".to_owned(),
-            Runtime::AsyncStd => "async-std".to_owned(),
-            Runtime::Smol => "smol".to_owned(),
-            Runtime::Blocking => "blocking".to_owned(),
-            Runtime::PlainReqwest => "plain-reqwest".to_owned(),
-            Runtime::TokioFixed(n) => format!("tokio-fixed-{n}"),
+        if let Runtime::TokioFixed(n) = self {
+            return format!("tokio-fixed-{n}");
         }
+        let named = NAMES.iter().find(|(runtime, _)| *runtime == self);
+        named.map_or_else(String::new, |(_, name)| (*name).to_owned())
     }
 
     /// True for the volley adapters that run requests concurrently.
     pub fn is_volley_async(self) -> bool {
-        matches!(
-            self,
-            Runtime::Tokio | Runtime::AsyncStd | Runtime::Smol | Runtime::TokioFixed(_)
-        )
+        !matches!(self, Runtime::Blocking | Runtime::PlainReqwest)
     }
 
     /// True for the runtimes that `--adaptive` runs with an adaptive limit.
@@ -98,8 +91,8 @@ impl Runtime {
         Runtime::ADAPTIVE.contains(&self)
     }
 
-    /// The concurrency this runtime really runs at: blocking is sequential,
-    /// `tokio-fixed-N` runs at N.
+    /// The concurrency this runtime really runs at: 1 for blocking, N for
+    /// `tokio-fixed-N`.
     pub fn effective_concurrency(self, concurrency: usize) -> usize {
         match self {
             Runtime::Blocking => 1,
@@ -119,37 +112,37 @@ impl FromStr for Runtime {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Runtime, String> {
-        Ok(match s {
-            "tokio" => Runtime::Tokio,
-            "async-std" => Runtime::AsyncStd,
-            "smol" => Runtime::Smol,
-            "blocking" => Runtime::Blocking,
-            "plain-reqwest" => Runtime::PlainReqwest,
-            _ => match s.strip_prefix("tokio-fixed-").map(positive) {
-                Some(Ok(n)) => Runtime::TokioFixed(n),
-                Some(Err(e)) => return Err(format!("the N of tokio-fixed-N {e}")),
-                None => return Err(format!("expected one of {RUNTIME_NAMES}")),
-            },
-        })
+        if let Some((runtime, _)) = NAMES.iter().find(|(_, name)| *name == s) {
+            return Ok(*runtime);
+        }
+        match s.strip_prefix("tokio-fixed-").map(positive) {
+            Some(Ok(n)) => Ok(Runtime::TokioFixed(n)),
+            Some(Err(e)) => Err(format!("the N of tokio-fixed-N {e}")),
+            None => Err(
+                "expected one of tokio, async-std, smol, blocking, plain-reqwest, tokio-fixed-N"
+                    .to_owned(),
+            ),
+        }
     }
 }
 
-impl Serialize for Runtime {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.name())
+impl From<Runtime> for String {
+    fn from(runtime: Runtime) -> String {
+        runtime.name()
     }
 }
 
-impl<'de> Deserialize<'de> for Runtime {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Runtime, D::Error> {
-        let name = String::deserialize(deserializer)?;
-        name.parse().map_err(serde::de::Error::custom)
+impl TryFrom<String> for Runtime {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Runtime, String> {
+        name.parse()
     }
 }
 
 /// Parses a runtime name for clap, with an `InvalidValue` error naming it.
 #[derive(Debug, Clone, Copy)]
-pub struct RuntimeParser;
+struct RuntimeParser;
 
 impl TypedValueParser for RuntimeParser {
     type Value = Runtime;
@@ -163,11 +156,8 @@ impl TypedValueParser for RuntimeParser {
         let text = value.to_string_lossy();
         text.parse().map_err(|reason: String| {
             let arg = arg.map_or_else(|| "--runtime".to_owned(), ToString::to_string);
-            clap::Error::raw(
-                clap::error::ErrorKind::InvalidValue,
-                format!("invalid value '{text}' for '{arg}': {reason}\n"),
-            )
-            .with_cmd(cmd)
+            let message = format!("invalid value '{text}' for '{arg}': {reason}\n");
+            clap::Error::raw(clap::error::ErrorKind::InvalidValue, message).with_cmd(cmd)
         })
     }
 }
@@ -209,17 +199,6 @@ impl Scenario {
             adaptive_max: None,
         }
     }
-
-    /// The most an adaptive limit may grow to in this scenario when
-    /// `--max-limit` is not given: 1,000 against a server of limited
-    /// capacity (it has to find the capacity itself), otherwise the
-    /// scenario's concurrency.
-    fn default_adaptive_max(self, concurrency: usize) -> usize {
-        match self {
-            Scenario::Capacity => 1_000,
-            _ => concurrency,
-        }
-    }
 }
 
 /// Where an adaptive limit starts: the guess of `examples/limited_posts.rs`.
@@ -230,26 +209,20 @@ pub const ADAPTIVE_INITIAL: usize = 20;
 pub struct Plan {
     /// The scenario's name (`custom` when only numbers were given).
     pub name: String,
-    /// How many requests.
     pub requests: usize,
-    /// How many in flight at once (blocking ignores it).
     pub concurrency: usize,
-    /// The server's latency per request, in ms.
     pub latency_ms: u64,
     /// The embedded server's resource: `users` or `posts`.
     pub resource: &'static str,
-    /// The server takes at most this many requests at once and answers the
-    /// rest with 503 (the embedded mock is started with `--capacity`); the
-    /// ideal time is then counted at no more than this many at once.
+    /// The most requests the server takes at once (the rest get 503).
     pub capacity: Option<usize>,
-    /// With `--adaptive`: the most the adaptive limit may grow to (it starts
-    /// at [`ADAPTIVE_INITIAL`]).
+    /// With `--adaptive`: the most the adaptive limit may grow to.
     pub adaptive_max: Option<usize>,
 }
 
 impl Plan {
-    /// The concurrency `runtime` runs at in this plan: the adaptive maximum
-    /// for an adaptive run, otherwise its effective concurrency.
+    /// The concurrency `runtime` runs at: the adaptive maximum in an
+    /// adaptive run, otherwise its effective concurrency.
     pub fn runtime_concurrency(&self, runtime: Runtime) -> usize {
         match self.adaptive_max {
             Some(max) if runtime.is_adaptive_capable() => max,
@@ -262,31 +235,57 @@ impl Plan {
         self.adaptive_max.is_some() && runtime.is_adaptive_capable()
     }
 
-    /// How many requests can really be served at once at `concurrency`:
-    /// no more than the server's capacity.
+    /// How many requests can be served at once at `concurrency`: no more
+    /// than the server's capacity.
     pub fn served_at_once(&self, concurrency: usize) -> usize {
         self.capacity
             .map_or(concurrency, |k| concurrency.min(k))
             .max(1)
     }
 
-    /// The runtimes an adaptive run compares when `--runtimes` is not given:
-    /// the three async runtimes with the adaptive limit, then volley-tokio
-    /// at fixed limits. Against a server of capacity K: 20 (the usual
-    /// guess), K (the best) and 2K (too many); otherwise the adaptive
-    /// maximum.
+    /// The runtimes of an adaptive run without `--runtimes`: the three async
+    /// runtimes, then volley-tokio at fixed limits: 20, K and 2K against a
+    /// server of capacity K, otherwise the adaptive maximum.
     pub fn adaptive_default_runtimes(&self) -> Vec<Runtime> {
-        let mut out = Runtime::ADAPTIVE.to_vec();
         let fixed = match (self.capacity, self.adaptive_max) {
             (Some(k), _) => vec![ADAPTIVE_INITIAL, k, 2 * k],
             (None, Some(max)) => vec![max],
             (None, None) => vec![],
         };
-        for n in fixed {
-            let runtime = Runtime::TokioFixed(n);
-            if !out.contains(&runtime) {
-                out.push(runtime);
-            }
+        let all = Runtime::ADAPTIVE.into_iter();
+        dedup(all.chain(fixed.into_iter().map(Runtime::TokioFixed)))
+    }
+}
+
+/// `items` in order, without repeats.
+fn dedup(items: impl IntoIterator<Item = Runtime>) -> Vec<Runtime> {
+    let mut out = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+/// The options `compare` hands on to each client (and to `run-one`).
+#[derive(Debug, Clone, Args)]
+pub struct ClientArgs {
+    /// Per-request timeout given to every client, in ms.
+    #[arg(long, default_value_t = 30_000, value_parser = positive::<u64>)]
+    pub timeout_ms: u64,
+    /// Response body cap given to every volley client, in bytes (plain-reqwest
+    /// has no such setting and ignores it).
+    #[arg(long)]
+    pub max_body_bytes: Option<u64>,
+}
+
+impl ClientArgs {
+    /// The same options as `run-one` arguments.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut out = vec!["--timeout-ms".to_owned(), self.timeout_ms.to_string()];
+        if let Some(max) = self.max_body_bytes {
+            out.extend(["--max-body-bytes".to_owned(), max.to_string()]);
         }
         out
     }
@@ -319,10 +318,10 @@ pub struct CompareArgs {
     #[arg(long, value_enum)]
     pub scenario: Option<Scenario>,
     /// Number of requests (overrides the scenario's).
-    #[arg(long, value_parser = positive)]
+    #[arg(long, value_parser = positive::<usize>)]
     pub requests: Option<usize>,
     /// Requests in flight at once (overrides the scenario's).
-    #[arg(long, value_parser = positive)]
+    #[arg(long, value_parser = positive::<usize>)]
     pub concurrency: Option<usize>,
     /// Server latency per request in ms (overrides the scenario's). With
     /// --url it only sets the ideal time.
@@ -340,28 +339,23 @@ pub struct CompareArgs {
     pub adaptive: bool,
     /// With --adaptive: the most the limit may grow to [default: the
     /// scenario's concurrency; 1,000 for capacity].
-    #[arg(long, value_name = "N", value_parser = positive, requires = "adaptive")]
+    #[arg(long, value_name = "N", value_parser = positive::<usize>, requires = "adaptive")]
     pub max_limit: Option<usize>,
     /// Use this server instead of the embedded mock: a URL template where
     /// `{id}` is replaced by 1..=N, e.g. `http://127.0.0.1:8080/users/{id}`.
     #[arg(long, value_name = "TEMPLATE")]
     pub url: Option<String>,
-    /// Per-request timeout given to every client, in ms.
-    #[arg(long, default_value_t = 30_000, value_parser = positive_u64)]
-    pub timeout_ms: u64,
-    /// Response body cap given to every volley client, in bytes (plain-reqwest
-    /// has no such setting and ignores it).
-    #[arg(long)]
-    pub max_body_bytes: Option<u64>,
+    #[command(flatten)]
+    pub client: ClientArgs,
     /// Embedded mock: capacity mode, at most K requests at once, the rest
     /// answered with 503 (overrides the scenario's; capacity has 50). The
     /// ideal time counts at most K at once.
-    #[arg(long, value_name = "K", value_parser = positive)]
+    #[arg(long, value_name = "K", value_parser = positive::<usize>)]
     pub capacity: Option<usize>,
     /// Run every runtime N times, taking turns, and show each runtime's run
     /// of median wall time (with every wall time under the table): noisy
     /// machines need it before a difference of a few percent means anything.
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = positive)]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = positive::<usize>)]
     pub repeat: usize,
     /// Skip blocking when its ideal (sequential) time exceeds this many
     /// seconds; 0 never skips.
@@ -378,65 +372,50 @@ pub struct CompareArgs {
 impl CompareArgs {
     /// The runtimes to run in `plan`, in order, without repeats.
     pub fn runtimes(&self, plan: &Plan) -> Vec<Runtime> {
-        let chosen = if !self.runtimes.is_empty() {
-            self.runtimes.clone()
+        if !self.runtimes.is_empty() {
+            dedup(self.runtimes.iter().copied())
         } else if self.adaptive {
             plan.adaptive_default_runtimes()
         } else {
             Runtime::DEFAULT.to_vec()
-        };
-        let mut out = Vec::new();
-        for runtime in chosen {
-            if !out.contains(&runtime) {
-                out.push(runtime);
-            }
         }
-        out
     }
 
     /// The scenarios to run, with the overrides applied.
     pub fn plans(&self) -> Vec<Plan> {
         let overridden =
             self.requests.is_some() || self.concurrency.is_some() || self.latency_ms.is_some();
-        let default = if self.adaptive {
-            Scenario::Capacity
-        } else {
-            Scenario::Seed
+        let scenarios = match (self.scenario, overridden, self.adaptive) {
+            (Some(scenario), _, _) => vec![scenario],
+            (None, _, true) => vec![Scenario::Capacity],
+            (None, true, false) => vec![Scenario::Seed],
+            (None, false, false) => vec![Scenario::Seed, Scenario::Limit],
         };
-        let base = match (self.scenario, overridden) {
-            (Some(scenario), _) => vec![scenario],
-            (None, true) => vec![default],
-            (None, false) if self.adaptive => vec![Scenario::Capacity],
-            (None, false) => vec![Scenario::Seed, Scenario::Limit],
-        };
-        base.into_iter()
+        scenarios
+            .into_iter()
             .map(|scenario| {
                 let mut plan = scenario.plan();
                 if self.scenario.is_none() && overridden {
                     plan.name = "custom".to_owned();
                 }
-                if let Some(n) = self.requests {
-                    plan.requests = n;
-                }
-                if let Some(c) = self.concurrency {
-                    plan.concurrency = c;
-                }
-                if let Some(l) = self.latency_ms {
-                    plan.latency_ms = l;
-                }
+                plan.requests = self.requests.unwrap_or(plan.requests);
+                plan.concurrency = self.concurrency.unwrap_or(plan.concurrency);
+                plan.latency_ms = self.latency_ms.unwrap_or(plan.latency_ms);
                 if let Some(k) = self.capacity {
                     plan.capacity = Some(k);
-                    // In capacity, the concurrency is the best fixed limit:
-                    // the server's capacity.
+                    // In capacity, the concurrency is the best fixed limit.
                     if scenario == Scenario::Capacity && self.concurrency.is_none() {
                         plan.concurrency = k;
                     }
                 }
                 if self.adaptive {
-                    plan.adaptive_max = Some(
-                        self.max_limit
-                            .unwrap_or_else(|| scenario.default_adaptive_max(plan.concurrency)),
-                    );
+                    // Against a server of limited capacity the limit has to
+                    // find that capacity itself.
+                    let default = match scenario {
+                        Scenario::Capacity => 1_000,
+                        _ => plan.concurrency,
+                    };
+                    plan.adaptive_max = Some(self.max_limit.unwrap_or(default));
                 }
                 plan
             })
@@ -472,39 +451,26 @@ pub struct RunOneArgs {
     #[arg(long)]
     pub url_template: String,
     /// Number of requests.
-    #[arg(long, value_parser = positive)]
+    #[arg(long, value_parser = positive::<usize>)]
     pub requests: usize,
     /// Requests in flight at once (blocking ignores it).
-    #[arg(long, value_parser = positive)]
+    #[arg(long, value_parser = positive::<usize>)]
     pub concurrency: usize,
-    /// Per-request timeout in ms.
-    #[arg(long, default_value_t = 30_000, value_parser = positive_u64)]
-    pub timeout_ms: u64,
-    /// Response body cap in bytes.
-    #[arg(long)]
-    pub max_body_bytes: Option<u64>,
+    #[command(flatten)]
+    pub client: ClientArgs,
     /// Send every request at once through an adaptive limit that starts at
     /// 20 and grows to at most N (tokio, async-std and smol only).
-    #[arg(long, value_name = "N", value_parser = positive)]
+    #[arg(long, value_name = "N", value_parser = positive::<usize>)]
     pub adaptive_max: Option<usize>,
     /// Print `progress N` lines (requests done so far) while running.
     #[arg(long)]
     pub progress: bool,
 }
 
-/// A count of at least 1.
-fn positive(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(0) => Err("must be at least 1".to_owned()),
-        Ok(n) => Ok(n),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-/// A duration of at least 1.
-fn positive_u64(s: &str) -> Result<u64, String> {
-    match s.parse::<u64>() {
-        Ok(0) => Err("must be at least 1".to_owned()),
+/// A number of at least 1.
+fn positive<T: FromStr<Err: fmt::Display> + Default + PartialEq>(s: &str) -> Result<T, String> {
+    match s.parse::<T>() {
+        Ok(n) if n == T::default() => Err("must be at least 1".to_owned()),
         Ok(n) => Ok(n),
         Err(e) => Err(e.to_string()),
     }
@@ -545,7 +511,7 @@ mod tests {
         );
         assert_eq!(args.runtimes(&plans[0]), Runtime::DEFAULT.to_vec());
         assert!(!args.adaptive);
-        assert_eq!(args.timeout_ms, 30_000);
+        assert_eq!(args.client.timeout_ms, 30_000);
         assert!(args.url.is_none() && args.json.is_none() && args.svg.is_none());
     }
 
@@ -804,8 +770,8 @@ mod tests {
         ])
         .expect("parses");
         assert_eq!(args.url.as_deref(), Some("http://127.0.0.1:9/users/{id}"));
-        assert_eq!(args.timeout_ms, 500);
-        assert_eq!(args.max_body_bytes, Some(4096));
+        assert_eq!(args.client.timeout_ms, 500);
+        assert_eq!(args.client.max_body_bytes, Some(4096));
         assert_eq!(args.json, Some(PathBuf::from("out.json")));
         assert_eq!(args.svg, Some(PathBuf::from("out.svg")));
         assert!(compare(&["--timeout-ms", "0"]).is_err());
@@ -829,7 +795,10 @@ mod tests {
         match cli.command {
             Command::RunOne(a) => {
                 assert_eq!(a.runtime, Runtime::AsyncStd);
-                assert_eq!((a.requests, a.concurrency, a.timeout_ms), (3, 2, 30_000));
+                assert_eq!(
+                    (a.requests, a.concurrency, a.client.timeout_ms),
+                    (3, 2, 30_000)
+                );
                 assert_eq!(a.adaptive_max, None);
             }
             other => panic!("not run-one: {other:?}"),

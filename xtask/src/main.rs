@@ -1,16 +1,9 @@
 //! `cargo xtask`: project tasks for volley.
 //!
-//! `cargo xtask compare` runs the scenarios of `BENCHMARKS.md` (seed, limit,
-//! scale, throughput, capacity) on every runtime and prints a table per scenario: wall
-//! time against the ideal, requests per second, latency percentiles, how many
-//! requests were really in flight at once, and peak memory. Each runtime runs
-//! in its own process (this binary, re-executed as the hidden `run-one`), so
-//! its timings and memory are its own; the embedded server is volley-mock, in
-//! a process of its own too (the hidden `mock`). With `--adaptive` the async
-//! runtimes send every request at once through an adaptive limit instead
-//! (by default against a server of limited capacity, next to fixed limits),
-//! and the timeline shows the limit and the requests in flight over time.
-//! `cargo xtask compare --help` lists the options.
+//! `cargo xtask compare` runs the scenarios of `BENCHMARKS.md` on every
+//! runtime and prints a table per scenario and an SVG timeline. Each runtime
+//! runs in a process of its own (this binary as the hidden `run-one`), and
+//! so does the embedded volley-mock server (the hidden `mock`).
 
 mod cli;
 mod compare;

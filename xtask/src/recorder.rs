@@ -1,13 +1,6 @@
 //! [`Recorder`]: what a runner records of its run. On the volley async
-//! runtimes it is the client's [`Observer`] (installed with `.observe(..)`,
-//! so every layer after it reports to it); plain reqwest and the blocking
-//! client are not layered volley fetchers, so their runners call
-//! [`Recorder::begin`] and [`Recorder::end`] by hand.
-//!
-//! It keeps each request's start and end (offsets from the start of the
-//! run), the number of requests in flight after every change, the limit
-//! after every change of an adaptive limit, and how many answers were
-//! rejections (429 or 503).
+//! runtimes it is the client's [`Observer`]; the plain-reqwest and blocking
+//! runners call [`Recorder::begin`] and [`Recorder::end`] by hand.
 
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
@@ -28,15 +21,12 @@ pub fn micros(d: Duration) -> u64 {
 }
 
 /// True for the statuses a server turns requests away with: 429 and 503.
-pub fn is_rejection(status: u16) -> bool {
-    status == StatusCode::TOO_MANY_REQUESTS.as_u16()
-        || status == StatusCode::SERVICE_UNAVAILABLE.as_u16()
+pub fn is_rejection(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE
 }
 
-/// A URL's key: its parts hashed as whole strings (`Uri`'s own `Hash`
-/// feeds the hasher byte by byte, which costs more than the rest of the
-/// bookkeeping of a request). Both sides parse the same text, so the same
-/// URL gives the same key.
+/// A URL's key: its parts hashed as whole strings (`Uri`'s own `Hash` goes
+/// byte by byte, which costs more than the rest of a request's bookkeeping).
 fn url_key(url: &Uri) -> u64 {
     let mut hasher = DefaultHasher::new();
     url.scheme_str().hash(&mut hasher);
@@ -45,18 +35,17 @@ fn url_key(url: &Uri) -> u64 {
     hasher.finish()
 }
 
-/// Records one run; see the module docs.
-///
-/// It is kept small (it counts in the runner's peak memory): a URL is
-/// known by its hash, and the in-flight count by one word per change.
+/// Records each request's start and end (µs from the start of the run),
+/// the requests in flight and the limit after every change, and the
+/// rejections (429 or 503). It is kept small, as it counts in the runner's
+/// peak memory.
 #[derive(Debug)]
 pub struct Recorder {
     t0: OnceLock<Instant>,
-    /// The index of the request to each URL (by hash).
+    /// The request to each URL, by key.
     first: HashMap<u64, usize>,
-    /// For URLs shared by several requests (a template without `{id}`):
-    /// all their indices in input order; their attempts are matched in the
-    /// order they end.
+    /// For URLs shared by several requests: their indices in input order,
+    /// matched to attempts in the order they end.
     shared: HashMap<u64, Vec<usize>>,
     state: Mutex<State>,
     done: AtomicU64,
@@ -78,8 +67,7 @@ struct State {
 }
 
 impl Recorder {
-    /// A recorder for `requests` timed by hand, by index; its clock starts
-    /// at [`start`](Recorder::start).
+    /// A recorder for `requests` timed by hand, by index.
     pub fn by_hand(requests: usize) -> Recorder {
         Recorder {
             t0: OnceLock::new(),
@@ -93,9 +81,7 @@ impl Recorder {
         }
     }
 
-    /// A recorder for requests to `urls` as an observer, by index
-    /// (`urls[i]` is request `i`, matched to what the client's layers see
-    /// by its parsed form); its clock starts at [`start`](Recorder::start).
+    /// A recorder observing requests to `urls` (`urls[i]` is request `i`).
     pub fn new(urls: &[String]) -> Recorder {
         let mut first = HashMap::with_capacity(urls.len());
         let mut shared: HashMap<u64, Vec<usize>> = HashMap::new();
@@ -123,60 +109,55 @@ impl Recorder {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Starts the clock (once; later calls change nothing) and returns the
-    /// instant it started at.
+    /// Starts the clock (the first call only) and returns when it started.
     pub fn start(&self) -> Instant {
         *self.t0.get_or_init(Instant::now)
     }
 
-    /// The offset of `at` from the start, in µs.
     fn offset(&self, at: Instant) -> u64 {
         micros(at.saturating_duration_since(self.start()))
     }
 
-    /// Now, as an offset from the start, in µs.
+    /// Now, in µs from the start.
     pub fn now_us(&self) -> u64 {
         self.offset(Instant::now())
     }
 
-    /// Marks the limit as `limit` from now on (the initial limit of an
-    /// adaptive layer, which reports only its changes).
+    /// The limit is `limit` from now on.
     pub fn limit_is(&self, limit: usize) {
         let at = self.now_us();
         self.lock().limit_steps.push((at, limit as u64));
     }
 
-    /// A request starts now (the hand-timed runners); returns its start.
+    /// A request timed by hand starts now; returns its start.
     pub fn begin(&self) -> u64 {
         let at = self.now_us();
-        self.enter(at);
-        at
-    }
-
-    /// Request `index`, begun at `start_us`, ended now (the hand-timed
-    /// runners); `rejected` when the server turned it away.
-    pub fn end(&self, index: usize, start_us: u64, rejected: bool) {
-        let at = self.now_us();
-        let mut s = self.lock();
-        Self::leave(&mut s, at);
-        if let Some(slot) = s.timings.get_mut(index) {
-            *slot = Some((start_us, at.max(start_us)));
-        }
-        s.rejected += u64::from(rejected);
-        drop(s);
-        self.done.fetch_add(1, Relaxed);
-    }
-
-    fn enter(&self, at: u64) {
         let mut s = self.lock();
         s.in_flight += 1;
         s.max_in_flight = s.max_in_flight.max(s.in_flight);
         s.changes.push(at << 1 | 1);
+        at
     }
 
-    fn leave(s: &mut State, at: u64) {
+    /// Request `index`, begun at `start_us`, ends now; `rejected` when the
+    /// server turned it away. Returns its end.
+    pub fn end(&self, index: usize, start_us: u64, rejected: bool) -> u64 {
+        let at = self.now_us();
+        self.ended(Some(index), (start_us, at), rejected);
+        at
+    }
+
+    fn ended(&self, index: Option<usize>, (start, end): (u64, u64), rejected: bool) {
+        let mut s = self.lock();
         s.in_flight = s.in_flight.saturating_sub(1);
-        s.changes.push(at << 1);
+        let left = self.now_us().max(end);
+        s.changes.push(left << 1);
+        if let Some(slot) = index.and_then(|i| s.timings.get_mut(i)) {
+            *slot = Some((start, end.max(start)));
+        }
+        s.rejected += u64::from(rejected);
+        drop(s);
+        self.done.fetch_add(1, Relaxed);
     }
 
     /// Requests finished so far.
@@ -192,11 +173,11 @@ impl Recorder {
             .changes
             .iter()
             .map(|&change| {
-                if change & 1 == 1 {
-                    count += 1;
+                count = if change & 1 == 1 {
+                    count + 1
                 } else {
-                    count = count.saturating_sub(1);
-                }
+                    count.saturating_sub(1)
+                };
                 (change >> 1, count)
             })
             .collect();
@@ -212,32 +193,25 @@ impl Recorder {
 
 impl Observer for Recorder {
     fn request_started(&self, _request: &Request) {
-        self.enter(self.now_us());
+        self.begin();
     }
 
     fn request_finished(&self, finished: &Finished<'_>) {
         let start = self.offset(finished.started);
         let end = start.saturating_add(micros(finished.elapsed));
         let key = url_key(finished.url);
-        let mut s = self.lock();
-        Self::leave(&mut s, self.now_us().max(end));
         let index = match self.shared.get(&key) {
             None => self.first.get(&key).copied(),
             Some(many) => {
+                let mut s = self.lock();
                 let k = s.matched.entry(key).or_insert(0);
-                let index = many.get(*k).copied();
                 *k += 1;
-                index
+                many.get(*k - 1).copied()
             }
         };
-        if let Some(slot) = index.and_then(|i| s.timings.get_mut(i)) {
-            *slot = Some((start, end));
-        }
-        if matches!(finished.outcome, Outcome::Response(status) if is_rejection(status.as_u16())) {
-            s.rejected += 1;
-        }
-        drop(s);
-        self.done.fetch_add(1, Relaxed);
+        let rejected =
+            matches!(finished.outcome, Outcome::Response(status) if is_rejection(status));
+        self.ended(index, (start, end), rejected);
     }
 
     fn limit_changed(&self, limit: usize) {
@@ -245,25 +219,21 @@ impl Observer for Recorder {
     }
 }
 
-/// What a [`Recorder`] saw.
+/// What a [`Recorder`] saw: each request's `(start_us, end_us)` by index
+/// (`None` when it never reached the client), the requests in flight and the
+/// limit after each change, and the answers that were 429 or 503.
 #[derive(Debug, Clone, Default)]
 pub struct Recording {
-    /// `(start_us, end_us)` of each request, by index (`None` when it never
-    /// reached the client).
     pub timings: Vec<Option<(u64, u64)>>,
-    /// The most requests in flight at once.
     pub max_in_flight: u64,
-    /// Requests in flight after each change.
     pub in_flight: Vec<Step>,
-    /// The limit after each change (empty for a fixed limit).
     pub limits: Vec<Step>,
-    /// Answers that were 429 or 503.
     pub rejected: u64,
 }
 
-/// Thins a step curve to at most about `3 x buckets` points: in each of
-/// `buckets` equal slices of time it keeps the lowest and highest values and
-/// the last one, in order, so dips and peaks stay visible.
+/// Thins a step curve to about `3 x buckets` points: in each of `buckets`
+/// equal slices of time it keeps the lowest, the highest and the last value,
+/// in order, so dips and peaks stay visible.
 pub fn thin(steps: &[Step], buckets: usize) -> Vec<Step> {
     let buckets = buckets.max(1);
     if steps.len() <= 3 * buckets {
@@ -281,17 +251,21 @@ pub fn thin(steps: &[Step], buckets: usize) -> Vec<Step> {
             .position(|s| s.0 >= bucket_end)
             .unwrap_or(rest.len());
         let (slice, tail) = rest.split_at(len);
-        let lowest = slice.iter().enumerate().min_by_key(|(_, s)| s.1);
-        let highest = slice.iter().enumerate().max_by_key(|(_, s)| s.1);
-        let mut keep: Vec<usize> = [lowest, highest]
-            .into_iter()
-            .flatten()
-            .map(|(i, _)| i)
-            .chain([slice.len() - 1])
-            .collect();
+        let lowest = slice
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, s)| s.1)
+            .map(|(i, _)| i);
+        let highest = slice
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, s)| s.1)
+            .map(|(i, _)| i);
+        let mut keep: Vec<usize> = [lowest, highest].into_iter().flatten().collect();
+        keep.push(slice.len() - 1);
         keep.sort_unstable();
         keep.dedup();
-        out.extend(keep.into_iter().filter_map(|i| slice.get(i).copied()));
+        out.extend(keep.into_iter().map(|i| slice[i]));
         rest = tail;
     }
     out

@@ -1,25 +1,20 @@
 //! `xtask run-one`: one scenario on one runtime, in this process, reported as
 //! one JSON line on stdout.
 //!
-//! Every request is a GET that must answer 2xx (`error_for_status`) with a
-//! JSON object holding an `id`. The clock starts once the client is built.
-//! On the volley async runtimes a [`Recorder`] installed with `.observe(..)`
-//! first on the client times each attempt and counts what is in flight;
-//! plain reqwest and the blocking client are timed by hand. With
-//! `--adaptive-max` the async runtimes send every request at once through
-//! an adaptive limit instead of `gather_limited`.
+//! Every request is a GET that must answer 2xx with a JSON object holding an
+//! `id`. The clock starts once the client is built. The volley async
+//! runtimes are timed by a [`Recorder`] installed first on the client with
+//! `.observe(..)`; plain reqwest and the blocking client by hand.
 
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use serde_json::Value;
-use volley_core::{
-    Adaptive, ClientBuilder, Error, ErrorKind, Fetcher, FetcherExt, Request, adapter::BuildClient,
-    gather, gather_limited,
-};
+use volley_core::adapter::{BuildClient, default_connection_cap, reserve_descriptors};
+use volley_core::{Adaptive, ClientBuilder, Error, ErrorKind, Fetcher, FetcherExt, Request};
 
 use crate::Result;
 use crate::cli::{ADAPTIVE_INITIAL, RunOneArgs, Runtime};
@@ -31,17 +26,16 @@ const CURVE_BUCKETS: usize = 600;
 
 /// How requests are let through on a volley async runtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+enum Mode {
     /// `gather_limited`: at most this many in flight.
     Fixed(usize),
-    /// Every request at once through `gather`, an adaptive limit (from
-    /// [`ADAPTIVE_INITIAL`] up to this) letting them through.
+    /// Every request at once through `gather` and an adaptive limit from
+    /// [`ADAPTIVE_INITIAL`] up to this.
     Adaptive(usize),
 }
 
 impl Mode {
-    /// The mode of a run-one invocation.
-    pub fn of(args: &RunOneArgs) -> Mode {
+    fn of(args: &RunOneArgs) -> Mode {
         match args.adaptive_max {
             Some(max) if args.runtime.is_adaptive_capable() => Mode::Adaptive(max),
             _ => Mode::Fixed(args.runtime.effective_concurrency(args.concurrency)),
@@ -56,12 +50,23 @@ impl Mode {
     }
 }
 
-/// What one run gives back: each request's outcome by index, when the last
-/// one ended, and the adaptive limit at the end.
+/// What one run gives back: each request's outcome and when it was done,
+/// by index, the wall time, and the adaptive limit at the end.
 struct Ran {
     outcomes: Vec<(Outcome, u64)>,
     wall: Duration,
     final_limit: Option<usize>,
+}
+
+impl Ran {
+    fn since(t0: Instant, outcomes: Vec<(Outcome, u64)>, final_limit: Option<usize>) -> Ran {
+        let wall = t0.elapsed();
+        Ran {
+            outcomes,
+            wall,
+            final_limit,
+        }
+    }
 }
 
 /// A record must be a JSON object with an `id`.
@@ -75,91 +80,71 @@ fn check_record(value: &Value) -> volley_core::Result<()> {
     }
 }
 
-fn outcome(err: Error) -> Outcome {
-    Outcome::from_kind(err.kind())
-}
-
-fn outcome_of(result: std::result::Result<(), Outcome>) -> Outcome {
+/// How a volley request ended, and whether the server turned it away.
+fn volley_outcome(result: volley_core::Result<()>) -> (Outcome, bool) {
     match result {
-        Ok(()) => Outcome::Ok,
-        Err(outcome) => outcome,
+        Ok(()) => (Outcome::Ok, false),
+        Err(e) => {
+            let rejected = e.status().is_some_and(is_rejection);
+            (Outcome::from_kind(e.kind()), rejected)
+        }
     }
 }
 
-/// One GET through any volley fetcher.
-async fn get_record<F: Fetcher>(client: &F, url: &str) -> volley_core::Result<()> {
-    let request = Request::get(url).build()?;
-    let response = client.fetch(request).await?.error_for_status()?;
-    check_record(&response.json::<Value>()?)
+/// One GET through any volley fetcher, with how it ended and when.
+async fn get_record<F: Fetcher>(client: &F, url: &str, recorder: &Recorder) -> (Outcome, u64) {
+    let result = async {
+        let response = client.fetch(Request::get(url).build()?).await?;
+        check_record(&response.error_for_status()?.json::<Value>()?)
+    };
+    (volley_outcome(result.await).0, recorder.now_us())
 }
 
-/// [`get_record`], with how it ended and when.
-async fn get_done<F: Fetcher>(client: &F, url: &str, recorder: &Recorder) -> (Outcome, u64) {
-    let result = get_record(client, url).await.map_err(outcome);
-    (outcome_of(result), recorder.now_us())
-}
-
-/// Every URL through `client`, which reports each attempt to `recorder`
-/// (installed with `.observe`, first on the client): at most N at once
-/// through `gather_limited`, or all at once through `gather` and an
-/// adaptive limit. Results in input order, with when each was done.
-async fn run_fetcher<F: Fetcher>(
-    client: F,
+/// Every URL through a client built from `builder`, observed by `recorder`.
+async fn run_volley<C>(
+    builder: ClientBuilder<C>,
+    args: &RunOneArgs,
     urls: &[String],
-    mode: Mode,
     recorder: &Arc<Recorder>,
-) -> Ran {
-    let observed = client.observe(recorder.clone());
-    match mode {
+) -> Result<Ran>
+where
+    C: BuildClient + Fetcher,
+{
+    let observed = configure(builder, args).build()?.observe(recorder.clone());
+    Ok(match Mode::of(args) {
         Mode::Fixed(limit) => {
-            let client = &observed;
             let t0 = recorder.start();
-            let outcomes = gather_limited(
-                urls.iter().map(|url| get_done(client, url, recorder)),
-                limit,
-            )
-            .await;
-            Ran {
-                outcomes,
-                wall: t0.elapsed(),
-                final_limit: None,
-            }
+            let gets = urls.iter().map(|url| get_record(&observed, url, recorder));
+            Ran::since(t0, volley_core::gather_limited(gets, limit).await, None)
         }
         Mode::Adaptive(max) => {
             let config = Adaptive::new().initial(ADAPTIVE_INITIAL).max(max);
             let limited = observed.adaptive_limit(config);
-            let client = &limited;
             let t0 = recorder.start();
             recorder.limit_is(config.bounds().1);
-            let outcomes = gather(urls.iter().map(|url| get_done(client, url, recorder))).await;
-            Ran {
-                outcomes,
-                wall: t0.elapsed(),
-                final_limit: Some(limited.current()),
-            }
+            let gets = urls.iter().map(|url| get_record(&limited, url, recorder));
+            let outcomes = volley_core::gather(gets).await;
+            Ran::since(t0, outcomes, Some(limited.current()))
         }
-    }
+    })
 }
 
 /// The run's timeout and body cap, on the builder of any volley client.
 fn with_limits<C: BuildClient>(builder: ClientBuilder<C>, args: &RunOneArgs) -> ClientBuilder<C> {
-    let builder = builder.timeout(Duration::from_millis(args.timeout_ms));
-    match args.max_body_bytes {
+    let builder = builder.timeout(Duration::from_millis(args.client.timeout_ms));
+    match args.client.max_body_bytes {
         Some(max) => builder.max_body_bytes(max),
         None => builder,
     }
 }
 
-/// [`with_limits`], and a pool sized for the run's mode (the async runtimes),
-/// never past what the process may open: a concurrency of 50,000 under
-/// `ulimit -n 4096` runs at the client's connection cap, not into "too
-/// many open files".
+/// [`with_limits`], and a pool sized for the run's mode but never past what
+/// the process may open: 50,000 at once under `ulimit -n 4096` runs at the
+/// client's connection cap, not into "too many open files".
 fn configure<C: BuildClient>(builder: ClientBuilder<C>, args: &RunOneArgs) -> ClientBuilder<C> {
     // The cap as the builder will see it, once the soft limit is raised.
-    volley_core::adapter::reserve_descriptors(0);
-    let pool = Mode::of(args)
-        .pool_size()
-        .min(volley_core::adapter::default_connection_cap());
+    reserve_descriptors(0);
+    let pool = Mode::of(args).pool_size().min(default_connection_cap());
     with_limits(builder, args).pool_size(pool)
 }
 
@@ -169,103 +154,63 @@ fn tokio_runtime() -> Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-fn run_tokio(args: &RunOneArgs, urls: &[String], recorder: &Arc<Recorder>) -> Result<Ran> {
-    tokio_runtime()?.block_on(async {
-        let client = configure(volley_tokio::Client::builder(), args).build()?;
-        Ok(run_fetcher(client, urls, Mode::of(args), recorder).await)
-    })
-}
-
-fn run_async_std(args: &RunOneArgs, urls: &[String], recorder: &Arc<Recorder>) -> Result<Ran> {
-    async_std::task::block_on(async {
-        let client = configure(volley_async_std::Client::builder(), args).build()?;
-        Ok(run_fetcher(client, urls, Mode::of(args), recorder).await)
-    })
-}
-
-fn run_smol(args: &RunOneArgs, urls: &[String], recorder: &Arc<Recorder>) -> Result<Ran> {
-    smol::block_on(async {
-        let client = configure(volley_smol::Client::builder(), args).build()?;
-        Ok(run_fetcher(client, urls, Mode::of(args), recorder).await)
-    })
-}
-
-/// The sequential baseline, timed by hand (the blocking client is not a
-/// layered async fetcher).
+/// The sequential baseline, timed by hand.
 fn run_blocking(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Result<Ran> {
     let client = with_limits(volley_blocking::Client::builder(), args).build()?;
-    let t0 = recorder.start();
     let get = |url: &str| {
-        let request = Request::get(url).build()?;
-        let response = client.fetch(request)?.error_for_status()?;
-        check_record(&response.json::<Value>()?)
+        let response = client.fetch(Request::get(url).build()?)?;
+        check_record(&response.error_for_status()?.json::<Value>()?)
     };
-    let outcomes = urls
-        .iter()
-        .enumerate()
-        .map(|(i, url)| {
-            let start = recorder.begin();
-            let result = get(url);
-            let rejected =
-                matches!(&result, Err(e) if e.status().is_some_and(|s| is_rejection(s.as_u16())));
-            recorder.end(i, start, rejected);
-            (outcome_of(result.map_err(outcome)), recorder.now_us())
-        })
-        .collect();
-    Ok(Ran {
-        outcomes,
-        wall: t0.elapsed(),
-        final_limit: None,
-    })
+    let t0 = recorder.start();
+    let outcomes = urls.iter().enumerate().map(|(i, url)| {
+        let start = recorder.begin();
+        let (outcome, rejected) = volley_outcome(get(url));
+        (outcome, recorder.end(i, start, rejected))
+    });
+    Ok(Ran::since(t0, outcomes.collect(), None))
 }
 
-/// One GET the way a Rust user writes it with reqwest alone; a failure
-/// says whether it was a rejection (429 or 503).
-async fn plain_get(
-    client: &reqwest::Client,
-    url: &str,
-) -> std::result::Result<(), (Outcome, bool)> {
-    let fail = |e: reqwest::Error| {
-        let rejected = e.status().is_some_and(|s| is_rejection(s.as_u16()));
-        (Outcome::from_reqwest(&e), rejected)
-    };
-    let value: Value = client
+/// One GET the way a Rust user writes it with reqwest alone: how it ended,
+/// and whether the server turned it away.
+async fn plain_get(client: &reqwest::Client, url: &str) -> (Outcome, bool) {
+    let response = client
         .get(url)
         .send()
         .await
-        .and_then(reqwest::Response::error_for_status)
-        .map_err(fail)?
-        .json()
-        .await
-        .map_err(fail)?;
-    check_record(&value).map_err(|e| (outcome(e), false))
+        .and_then(reqwest::Response::error_for_status);
+    let value = match response {
+        Ok(response) => response.json::<Value>().await,
+        Err(e) => Err(e),
+    };
+    match value {
+        Ok(value) => (volley_outcome(check_record(&value)).0, false),
+        Err(e) => (
+            Outcome::from_reqwest(&e),
+            e.status().is_some_and(is_rejection),
+        ),
+    }
 }
 
-/// The plain-reqwest reference, timed by hand (no volley layers to observe).
+/// The plain-reqwest reference, timed by hand.
 fn run_plain_reqwest(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Result<Ran> {
     tokio_runtime()?.block_on(async {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_millis(args.timeout_ms))
-            .build()?;
+        let timeout = Duration::from_millis(args.client.timeout_ms);
+        let client = &reqwest::Client::builder().timeout(timeout).build()?;
         let t0 = recorder.start();
-        let client = &client;
-        let mut indexed: Vec<(usize, (Outcome, u64))> =
-            futures::stream::iter(urls.iter().enumerate())
-                .map(|(i, url)| async move {
-                    let start = recorder.begin();
-                    let result = plain_get(client, url).await;
-                    let rejected = matches!(result, Err((_, true)));
-                    recorder.end(i, start, rejected);
-                    let result = result.map_err(|(outcome, _)| outcome);
-                    (i, (outcome_of(result), recorder.now_us()))
-                })
-                .buffer_unordered(args.concurrency.max(1))
-                .collect()
-                .await;
+        let gets = futures::stream::iter(urls.iter().enumerate()).map(|(i, url)| async move {
+            let start = recorder.begin();
+            let (outcome, rejected) = plain_get(client, url).await;
+            (i, (outcome, recorder.end(i, start, rejected)))
+        });
+        let mut indexed: Vec<_> = gets
+            .buffer_unordered(args.concurrency.max(1))
+            .collect()
+            .await;
         let wall = t0.elapsed();
         indexed.sort_by_key(|(i, _)| *i);
+        let outcomes = indexed.into_iter().map(|(_, o)| o).collect();
         Ok(Ran {
-            outcomes: indexed.into_iter().map(|(_, o)| o).collect(),
+            outcomes,
             wall,
             final_limit: None,
         })
@@ -273,36 +218,31 @@ fn run_plain_reqwest(args: &RunOneArgs, urls: &[String], recorder: &Recorder) ->
 }
 
 /// Each request's span: its attempt's start and end as recorded, and the
-/// outcome its caller saw (which also checks the body). A request that
-/// never reached the client (its URL did not parse) is an instant at the
-/// moment it failed.
+/// outcome its caller saw. A request that never reached the client (its URL
+/// did not parse) is an instant at the moment it failed.
 fn spans(ran: &Ran, recording: &Recording) -> Vec<Span> {
-    ran.outcomes
+    let timings = recording
+        .timings
         .iter()
-        .enumerate()
-        .map(|(i, &(outcome, done_us))| {
-            let (start_us, end_us) = recording
-                .timings
-                .get(i)
-                .copied()
-                .flatten()
-                .unwrap_or((done_us, done_us));
+        .copied()
+        .chain(std::iter::repeat(None));
+    let spans = ran
+        .outcomes
+        .iter()
+        .zip(timings)
+        .map(|(&(outcome, done_us), timing)| {
+            let (start_us, end_us) = timing.unwrap_or((done_us, done_us));
             Span {
                 start_us,
                 end_us,
                 outcome,
             }
-        })
-        .collect()
-}
-
-/// Peak resident memory of this process, in kB.
-fn peak_rss_kb() -> Option<u64> {
-    parse_vm_hwm(&std::fs::read_to_string("/proc/self/status").ok()?)
+        });
+    spans.collect()
 }
 
 /// The URLs of a run: `{id}` replaced by 1..=N.
-pub fn urls(template: &str, requests: usize) -> Vec<String> {
+fn urls(template: &str, requests: usize) -> Vec<String> {
     (1..=requests)
         .map(|id| template.replace("{id}", &id.to_string()))
         .collect()
@@ -313,6 +253,28 @@ fn print_line(line: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{line}")?;
     out.flush()
+}
+
+/// Runs every request of `args` on its runtime.
+fn run_requests(args: &RunOneArgs, urls: &[String], recorder: &Arc<Recorder>) -> Result<Ran> {
+    match args.runtime {
+        Runtime::Tokio | Runtime::TokioFixed(_) => {
+            let run = run_volley(volley_tokio::Client::builder(), args, urls, recorder);
+            tokio_runtime()?.block_on(run)
+        }
+        Runtime::AsyncStd => {
+            let run = run_volley(volley_async_std::Client::builder(), args, urls, recorder);
+            async_std::task::block_on(run)
+        }
+        Runtime::Smol => smol::block_on(run_volley(
+            volley_smol::Client::builder(),
+            args,
+            urls,
+            recorder,
+        )),
+        Runtime::Blocking => run_blocking(args, urls, recorder),
+        Runtime::PlainReqwest => run_plain_reqwest(args, urls, recorder),
+    }
 }
 
 /// `xtask run-one`.
@@ -326,25 +288,16 @@ pub fn run(args: &RunOneArgs) -> Result<()> {
     });
     let stop = Arc::new(AtomicBool::new(false));
     let progress = args.progress.then(|| {
-        let recorder = recorder.clone();
-        let stop = stop.clone();
+        let (recorder, stop) = (recorder.clone(), stop.clone());
         std::thread::spawn(move || {
-            while !stop.load(Relaxed) {
-                if print_line(&format!("progress {}", recorder.done())).is_err() {
-                    return;
-                }
+            while !stop.load(Relaxed)
+                && print_line(&format!("progress {}", recorder.done())).is_ok()
+            {
                 std::thread::sleep(Duration::from_millis(100));
             }
         })
     });
-
-    let ran = match args.runtime {
-        Runtime::Tokio | Runtime::TokioFixed(_) => run_tokio(args, &urls, &recorder),
-        Runtime::AsyncStd => run_async_std(args, &urls, &recorder),
-        Runtime::Smol => run_smol(args, &urls, &recorder),
-        Runtime::Blocking => run_blocking(args, &urls, &recorder),
-        Runtime::PlainReqwest => run_plain_reqwest(args, &urls, &recorder),
-    };
+    let ran = run_requests(args, &urls, &recorder);
     stop.store(true, Relaxed);
     if let Some(thread) = progress {
         // Ignored error: a panicking progress thread only loses progress lines.
@@ -352,12 +305,13 @@ pub fn run(args: &RunOneArgs) -> Result<()> {
     }
     let ran = ran?;
     let recording = recorder.finish();
+    let status = std::fs::read_to_string("/proc/self/status");
     let output = RunOutput {
         runtime: args.runtime,
         spans: spans(&ran, &recording),
         wall_us: micros(ran.wall),
         max_in_flight: recording.max_in_flight,
-        peak_rss_kb: peak_rss_kb(),
+        peak_rss_kb: status.ok().and_then(|status| parse_vm_hwm(&status)),
         rejected: recording.rejected,
         final_limit: ran.final_limit,
         in_flight: thin(&recording.in_flight, CURVE_BUCKETS),
@@ -386,8 +340,10 @@ mod tests {
             url_template: "http://h/{id}".to_owned(),
             requests: 10,
             concurrency: 5,
-            timeout_ms: 1_000,
-            max_body_bytes: None,
+            client: crate::cli::ClientArgs {
+                timeout_ms: 1_000,
+                max_body_bytes: None,
+            },
             adaptive_max: None,
             progress: false,
         };

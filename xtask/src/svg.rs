@@ -1,8 +1,7 @@
 //! The timeline picture: one panel per runtime, one lane per request, a bar
 //! from its start to its end, the ideal time as a dashed line. In an
-//! adaptive run each panel also has a strip under it with the limit over
-//! time (a step line) and the requests in flight over time, on a y axis of
-//! their own.
+//! adaptive run each panel has a strip under it with the limit and the
+//! requests in flight over time.
 
 use std::fmt::Write;
 
@@ -12,7 +11,7 @@ use crate::report::{Outcome, RuntimeResult, ScenarioReport};
 
 /// At most this many lanes are drawn per panel; more requests are sampled
 /// evenly.
-pub const MAX_LANES: usize = 500;
+const MAX_LANES: usize = 500;
 
 const WIDTH: f64 = 1000.0;
 const PLOT_X0: f64 = 70.0;
@@ -34,8 +33,15 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Appends one line of SVG (writing to a `String` cannot fail).
+macro_rules! emit {
+    ($body:expr, $($fmt:tt)*) => {
+        let _ = writeln!($body, $($fmt)*);
+    };
+}
+
 /// The indices of the requests drawn: all of them, or `max` spread evenly.
-pub fn sample(n: usize, max: usize) -> Vec<usize> {
+fn sample(n: usize, max: usize) -> Vec<usize> {
     if n <= max {
         (0..n).collect()
     } else {
@@ -44,24 +50,16 @@ pub fn sample(n: usize, max: usize) -> Vec<usize> {
 }
 
 /// A round tick step (1, 2 or 5 x 10^k) giving about `target` ticks up to `max`.
-pub fn tick_step(max: f64, target: f64) -> f64 {
+fn tick_step(max: f64, target: f64) -> f64 {
     let raw = (max / target).max(f64::MIN_POSITIVE);
     let magnitude = 10f64.powf(raw.log10().floor());
-    for m in [1.0, 2.0, 5.0, 10.0] {
-        if m * magnitude >= raw {
-            return m * magnitude;
-        }
-    }
-    10.0 * magnitude
+    let m = [1.0, 2.0, 5.0].into_iter().find(|m| m * magnitude >= raw);
+    m.unwrap_or(10.0) * magnitude
 }
 
-fn label_ms(v: f64, step: f64) -> String {
-    if step >= 1.0 {
-        format!("{v:.0}")
-    } else {
-        let decimals = (-step.log10().floor()).max(0.0) as usize;
-        format!("{v:.decimals$}")
-    }
+/// The ticks from 0 up to `max`, `step` apart.
+fn ticks(max: f64, step: f64) -> impl Iterator<Item = f64> {
+    std::iter::successors(Some(0.0), move |t| Some(t + step)).take_while(move |&t| t <= max)
 }
 
 /// The time span, in ms, a panel's axis covers for these results.
@@ -76,85 +74,89 @@ fn axis_max<'a>(results: impl Iterator<Item = &'a RuntimeResult>) -> f64 {
         * 1.02
 }
 
+/// The x of `ms` on an axis covering `x_max` ms.
+fn x_of(x_max: f64) -> impl Fn(f64) -> f64 + Copy {
+    let scale = (PLOT_X1 - PLOT_X0) / x_max;
+    move |ms| PLOT_X0 + ms * scale
+}
+
 /// The SVG of a scenario's timelines. The concurrent runtimes share one time
 /// axis; blocking, often many times slower, gets its own.
 pub fn render(report: &ScenarioReport) -> String {
-    let concurrent = |r: &&RuntimeResult| r.runtime != Runtime::Blocking;
-    let shared_max = axis_max(report.results.iter().filter(concurrent));
-    let blocking_max = axis_max(report.results.iter().filter(|r| !concurrent(r)));
-    let several_scales = report.results.iter().any(|r| concurrent(&r))
-        && report.results.iter().any(|r| !concurrent(&r));
+    let blocking = |r: &&RuntimeResult| r.runtime == Runtime::Blocking;
+    let shared_max = axis_max(report.results.iter().filter(|r| !blocking(r)));
+    let blocking_max = axis_max(report.results.iter().filter(blocking));
+    let several_scales =
+        report.results.iter().any(|r| !blocking(&r)) && report.results.iter().any(|r| blocking(&r));
 
     let mut body = String::new();
     let mut y = 20.0;
-    let sampled = report.requests > MAX_LANES;
     let title = format!(
         "volley compare: {} ({} requests, concurrency {}, server latency {} ms)",
         report.scenario, report.requests, report.concurrency, report.latency_ms
     );
-    let _ = writeln!(
+    emit!(
         body,
         r#"<text x="10" y="{y}" font-size="15" font-weight="bold">{}</text>"#,
         escape(&title)
     );
     y += 20.0;
-    let extras: Vec<String> = report
+    let capacity = report
         .capacity
-        .map(|k| format!("the server takes {k} at once and answers the rest with 503"))
-        .into_iter()
-        .chain(report.adaptive.map(|a| {
-            format!(
-                "adaptive rows: every request sent at once, the limit from {} up to {}",
-                a.initial, a.max
-            )
-        }))
-        .collect();
+        .map(|k| format!("the server takes {k} at once and answers the rest with 503"));
+    let adaptive = report.adaptive.map(|a| {
+        format!(
+            "adaptive rows: every request sent at once, the limit from {} up to {}",
+            a.initial, a.max
+        )
+    });
+    let extras: Vec<String> = capacity.into_iter().chain(adaptive).collect();
     if !extras.is_empty() {
-        let _ = writeln!(
+        emit!(
             body,
             r#"<text x="10" y="{y}" font-size="12">{}</text>"#,
             escape(&extras.join("; "))
         );
         y += 18.0;
     }
-    let _ = writeln!(
+    let sampled = if report.requests > MAX_LANES {
+        format!(
+            "; {MAX_LANES} of {} requests shown, sampled evenly",
+            report.requests
+        )
+    } else {
+        String::new()
+    };
+    let (box_y, line_y) = (y - 8.0, y - 4.0);
+    emit!(
         body,
-        r#"<rect x="10" y="{}" width="14" height="8" fill="{OK_COLOR}"/><text x="28" y="{y}">ok</text><rect x="60" y="{}" width="14" height="8" fill="{ERROR_COLOR}"/><text x="78" y="{y}">error</text><line x1="130" y1="{}" x2="150" y2="{}" stroke="{IDEAL_COLOR}" stroke-width="2" stroke-dasharray="4 3"/><text x="155" y="{y}">ideal time</text><text x="240" y="{y}">one lane per request, time in ms from the start of the run{}</text>"#,
-        y - 8.0,
-        y - 8.0,
-        y - 4.0,
-        y - 4.0,
-        if sampled {
-            format!(
-                "; {MAX_LANES} of {} requests shown, sampled evenly",
-                report.requests
-            )
-        } else {
-            String::new()
-        }
+        r#"<rect x="10" y="{box_y}" width="14" height="8" fill="{OK_COLOR}"/><text x="28" y="{y}">ok</text><rect x="60" y="{box_y}" width="14" height="8" fill="{ERROR_COLOR}"/><text x="78" y="{y}">error</text><line x1="130" y1="{line_y}" x2="150" y2="{line_y}" stroke="{IDEAL_COLOR}" stroke-width="2" stroke-dasharray="4 3"/><text x="155" y="{y}">ideal time</text><text x="240" y="{y}">one lane per request, time in ms from the start of the run{sampled}</text>"#
     );
     y += 14.0;
-    if report.adaptive.is_some() {
+    if let Some(bounds) = report.adaptive {
         y += 4.0;
-        let _ = writeln!(
+        let line_y = y - 4.0;
+        let (capacity, text_x) = match report.capacity {
+            Some(k) => (
+                format!(
+                    r#"<line x1="180" y1="{line_y}" x2="194" y2="{line_y}" stroke="{CAPACITY_COLOR}" stroke-dasharray="3 3"/><text x="198" y="{y}">server capacity {k}</text>"#
+                ),
+                310,
+            ),
+            None => (String::new(), 180),
+        };
+        emit!(
             body,
-            r#"<line x1="10" y1="{0}" x2="24" y2="{0}" stroke="{LIMIT_COLOR}" stroke-width="2"/><text x="28" y="{y}">limit</text><line x1="60" y1="{0}" x2="74" y2="{0}" stroke="{IN_FLIGHT_COLOR}" stroke-width="1.5"/><text x="78" y="{y}">in flight (client)</text>{1}<text x="{2}" y="{y}">under each panel: the limit over time (adaptive rows start at {3} and move; fixed rows stay) and the requests in flight</text>"#,
-            y - 4.0,
-            report.capacity.map_or_else(String::new, |k| format!(
-                r#"<line x1="180" y1="{0}" x2="194" y2="{0}" stroke="{CAPACITY_COLOR}" stroke-dasharray="3 3"/><text x="198" y="{y}">server capacity {k}</text>"#,
-                y - 4.0
-            )),
-            if report.capacity.is_some() { 310 } else { 180 },
-            report.adaptive.map_or(0, |a| a.initial)
+            r#"<line x1="10" y1="{line_y}" x2="24" y2="{line_y}" stroke="{LIMIT_COLOR}" stroke-width="2"/><text x="28" y="{y}">limit</text><line x1="60" y1="{line_y}" x2="74" y2="{line_y}" stroke="{IN_FLIGHT_COLOR}" stroke-width="1.5"/><text x="78" y="{y}">in flight (client)</text>{capacity}<text x="{text_x}" y="{y}">under each panel: the limit over time (adaptive rows start at {} and move; fixed rows stay) and the requests in flight</text>"#,
+            bounds.initial
         );
         y += 14.0;
     }
 
     for result in &report.results {
-        let (x_max, own_scale) = if result.runtime == Runtime::Blocking {
-            (blocking_max, several_scales)
-        } else {
-            (shared_max, false)
+        let (x_max, own_scale) = match result.runtime {
+            Runtime::Blocking => (blocking_max, several_scales),
+            _ => (shared_max, false),
         };
         y = panel(&mut body, result, y, x_max, own_scale);
         if report.adaptive.is_some() {
@@ -162,7 +164,7 @@ pub fn render(report: &ScenarioReport) -> String {
         }
     }
     if report.results.is_empty() {
-        let _ = writeln!(
+        emit!(
             body,
             r#"<text x="10" y="{}">no runtime ran</text>"#,
             y + 20.0
@@ -177,21 +179,9 @@ pub fn render(report: &ScenarioReport) -> String {
 
 /// Draws one runtime's panel from `y` down, its axis covering `x_max` ms;
 /// returns the `y` after it.
-fn panel(
-    body: &mut String,
-    result: &RuntimeResult,
-    mut y: f64,
-    x_max: f64,
-    own_scale: bool,
-) -> f64 {
-    let scale = (PLOT_X1 - PLOT_X0) / x_max;
-    let x = |ms: f64| PLOT_X0 + ms * scale;
-    let step = tick_step(x_max, 8.0);
+fn panel(body: &mut String, result: &RuntimeResult, y: f64, x_max: f64, own_scale: bool) -> f64 {
+    let x = x_of(x_max);
     let lanes = sample(result.spans.len(), MAX_LANES);
-    y += 18.0;
-    let ratio = result
-        .ratio
-        .map_or_else(String::new, |r| format!(" ({r:.2}x ideal)"));
     let limit = if result.adaptive {
         format!("limit {}", result.limit_label())
     } else {
@@ -200,33 +190,33 @@ fn panel(
     let rejected = result
         .rejected
         .map_or_else(String::new, |n| format!(" ({n} rejected)"));
+    let ratio = result
+        .ratio
+        .map_or_else(String::new, |r| format!(" ({r:.2}x ideal)"));
     let heading = format!(
         "{}: {limit}, {} ok, {} errors{rejected}, wall {:.0} ms{ratio}{}",
-        result.runtime.name(),
+        result.runtime,
         result.ok,
         result.errors.total(),
         result.wall_s * 1000.0,
         if own_scale { "; its own time axis" } else { "" }
     );
-    let _ = writeln!(
+    let heading_y = y + 18.0;
+    emit!(
         body,
-        r#"<text x="10" y="{y}" font-size="13" font-weight="bold">{}</text>"#,
+        r#"<text x="10" y="{heading_y}" font-size="13" font-weight="bold">{}</text>"#,
         escape(&heading)
     );
-    y += 6.0;
-    let top = y;
+    let top = heading_y + 6.0;
     let height = (lanes.len() as f64 * 5.0).clamp(40.0, 200.0);
     let lane = height / lanes.len().max(1) as f64;
     let bar = (lane * 0.8).max(0.5);
-    let _ = writeln!(
+    emit!(
         body,
         r##"<rect x="{PLOT_X0}" y="{top}" width="{:.1}" height="{height:.1}" fill="#f6f6f6" stroke="#ccc"/>"##,
         PLOT_X1 - PLOT_X0
     );
-    for (row, &index) in lanes.iter().enumerate() {
-        let Some(span) = result.spans.get(index) else {
-            continue;
-        };
+    for (row, span) in lanes.iter().map(|&i| &result.spans[i]).enumerate() {
         let x0 = x(span.start_us as f64 / 1000.0);
         let x1 = x(span.end_us as f64 / 1000.0);
         let color = if span.outcome == Outcome::Ok {
@@ -234,7 +224,7 @@ fn panel(
         } else {
             ERROR_COLOR
         };
-        let _ = writeln!(
+        emit!(
             body,
             r#"<rect x="{x0:.2}" y="{:.2}" width="{:.2}" height="{bar:.2}" fill="{color}"/>"#,
             top + row as f64 * lane + (lane - bar) / 2.0,
@@ -242,7 +232,7 @@ fn panel(
         );
     }
     if lanes.is_empty() {
-        let _ = writeln!(
+        emit!(
             body,
             r#"<text x="{}" y="{}">no results</text>"#,
             PLOT_X0 + 10.0,
@@ -250,44 +240,43 @@ fn panel(
         );
     }
     let bottom = top + height;
-    let ideal_x = x(result.ideal_s * 1000.0);
+    let ideal_ms = result.ideal_s * 1000.0;
+    let ideal_x = x(ideal_ms);
     // The label goes right of the line, or left of it near the right edge.
     let (label_x, anchor) = if ideal_x > PLOT_X1 - 110.0 {
         (ideal_x - 3.0, "end")
     } else {
         (ideal_x + 3.0, "start")
     };
-    let _ = writeln!(
+    emit!(
         body,
-        r#"<line x1="{ideal_x:.2}" y1="{}" x2="{ideal_x:.2}" y2="{}" stroke="{IDEAL_COLOR}" stroke-width="2" stroke-dasharray="4 3"/><text x="{label_x:.2}" y="{}" fill="{IDEAL_COLOR}" text-anchor="{anchor}">ideal {:.0} ms</text>"#,
+        r#"<line x1="{ideal_x:.2}" y1="{}" x2="{ideal_x:.2}" y2="{}" stroke="{IDEAL_COLOR}" stroke-width="2" stroke-dasharray="4 3"/><text x="{label_x:.2}" y="{}" fill="{IDEAL_COLOR}" text-anchor="{anchor}">ideal {ideal_ms:.0} ms</text>"#,
         top - 4.0,
         bottom + 4.0,
-        top + 10.0,
-        result.ideal_s * 1000.0
+        top + 10.0
     );
     // The x axis, in ms.
-    let _ = writeln!(
+    emit!(
         body,
         r##"<line x1="{PLOT_X0}" y1="{bottom:.2}" x2="{PLOT_X1}" y2="{bottom:.2}" stroke="#333"/>"##
     );
-    let mut tick = 0.0;
-    while tick <= x_max {
+    let step = tick_step(x_max, 8.0);
+    let decimals = (-step.log10().floor()).max(0.0) as usize;
+    for tick in ticks(x_max, step) {
         let tx = x(tick);
-        let _ = writeln!(
+        emit!(
             body,
-            r##"<line x1="{tx:.2}" y1="{bottom:.2}" x2="{tx:.2}" y2="{:.2}" stroke="#333"/><text x="{tx:.2}" y="{:.2}" text-anchor="middle">{}</text>"##,
+            r##"<line x1="{tx:.2}" y1="{bottom:.2}" x2="{tx:.2}" y2="{:.2}" stroke="#333"/><text x="{tx:.2}" y="{:.2}" text-anchor="middle">{tick:.decimals$}</text>"##,
             bottom + 4.0,
-            bottom + 15.0,
-            label_ms(tick, step)
+            bottom + 15.0
         );
-        tick += step;
     }
-    let _ = writeln!(
+    emit!(
         body,
         r#"<text x="{PLOT_X1}" y="{:.2}" text-anchor="end">ms</text>"#,
         bottom + 27.0
     );
-    let _ = writeln!(
+    emit!(
         body,
         r#"<text x="{}" y="{:.2}" text-anchor="end">{} req</text>"#,
         PLOT_X0 - 4.0,
@@ -307,11 +296,10 @@ fn step_path(
     let mut d = String::new();
     for (i, &(t, v)) in steps.iter().enumerate() {
         let (px, py) = (x(t as f64 / 1000.0), y(v as f64));
-        if i == 0 {
-            let _ = write!(d, "M{px:.2} {py:.2}");
-        } else {
-            let _ = write!(d, "H{px:.2}V{py:.2}");
-        }
+        let _ = match i {
+            0 => write!(d, "M{px:.2} {py:.2}"),
+            _ => write!(d, "H{px:.2}V{py:.2}"),
+        };
     }
     if let Some(&(t, _)) = steps.last() {
         let _ = write!(d, "H{:.2}", x(end_ms.max(t as f64 / 1000.0)));
@@ -319,27 +307,23 @@ fn step_path(
     d
 }
 
-/// Draws, from `y` down, the strip under a panel: the limit over time (a
-/// step line; a fixed limit is a flat one), the requests in flight over
-/// time and the server's capacity, on the panel's time axis and a y axis of
-/// their own. Returns the `y` after it.
+/// Draws, from `top` down, the strip under a panel: the limit (a fixed limit
+/// is a flat line), the requests in flight and the server's capacity over
+/// time, on a y axis of their own. Returns the `y` after it.
 fn curves(
     body: &mut String,
     result: &RuntimeResult,
-    y: f64,
+    top: f64,
     x_max: f64,
     capacity: Option<usize>,
 ) -> f64 {
-    let scale = (PLOT_X1 - PLOT_X0) / x_max;
-    let x = |ms: f64| PLOT_X0 + ms * scale;
-    let fixed;
+    let x = x_of(x_max);
+    let fixed = [(0, result.concurrency as u64)];
     let limits: &[Step] = if result.limit_curve.is_empty() && !result.adaptive {
-        fixed = [(0, result.concurrency as u64)];
         &fixed
     } else {
         &result.limit_curve
     };
-    let top = y;
     let bottom = top + CURVE_HEIGHT;
     let highest = limits
         .iter()
@@ -350,57 +334,59 @@ fn curves(
     let step = tick_step(highest, 3.0);
     let y_max = (highest * 1.1 / step).ceil() * step;
     let to_y = |v: f64| bottom - v / y_max * CURVE_HEIGHT;
-    let _ = writeln!(
+    emit!(
         body,
         r##"<rect x="{PLOT_X0}" y="{top:.2}" width="{:.1}" height="{CURVE_HEIGHT}" fill="#fbfbfb" stroke="#ccc"/>"##,
         PLOT_X1 - PLOT_X0
     );
-    let mut tick = 0.0;
-    while tick <= y_max {
+    for tick in ticks(y_max, step) {
         let ty = to_y(tick);
-        let _ = writeln!(
+        emit!(
             body,
             r##"<line x1="{}" y1="{ty:.2}" x2="{PLOT_X0}" y2="{ty:.2}" stroke="#333"/><line x1="{PLOT_X0}" y1="{ty:.2}" x2="{PLOT_X1}" y2="{ty:.2}" stroke="#eee"/><text x="{}" y="{:.2}" text-anchor="end">{tick:.0}</text>"##,
             PLOT_X0 - 4.0,
             PLOT_X0 - 6.0,
             ty + 4.0
         );
-        tick += step;
     }
-    let _ = writeln!(
+    let middle = top + CURVE_HEIGHT / 2.0;
+    emit!(
         body,
         r#"<text x="12" y="{:.2}" font-size="10">limit /</text><text x="12" y="{:.2}" font-size="10">in flight</text>"#,
-        top + CURVE_HEIGHT / 2.0 - 2.0,
-        top + CURVE_HEIGHT / 2.0 + 10.0
+        middle - 2.0,
+        middle + 10.0
     );
     if let Some(k) = capacity {
         let ky = to_y(k as f64);
-        let _ = writeln!(
+        emit!(
             body,
             r#"<line class="capacity" x1="{PLOT_X0}" y1="{ky:.2}" x2="{PLOT_X1}" y2="{ky:.2}" stroke="{CAPACITY_COLOR}" stroke-dasharray="3 3"/>"#
         );
     }
     let end_ms = result.wall_s * 1000.0;
-    if !result.in_flight_curve.is_empty() {
-        let _ = writeln!(
-            body,
-            r#"<path class="in-flight-curve" d="{}" fill="none" stroke="{IN_FLIGHT_COLOR}" stroke-width="1"/>"#,
-            step_path(&result.in_flight_curve, end_ms, x, to_y)
-        );
-    }
-    if !limits.is_empty() {
-        let _ = writeln!(
-            body,
-            r#"<path class="limit-curve" d="{}" fill="none" stroke="{LIMIT_COLOR}" stroke-width="2"/>"#,
-            step_path(limits, end_ms, x, to_y)
-        );
+    for (class, steps, color, width) in [
+        (
+            "in-flight-curve",
+            &result.in_flight_curve[..],
+            IN_FLIGHT_COLOR,
+            1,
+        ),
+        ("limit-curve", limits, LIMIT_COLOR, 2),
+    ] {
+        if !steps.is_empty() {
+            let d = step_path(steps, end_ms, x, to_y);
+            emit!(
+                body,
+                r#"<path class="{class}" d="{d}" fill="none" stroke="{color}" stroke-width="{width}"/>"#
+            );
+        }
     }
     let label = match (result.adaptive, result.final_limit) {
-        (true, Some(end)) => format!("limit {} at the end", end),
+        (true, Some(end)) => format!("limit {end} at the end"),
         (true, None) => "limit: not reported".to_owned(),
         (false, _) => format!("fixed limit {}", result.concurrency),
     };
-    let _ = writeln!(
+    emit!(
         body,
         r#"<text x="{PLOT_X1}" y="{:.2}" text-anchor="end" fill="{LIMIT_COLOR}">{}</text>"#,
         bottom + 12.0,

@@ -1,0 +1,14 @@
+//! What runners report ([`model`]), how it is summarised ([`stats`]) and
+//! how it is shown ([`table`]; the timeline is in `svg.rs`).
+
+mod model;
+mod stats;
+mod table;
+#[cfg(test)]
+mod tests;
+
+#[cfg(test)]
+pub use model::ErrorCounts;
+pub use model::{AdaptiveBounds, Outcome, RunOutput, RuntimeResult, ScenarioReport, Skipped, Span};
+pub use stats::{RunFacts, ideal_s, median_run, parse_vm_hwm, summarize};
+pub use table::render_table;

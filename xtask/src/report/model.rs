@@ -1,0 +1,255 @@
+//! What runners report and what `compare` writes to JSON.
+
+use serde::{Deserialize, Serialize};
+use volley_core::ErrorKind;
+
+use crate::cli::{ADAPTIVE_INITIAL, Runtime};
+use crate::recorder::Step;
+
+/// How one request ended: `Ok` is a 2xx answer with a JSON object holding
+/// an `id`, `Decode` any other body, `Other` also a result a runner never
+/// reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    Connect,
+    Timeout,
+    Status,
+    Decode,
+    TooLarge,
+    Body,
+    Other,
+}
+
+impl Outcome {
+    /// The error kinds, in the order they are reported.
+    pub const ERRORS: [Outcome; 7] = [
+        Outcome::Connect,
+        Outcome::Timeout,
+        Outcome::Status,
+        Outcome::Decode,
+        Outcome::TooLarge,
+        Outcome::Body,
+        Outcome::Other,
+    ];
+
+    /// The outcome for a volley error kind.
+    pub fn from_kind(kind: ErrorKind) -> Outcome {
+        match kind {
+            ErrorKind::Connect => Outcome::Connect,
+            ErrorKind::Timeout => Outcome::Timeout,
+            ErrorKind::Status => Outcome::Status,
+            ErrorKind::Decode => Outcome::Decode,
+            ErrorKind::TooLarge => Outcome::TooLarge,
+            ErrorKind::Body => Outcome::Body,
+            _ => Outcome::Other,
+        }
+    }
+
+    /// The outcome for a reqwest error (the plain-reqwest runner).
+    pub fn from_reqwest(err: &reqwest::Error) -> Outcome {
+        if err.is_timeout() {
+            Outcome::Timeout
+        } else if err.is_connect() {
+            Outcome::Connect
+        } else if err.is_status() {
+            Outcome::Status
+        } else if err.is_decode() {
+            Outcome::Decode
+        } else if err.is_body() {
+            Outcome::Body
+        } else {
+            Outcome::Other
+        }
+    }
+
+    /// The snake_case name used in JSON and tables.
+    pub fn as_str(self) -> &'static str {
+        // In the order of the variants.
+        [
+            "ok",
+            "connect",
+            "timeout",
+            "status",
+            "decode",
+            "too_large",
+            "body",
+            "other",
+        ][self as usize]
+    }
+}
+
+/// One request as its runner saw it: its start and end in µs from the start
+/// of the run, and how it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    pub start_us: u64,
+    pub end_us: u64,
+    #[serde(rename = "kind")]
+    pub outcome: Outcome,
+}
+
+/// The one JSON line `run-one` prints.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunOutput {
+    pub runtime: Runtime,
+    pub spans: Vec<Span>,
+    /// From the start of the run to the last request's end, in µs.
+    pub wall_us: u64,
+    pub max_in_flight: u64,
+    pub peak_rss_kb: Option<u64>,
+    #[serde(default)]
+    pub rejected: u64,
+    #[serde(default)]
+    pub final_limit: Option<usize>,
+    /// Requests in flight after each change (thinned).
+    #[serde(default)]
+    pub in_flight: Vec<Step>,
+    /// The adaptive limit after each change (thinned; empty for a fixed limit).
+    #[serde(default)]
+    pub limits: Vec<Step>,
+}
+
+/// Failed requests by kind (the kinds of [`Outcome::ERRORS`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorCounts {
+    pub connect: u64,
+    pub timeout: u64,
+    pub status: u64,
+    pub decode: u64,
+    pub too_large: u64,
+    pub body: u64,
+    pub other: u64,
+}
+
+impl ErrorCounts {
+    fn slot(&mut self, outcome: Outcome) -> Option<&mut u64> {
+        Some(match outcome {
+            Outcome::Ok => return None,
+            Outcome::Connect => &mut self.connect,
+            Outcome::Timeout => &mut self.timeout,
+            Outcome::Status => &mut self.status,
+            Outcome::Decode => &mut self.decode,
+            Outcome::TooLarge => &mut self.too_large,
+            Outcome::Body => &mut self.body,
+            Outcome::Other => &mut self.other,
+        })
+    }
+
+    /// Counts `n` more `outcome`s (nothing for `Ok`).
+    pub fn add(&mut self, outcome: Outcome, n: u64) {
+        if let Some(slot) = self.slot(outcome) {
+            *slot += n;
+        }
+    }
+
+    /// The count for one kind.
+    pub fn get(mut self, outcome: Outcome) -> u64 {
+        self.slot(outcome).map_or(0, |n| *n)
+    }
+
+    /// All failures.
+    pub fn total(&self) -> u64 {
+        Outcome::ERRORS.iter().map(|&o| self.get(o)).sum()
+    }
+
+    /// `timeout 3, status 1`, or empty when there were none.
+    pub fn describe(&self) -> String {
+        let counts = Outcome::ERRORS.iter().map(|&o| (o, self.get(o)));
+        let parts: Vec<String> = counts
+            .filter(|&(_, n)| n > 0)
+            .map(|(o, n)| format!("{} {n}", o.as_str()))
+            .collect();
+        parts.join(", ")
+    }
+}
+
+/// One runtime's results in a scenario, as written to JSON.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RuntimeResult {
+    pub runtime: Runtime,
+    /// The concurrency it ran at; for an adaptive limit, its maximum.
+    pub concurrency: usize,
+    /// True when it ran with an adaptive limit (absent otherwise).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adaptive: bool,
+    pub ok: u64,
+    /// Requests that failed, by kind; with `ok`, every request.
+    pub errors: ErrorCounts,
+    /// Results the runner never reported (also in `errors.other`).
+    pub missing: u64,
+    pub wall_s: f64,
+    pub ideal_s: f64,
+    pub ratio: Option<f64>,
+    pub rps: f64,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    /// Most in flight at once: counted by the embedded server, else the client.
+    pub max_in_flight: u64,
+    pub client_max_in_flight: u64,
+    pub peak_rss_kb: Option<u64>,
+    /// Requests turned away (with a capacity or `--adaptive` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_limit: Option<usize>,
+    /// With `--repeat N`: every run's wall time, in order (absent otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub walls_s: Vec<f64>,
+    #[serde(skip)]
+    pub spans: Vec<Span>,
+    #[serde(skip)]
+    pub in_flight_curve: Vec<Step>,
+    #[serde(skip)]
+    pub limit_curve: Vec<Step>,
+}
+
+impl RuntimeResult {
+    /// `adaptive 20->47` (initial and final) or `fixed 50`.
+    pub fn limit_label(&self) -> String {
+        if !self.adaptive {
+            return format!("fixed {}", self.concurrency);
+        }
+        let initial = self
+            .limit_curve
+            .first()
+            .map_or(ADAPTIVE_INITIAL.min(self.concurrency) as u64, |s| s.1);
+        let end = self.final_limit.map_or("?".to_owned(), |n| n.to_string());
+        format!("adaptive {initial}->{end}")
+    }
+}
+
+/// A runtime that was not run, and why.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Skipped {
+    pub runtime: Runtime,
+    pub reason: String,
+}
+
+/// One scenario's results, as written to JSON.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScenarioReport {
+    pub scenario: String,
+    pub requests: usize,
+    pub concurrency: usize,
+    pub latency_ms: u64,
+    /// The most the server takes at once (absent when unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<usize>,
+    /// With `--adaptive`: the limit's bounds (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adaptive: Option<AdaptiveBounds>,
+    pub ideal_s: f64,
+    pub url: String,
+    pub embedded_server: bool,
+    pub results: Vec<RuntimeResult>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// The bounds of an adaptive run's limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdaptiveBounds {
+    pub initial: usize,
+    pub max: usize,
+}

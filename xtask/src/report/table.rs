@@ -1,0 +1,316 @@
+//! The text table of a scenario and the lines under it.
+
+use super::model::{RuntimeResult, ScenarioReport};
+use super::stats::ideal_s;
+use crate::cli::Runtime;
+
+/// A column: its header and how a row's cell is written.
+type Column = (&'static str, fn(&RuntimeResult) -> String);
+
+fn secs(s: f64) -> String {
+    format!("{s:.3} s")
+}
+
+fn or_dash(cell: Option<String>) -> String {
+    cell.unwrap_or_else(|| "-".to_owned())
+}
+
+fn ms(v: Option<f64>) -> String {
+    or_dash(v.map(|v| format!("{v:.1}")))
+}
+
+/// `1.10x faster` or `1.10x slower` for a ratio of speeds.
+fn faster(ratio: f64, digits: usize) -> String {
+    if ratio >= 1.0 {
+        format!("{ratio:.digits$}x faster")
+    } else {
+        format!("{:.digits$}x slower", 1.0 / ratio)
+    }
+}
+
+/// The table's columns for `report`.
+fn columns(report: &ScenarioReport) -> Vec<Column> {
+    let mut columns: Vec<Column> = vec![
+        ("runtime", |r| r.runtime.name()),
+        match report.adaptive {
+            Some(_) => ("limit", RuntimeResult::limit_label),
+            None => ("conc", |r| r.concurrency.to_string()),
+        },
+        ("ok", |r| r.ok.to_string()),
+        ("errors", |r| r.errors.total().to_string()),
+    ];
+    if report.capacity.is_some() || report.adaptive.is_some() {
+        columns.push(("rejected", |r| or_dash(r.rejected.map(|n| n.to_string()))));
+    }
+    columns.extend::<[Column; 8]>([
+        ("wall", |r| secs(r.wall_s)),
+        ("ideal", |r| secs(r.ideal_s)),
+        ("wall/ideal", |r| {
+            or_dash(r.ratio.map(|x| format!("{x:.2}x")))
+        }),
+        ("req/s", |r| match r.rps {
+            rps if rps >= 100.0 => format!("{rps:.0}"),
+            rps => format!("{rps:.1}"),
+        }),
+        ("p50 ms", |r| ms(r.p50_ms)),
+        ("p99 ms", |r| ms(r.p99_ms)),
+        if report.embedded_server {
+            ("max in flight srv/cli", |r| {
+                format!("{}/{}", r.max_in_flight, r.client_max_in_flight)
+            })
+        } else {
+            ("max in flight", |r| r.max_in_flight.to_string())
+        },
+        ("peak MB", |r| {
+            or_dash(r.peak_rss_kb.map(|kb| format!("{:.1}", kb as f64 / 1024.0)))
+        }),
+    ]);
+    columns
+}
+
+/// Aligns `rows` under `header`: the first column to the left, the others to
+/// the right, two spaces between columns.
+pub(super) fn align(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(rows) {
+        let mut line = String::new();
+        for (i, (cell, width)) in row.iter().zip(&widths).enumerate() {
+            if i == 0 {
+                line.push_str(&format!("{cell:<width$}"));
+            } else {
+                line.push_str(&format!("  {cell:>width$}"));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The scenario's table and the lines under it.
+pub fn render_table(report: &ScenarioReport) -> String {
+    let adaptive = report.adaptive.is_some();
+    let rejections = report.capacity.is_some() || adaptive;
+    let embedded = report.embedded_server;
+    let bounds = report.adaptive.map_or_else(String::new, |a| {
+        format!(" (adaptive runs: limit from {} up to {})", a.initial, a.max)
+    });
+    let capacity = report
+        .capacity
+        .map_or_else(String::new, |k| format!(", server capacity {k}"));
+    let server = if embedded {
+        "embedded volley-mock"
+    } else {
+        "external server"
+    };
+    let mut out = format!(
+        "{}: {} requests, concurrency {}{bounds}{capacity}, server latency {} ms, ideal {} ({server}, {})\n",
+        report.scenario,
+        report.requests,
+        report.concurrency,
+        report.latency_ms,
+        secs(report.ideal_s),
+        report.url
+    );
+    let columns = columns(report);
+    let header: Vec<&str> = columns.iter().map(|c| c.0).collect();
+    let rows: Vec<Vec<String>> = report
+        .results
+        .iter()
+        .map(|r| columns.iter().map(|c| (c.1)(r)).collect())
+        .collect();
+    if rows.is_empty() {
+        out.push_str("(no runtime ran)\n");
+    } else {
+        out.push_str(&align(&header, &rows));
+    }
+
+    let mut notes = Vec::new();
+    for r in report.results.iter().filter(|r| r.errors.total() > 0) {
+        let missing = match r.missing {
+            0 => String::new(),
+            n => format!(" ({n} never reported by the runner)"),
+        };
+        notes.push(format!(
+            "{} errors: {}{missing}",
+            r.runtime,
+            r.errors.describe()
+        ));
+    }
+    for r in report.results.iter().filter(|r| r.walls_s.len() > 1) {
+        let walls: Vec<String> = r.walls_s.iter().map(|w| format!("{w:.3}")).collect();
+        let runs = r.walls_s.len();
+        let walls = walls.join(", ");
+        notes.push(format!(
+            "{}: the median of {runs} runs, interleaved with the others; walls {walls} s",
+            r.runtime
+        ));
+    }
+    for s in &report.skipped {
+        notes.push(format!("{} skipped: {}", s.runtime, s.reason));
+    }
+    let blocking = report
+        .results
+        .iter()
+        .any(|r| r.runtime == Runtime::Blocking);
+    let (requests, latency) = (report.requests, report.latency_ms);
+    let explained = [
+        (blocking, format!("blocking is strictly sequential: concurrency 1, ideal = {requests} x {latency} ms")),
+        (embedded, "max in flight: requests the server was handling at once / the client had started".into()),
+        (!embedded, "max in flight: counted by the client".into()),
+        (true, "p50/p99: latency of the successful requests; peak MB: the runner process's VmHWM".into()),
+        (adaptive, "limit: adaptive rows send every request at once through an adaptive limit (initial->final); fixed rows keep N in flight".into()),
+        (rejections && embedded, "rejected: requests the server turned away with 503 (counted by the server; not retried, so also in `status` errors)".into()),
+        (rejections && !embedded, "rejected: 429/503 answers seen by the client (not retried, so also in `status` errors)".into()),
+    ];
+    notes.extend(
+        explained
+            .into_iter()
+            .filter(|note| note.0)
+            .map(|note| note.1),
+    );
+    let mut ideal = Vec::new();
+    if adaptive {
+        ideal.push("each row's at its own limit, an adaptive row's at its maximum".to_owned());
+    }
+    ideal.extend(
+        report
+            .capacity
+            .map(|k| format!("at most {k} at once can be served, whatever the limit")),
+    );
+    if !ideal.is_empty() {
+        notes.push(format!("ideal: {}", ideal.join("; ")));
+    }
+    for note in notes {
+        out.push_str(&format!("  {note}\n"));
+    }
+    for line in comparisons(report) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The comparison lines: adaptive tokio against each fixed limit, the
+/// fastest volley async runtime against blocking (or its ideal when it was
+/// skipped) and against plain reqwest, and the round-by-round ratios.
+pub(super) fn comparisons(report: &ScenarioReport) -> Vec<String> {
+    let results = &report.results;
+    let find = |runtime: Runtime| results.iter().find(|r| r.runtime == runtime);
+    let mut lines = Vec::new();
+    if let Some(adaptive) = find(Runtime::Tokio).filter(|r| r.adaptive) {
+        let fixed = results
+            .iter()
+            .filter(|r| matches!(r.runtime, Runtime::TokioFixed(_)));
+        lines.extend(fixed.map(|fixed| versus_fixed(adaptive, fixed)));
+    }
+    // The fastest among those that got every answer (a run that was mostly
+    // turned away can be fast), or among all.
+    let volley = results.iter().filter(|r| r.runtime.is_volley_async());
+    let complete = volley.clone().filter(|r| r.ok == report.requests as u64);
+    let by_wall = |a: &&RuntimeResult, b: &&RuntimeResult| a.wall_s.total_cmp(&b.wall_s);
+    let Some(fastest) = complete.min_by(by_wall).or_else(|| volley.min_by(by_wall)) else {
+        return lines;
+    };
+    if let Some(blocking) = find(Runtime::Blocking) {
+        lines.push(format!(
+            "speedup: {} (fastest async) is {} than blocking ({} vs {})",
+            fastest.runtime,
+            faster(blocking.wall_s / fastest.wall_s, 1),
+            secs(fastest.wall_s),
+            secs(blocking.wall_s)
+        ));
+    } else if report
+        .skipped
+        .iter()
+        .any(|s| s.runtime == Runtime::Blocking)
+    {
+        let sequential = ideal_s(report.requests, 1, report.latency_ms);
+        lines.push(format!(
+            "speedup: blocking skipped; against its sequential ideal ({sequential:.0} s), {} (fastest async) is {:.0}x faster",
+            fastest.runtime,
+            sequential / fastest.wall_s
+        ));
+    }
+    if let Some(plain) = find(Runtime::PlainReqwest) {
+        lines.push(versus_plain("fastest volley", fastest, plain));
+        if let Some(tokio) = find(Runtime::Tokio).filter(|t| t.runtime != fastest.runtime) {
+            lines.push(versus_plain("same runtime and client", tokio, plain));
+        }
+    }
+    lines.extend(round_by_round(results));
+    lines
+}
+
+/// With `--repeat N`: each runtime's speed against tokio's in the same
+/// round (tokio's wall time over its own), as the median and range of the
+/// N ratios; the machine's drift mostly cancels within a round.
+pub(super) fn round_by_round(results: &[RuntimeResult]) -> Option<String> {
+    let tokio = results.iter().find(|r| r.runtime == Runtime::Tokio)?;
+    let rounds = tokio.walls_s.len();
+    if rounds < 2 {
+        return None;
+    }
+    let parts: Vec<String> = results
+        .iter()
+        .filter(|r| r.runtime != Runtime::Tokio && r.walls_s.len() == rounds)
+        .map(|r| {
+            let mut ratios: Vec<f64> = tokio
+                .walls_s
+                .iter()
+                .zip(&r.walls_s)
+                .map(|(t, w)| t / w)
+                .collect();
+            ratios.sort_by(f64::total_cmp);
+            let (low, median, high) = (ratios[0], ratios[rounds / 2], ratios[rounds - 1]);
+            format!("{} {median:.2} ({low:.2}-{high:.2})", r.runtime)
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!(
+        "round by round, speed against tokio (median and range of {rounds} rounds; above 1 is faster): {}",
+        parts.join(", ")
+    ))
+}
+
+/// Adaptive tokio against a fixed limit; times are compared only when the
+/// fixed limit got at least as many answers.
+fn versus_fixed(adaptive: &RuntimeResult, fixed: &RuntimeResult) -> String {
+    let side = |r: &RuntimeResult| {
+        let rejected = or_dash(r.rejected.map(|n| n.to_string()));
+        format!("{} ok, {rejected} rejected in {}", r.ok, secs(r.wall_s))
+    };
+    let verdict = if fixed.ok < adaptive.ok {
+        format!(
+            "the fixed limit lost {} more answers",
+            adaptive.ok - fixed.ok
+        )
+    } else {
+        format!("adaptive {}", faster(fixed.wall_s / adaptive.wall_s, 2))
+    };
+    format!(
+        "adaptive vs fixed: {} ({}): {}; {}: {}; {verdict}",
+        adaptive.runtime,
+        adaptive.limit_label(),
+        side(adaptive),
+        fixed.runtime,
+        side(fixed),
+    )
+}
+
+/// `vs plain reqwest: tokio (what) takes 1.000 s against 1.100 s: 1.10x faster`.
+fn versus_plain(what: &str, volley: &RuntimeResult, plain: &RuntimeResult) -> String {
+    format!(
+        "vs plain reqwest: {} ({what}) takes {} against {}: {}",
+        volley.runtime,
+        secs(volley.wall_s),
+        secs(plain.wall_s),
+        faster(plain.wall_s / volley.wall_s, 2)
+    )
+}

@@ -1,0 +1,466 @@
+use super::stats::percentile;
+use super::table::{align, comparisons, round_by_round};
+use super::*;
+use crate::cli::{Runtime, Scenario};
+use volley_core::ErrorKind;
+
+#[test]
+fn ideal_time() {
+    assert_eq!(ideal_s(10, 10, 200), 0.2);
+    assert_eq!(ideal_s(10, 1, 200), 2.0);
+    assert_eq!(ideal_s(100, 20, 200), 1.0);
+    assert_eq!(ideal_s(101, 20, 200), 1.2);
+    assert_eq!(ideal_s(10_000, 1_000, 200), 2.0);
+    assert_eq!(ideal_s(20_000, 64, 0), 0.0);
+    assert_eq!(ideal_s(5, 0, 100), 0.5); // 0 counts as 1
+    assert_eq!(ideal_s(3, 10, 200), 0.2);
+}
+
+#[test]
+fn percentiles_by_nearest_rank() {
+    let v: Vec<f64> = (1..=100).map(f64::from).collect();
+    assert_eq!(percentile(&v, 50.0), Some(50.0));
+    assert_eq!(percentile(&v, 99.0), Some(99.0));
+    assert_eq!(percentile(&v, 100.0), Some(100.0));
+    assert_eq!(percentile(&v, 0.0), Some(1.0));
+    assert_eq!(percentile(&[7.0], 99.0), Some(7.0));
+    assert_eq!(percentile(&[1.0, 2.0], 50.0), Some(1.0));
+    assert_eq!(percentile(&[1.0, 2.0], 99.0), Some(2.0));
+    let ten: Vec<f64> = (1..=10).map(f64::from).collect();
+    assert_eq!(percentile(&ten, 50.0), Some(5.0));
+    assert_eq!(percentile(&ten, 99.0), Some(10.0));
+    assert_eq!(percentile(&[], 50.0), None);
+}
+
+#[test]
+fn error_kind_mapping() {
+    let cases = [
+        (ErrorKind::Connect, "connect"),
+        (ErrorKind::Timeout, "timeout"),
+        (ErrorKind::Status, "status"),
+        (ErrorKind::Decode, "decode"),
+        (ErrorKind::TooLarge, "too_large"),
+        (ErrorKind::Body, "body"),
+        (ErrorKind::InvalidRequest, "other"),
+        (ErrorKind::Redirect, "other"),
+        (ErrorKind::Cancelled, "other"),
+        (ErrorKind::Other, "other"),
+    ];
+    for (kind, name) in cases {
+        let outcome = Outcome::from_kind(kind);
+        assert_eq!(outcome.as_str(), name, "{kind:?}");
+        assert_eq!(
+            serde_json::to_value(outcome).expect("serializes"),
+            serde_json::json!(name)
+        );
+    }
+    let mut counts = ErrorCounts::default();
+    for o in Outcome::ERRORS {
+        counts.add(o, 2);
+    }
+    counts.add(Outcome::Ok, 5);
+    assert_eq!(counts.total(), 14);
+    let json = serde_json::to_value(counts).expect("serializes");
+    for o in Outcome::ERRORS {
+        assert_eq!(json[o.as_str()], 2, "{o:?}");
+    }
+}
+
+#[test]
+fn vm_hwm() {
+    let status = "Name:\txtask\nVmPeak:\t  123456 kB\nVmHWM:\t    8812 kB\nVmRSS:\t 8000 kB\n";
+    assert_eq!(parse_vm_hwm(status), Some(8812));
+    assert_eq!(parse_vm_hwm("Name: x\n"), None);
+}
+
+fn span(start_ms: u64, end_ms: u64, outcome: Outcome) -> Span {
+    Span {
+        start_us: start_ms * 1000,
+        end_us: end_ms * 1000,
+        outcome,
+    }
+}
+
+#[test]
+fn summary_and_json_shape() {
+    let plan = Scenario::Seed.plan();
+    let mut spans: Vec<Span> = (0..8).map(|i| span(i, 200 + i, Outcome::Ok)).collect();
+    spans.push(span(0, 30_000, Outcome::Timeout));
+    let output = RunOutput {
+        runtime: Runtime::Tokio,
+        spans, // 9 of 10: one never reported
+        wall_us: 250_000,
+        max_in_flight: 10,
+        peak_rss_kb: Some(10_240),
+        rejected: 0,
+        final_limit: None,
+        in_flight: vec![(0, 1), (5, 0)],
+        limits: vec![],
+    };
+    let result = summarize(&RunFacts {
+        runtime: Runtime::Tokio,
+        plan: &plan,
+        output: Some(&output),
+        fallback_wall_us: 0,
+        server_max_in_flight: Some(9),
+        server_rejected: Some(0),
+    });
+    assert_eq!(result.ok, 8);
+    assert_eq!(result.errors.timeout, 1);
+    assert_eq!(result.errors.other, 1);
+    assert_eq!(result.missing, 1);
+    assert_eq!(result.max_in_flight, 9);
+    assert_eq!(result.client_max_in_flight, 10);
+    assert_eq!(result.p50_ms, Some(200.0));
+    assert!((result.wall_s - 0.25).abs() < 1e-9);
+    assert!((result.rps - 40.0).abs() < 1e-9);
+    assert_eq!(result.ratio, Some(1.25));
+    // Not an adaptive run, no capacity: neither field is shown.
+    assert!(!result.adaptive);
+    assert_eq!((result.rejected, result.final_limit), (None, None));
+    assert_eq!(result.in_flight_curve, [(0, 1), (5, 0)]);
+
+    // A runner that crashed before reporting anything.
+    let crashed = summarize(&RunFacts {
+        runtime: Runtime::Blocking,
+        plan: &plan,
+        output: None,
+        fallback_wall_us: 1_000_000,
+        server_max_in_flight: None,
+        server_rejected: None,
+    });
+    assert_eq!(crashed.ok, 0);
+    assert_eq!(crashed.errors.other, 10);
+    assert_eq!(crashed.concurrency, 1);
+    assert_eq!(crashed.ideal_s, 2.0);
+    assert_eq!(crashed.p50_ms, None);
+
+    let report = ScenarioReport {
+        scenario: plan.name.clone(),
+        requests: plan.requests,
+        concurrency: plan.concurrency,
+        latency_ms: plan.latency_ms,
+        capacity: None,
+        adaptive: None,
+        ideal_s: ideal_s(plan.requests, plan.concurrency, plan.latency_ms),
+        url: "http://127.0.0.1:1/users/{id}".to_owned(),
+        embedded_server: true,
+        results: vec![result, crashed],
+        skipped: vec![],
+    };
+    let json = serde_json::to_value(&report).expect("serializes");
+    for field in [
+        "scenario",
+        "requests",
+        "concurrency",
+        "latency_ms",
+        "ideal_s",
+    ] {
+        assert!(json.get(field).is_some(), "{field} missing");
+    }
+    for field in ["capacity", "adaptive"] {
+        assert!(json.get(field).is_none(), "{field} present");
+    }
+    assert_eq!(json["scenario"], "seed");
+    assert_eq!(json["ideal_s"], 0.2);
+    let results = json["results"].as_array().expect("results array");
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["runtime"], "tokio");
+    assert_eq!(results[1]["runtime"], "blocking");
+    for r in results {
+        for field in [
+            "runtime",
+            "ok",
+            "errors",
+            "wall_s",
+            "rps",
+            "p50_ms",
+            "p99_ms",
+            "max_in_flight",
+            "peak_rss_kb",
+        ] {
+            assert!(r.get(field).is_some(), "{field} missing in {r}");
+        }
+        for absent in ["spans", "rejected", "final_limit", "adaptive"] {
+            assert!(r.get(absent).is_none(), "{absent} in {r}");
+        }
+        let errors = r["errors"].as_object().expect("errors object");
+        assert_eq!(errors.len(), 7);
+        let failed: u64 = errors.values().map(|v| v.as_u64().expect("count")).sum();
+        let ok = r["ok"].as_u64().expect("ok");
+        assert_eq!(ok + failed, 10, "ok + errors == requests in {r}");
+    }
+    // It reads back.
+    let back: ScenarioReport = serde_json::from_value(json).expect("deserializes");
+    assert_eq!(back.results.len(), 2);
+
+    let table = render_table(&report);
+    assert!(table.contains("wall/ideal"), "{table}");
+    assert!(
+        table.contains("tokio errors: timeout 1, other 1"),
+        "{table}"
+    );
+    assert!(table.contains("speedup: tokio"), "{table}");
+}
+
+#[test]
+fn run_output_round_trip() {
+    let output = RunOutput {
+        runtime: Runtime::PlainReqwest,
+        spans: vec![span(1, 2, Outcome::TooLarge)],
+        wall_us: 5,
+        max_in_flight: 1,
+        peak_rss_kb: None,
+        rejected: 3,
+        final_limit: Some(7),
+        in_flight: vec![(0, 1), (2, 0)],
+        limits: vec![(0, 20), (1, 10)],
+    };
+    let line = serde_json::to_string(&output).expect("serializes");
+    assert!(!line.contains('\n'));
+    assert!(line.contains(r#""runtime":"plain-reqwest""#), "{line}");
+    assert!(line.contains(r#""kind":"too_large""#), "{line}");
+    let back: RunOutput = serde_json::from_str(&line).expect("parses");
+    assert_eq!(back.spans, output.spans);
+    assert_eq!((back.rejected, back.final_limit), (3, Some(7)));
+    assert_eq!(back.limits, output.limits);
+    assert_eq!(back.in_flight, output.in_flight);
+}
+
+fn result(runtime: Runtime, wall_s: f64) -> RuntimeResult {
+    RuntimeResult {
+        runtime,
+        concurrency: 1000,
+        ok: 10_000,
+        errors: ErrorCounts::default(),
+        missing: 0,
+        wall_s,
+        ideal_s: 2.0,
+        ratio: Some(wall_s / 2.0),
+        rps: 10_000.0 / wall_s,
+        p50_ms: Some(200.0),
+        p99_ms: Some(300.0),
+        max_in_flight: 1000,
+        client_max_in_flight: 1000,
+        peak_rss_kb: Some(40_000),
+        adaptive: false,
+        rejected: None,
+        final_limit: None,
+        walls_s: vec![],
+        spans: vec![],
+        in_flight_curve: vec![],
+        limit_curve: vec![],
+    }
+}
+
+#[test]
+fn the_median_run_keeps_every_wall() {
+    let runs = vec![
+        result(Runtime::Tokio, 2.3),
+        result(Runtime::Tokio, 2.1),
+        result(Runtime::Tokio, 2.2),
+    ];
+    let median = median_run(runs).expect("a run");
+    assert_eq!(median.wall_s, 2.2);
+    assert_eq!(median.walls_s, vec![2.3, 2.1, 2.2]);
+    let one = median_run(vec![result(Runtime::Smol, 2.0)]).expect("a run");
+    assert!(one.walls_s.is_empty());
+    assert!(median_run(vec![]).is_none());
+}
+
+#[test]
+fn comparison_lines() {
+    let plan = Scenario::Scale.plan();
+    let report = ScenarioReport {
+        scenario: plan.name.clone(),
+        requests: plan.requests,
+        concurrency: plan.concurrency,
+        latency_ms: plan.latency_ms,
+        capacity: None,
+        adaptive: None,
+        ideal_s: 2.0,
+        url: "http://127.0.0.1:1/users/{id}".to_owned(),
+        embedded_server: true,
+        results: vec![
+            result(Runtime::Tokio, 2.5),
+            result(Runtime::Smol, 2.0),
+            result(Runtime::PlainReqwest, 2.2),
+        ],
+        skipped: vec![Skipped {
+            runtime: Runtime::Blocking,
+            reason: "too slow".to_owned(),
+        }],
+    };
+    let lines = comparisons(&report);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(
+        lines[0].contains("blocking skipped") && lines[0].contains("1000x"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].contains("smol (fastest volley)") && lines[1].contains("1.10x faster"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[2].contains("tokio (same runtime and client)") && lines[2].contains("slower"),
+        "{lines:?}"
+    );
+    let table = render_table(&report);
+    assert!(table.contains("1000/1000"), "{table}");
+    assert!(table.contains("blocking skipped: too slow"), "{table}");
+}
+
+#[test]
+fn round_by_round_ratios_against_tokio() {
+    let with_walls = |runtime, walls: &[f64]| RuntimeResult {
+        walls_s: walls.to_vec(),
+        ..result(runtime, walls[walls.len() / 2])
+    };
+    let results = vec![
+        with_walls(Runtime::Tokio, &[1.0, 2.0, 1.0]),
+        // Twice as slow in every round, whatever the round's speed.
+        with_walls(Runtime::Smol, &[2.0, 4.0, 2.0]),
+        with_walls(Runtime::PlainReqwest, &[0.5, 2.0, 1.25]),
+    ];
+    let line = round_by_round(&results).expect("a line");
+    assert!(line.contains("of 3 rounds"), "{line}");
+    assert!(line.contains("smol 0.50 (0.50-0.50)"), "{line}");
+    assert!(line.contains("plain-reqwest 1.00 (0.80-2.00)"), "{line}");
+    // One run each: nothing to pair.
+    let single = vec![result(Runtime::Tokio, 1.0), result(Runtime::Smol, 2.0)];
+    assert!(round_by_round(&single).is_none());
+}
+
+#[test]
+fn adaptive_summary_table_and_json() {
+    let mut plan = Scenario::Capacity.plan();
+    plan.adaptive_max = Some(1_000);
+    let spans: Vec<Span> = (0..plan.requests as u64)
+        .map(|i| {
+            let outcome = if i < 12 { Outcome::Status } else { Outcome::Ok };
+            span(i * 4, i * 4 + 200, outcome)
+        })
+        .collect();
+    let output = RunOutput {
+        runtime: Runtime::Tokio,
+        spans,
+        wall_us: 21_000_000,
+        max_in_flight: 60,
+        peak_rss_kb: Some(20_000),
+        rejected: 11, // the client's count; the server's wins
+        final_limit: Some(47),
+        in_flight: vec![(0, 20), (10, 50)],
+        limits: vec![(0, 20), (200_000, 10), (400_000, 11)],
+    };
+    let adaptive = summarize(&RunFacts {
+        runtime: Runtime::Tokio,
+        plan: &plan,
+        output: Some(&output),
+        fallback_wall_us: 0,
+        server_max_in_flight: Some(50),
+        server_rejected: Some(12),
+    });
+    assert!(adaptive.adaptive);
+    assert_eq!(adaptive.concurrency, 1_000);
+    assert_eq!(adaptive.ideal_s, 20.0); // at most 50 served at once
+    assert_eq!(adaptive.rejected, Some(12));
+    assert_eq!(adaptive.final_limit, Some(47));
+    assert_eq!(adaptive.errors.status, 12);
+    assert_eq!(adaptive.ok + adaptive.errors.total(), 5_000);
+    assert_eq!(adaptive.limit_label(), "adaptive 20->47");
+    assert_eq!(adaptive.limit_curve.len(), 3);
+
+    let fixed_output = RunOutput {
+        runtime: Runtime::TokioFixed(20),
+        spans: (0..5_000).map(|i| span(i, i + 200, Outcome::Ok)).collect(),
+        wall_us: 50_000_000,
+        max_in_flight: 20,
+        peak_rss_kb: None,
+        rejected: 0,
+        final_limit: None,
+        in_flight: vec![],
+        limits: vec![],
+    };
+    let fixed = summarize(&RunFacts {
+        runtime: Runtime::TokioFixed(20),
+        plan: &plan,
+        output: Some(&fixed_output),
+        fallback_wall_us: 0,
+        server_max_in_flight: Some(20),
+        server_rejected: None, // stats unreadable: the client's count
+    });
+    assert!(!fixed.adaptive);
+    assert_eq!(fixed.concurrency, 20);
+    assert_eq!(fixed.ideal_s, 50.0);
+    assert_eq!((fixed.rejected, fixed.final_limit), (Some(0), None));
+    assert_eq!(fixed.limit_label(), "fixed 20");
+
+    let report = ScenarioReport {
+        scenario: plan.name.clone(),
+        requests: plan.requests,
+        concurrency: plan.concurrency,
+        latency_ms: plan.latency_ms,
+        capacity: plan.capacity,
+        adaptive: Some(AdaptiveBounds {
+            initial: 20,
+            max: 1_000,
+        }),
+        ideal_s: 20.0,
+        url: "http://127.0.0.1:1/users/{id}".to_owned(),
+        embedded_server: true,
+        results: vec![adaptive, fixed],
+        skipped: vec![],
+    };
+    let json = serde_json::to_value(&report).expect("serializes");
+    assert_eq!(json["capacity"], 50);
+    assert_eq!(json["adaptive"]["max"], 1_000);
+    let results = json["results"].as_array().expect("results");
+    assert_eq!(results[0]["rejected"], 12);
+    assert_eq!(results[0]["final_limit"], 47);
+    assert_eq!(results[0]["adaptive"], true);
+    assert_eq!(results[1]["runtime"], "tokio-fixed-20");
+    assert_eq!(results[1]["rejected"], 0);
+    assert!(results[1].get("final_limit").is_none());
+    assert!(results[1].get("adaptive").is_none());
+    let back: ScenarioReport = serde_json::from_value(json).expect("deserializes");
+    assert_eq!(back.results[0].final_limit, Some(47));
+
+    let table = render_table(&report);
+    let header = table.lines().nth(1).expect("header");
+    assert!(header.starts_with("runtime"), "{table}");
+    assert!(
+        header.contains("limit") && header.contains("rejected") && !header.contains("conc"),
+        "{table}"
+    );
+    assert!(table.contains("adaptive 20->47"), "{table}");
+    assert!(table.contains("fixed 20"), "{table}");
+    assert!(table.contains("server capacity 50"), "{table}");
+    assert!(
+        table.contains("adaptive vs fixed: tokio (adaptive 20->47): 4988 ok, 12 rejected in 21.000 s; tokio-fixed-20: 5000 ok, 0 rejected in 50.000 s; adaptive 2.38x faster"),
+        "{table}"
+    );
+    // A fixed limit that was mostly turned away is quick, not better.
+    let mut report = report;
+    report.results[1].ok = 50;
+    report.results[1].wall_s = 0.2;
+    assert!(
+        render_table(&report).contains("in 0.200 s; the fixed limit lost 4938 more answers"),
+        "{}",
+        render_table(&report)
+    );
+}
+
+#[test]
+fn table_is_aligned() {
+    let t = align(
+        &["runtime", "ok"],
+        &[
+            vec!["tokio".into(), "10".into()],
+            vec!["async-std".into(), "9".into()],
+        ],
+    );
+    let lines: Vec<&str> = t.lines().collect();
+    assert_eq!(lines[0], "runtime    ok");
+    assert_eq!(lines[1], "tokio      10");
+    assert_eq!(lines[2], "async-std   9");
+}
