@@ -122,35 +122,20 @@ crate::on_every_adapter!(
     an_idle_connection_the_server_closed_is_not_reused,
 );
 
-mod chunked {
-    use super::*;
-    crate::on_every_adapter!(@adapter async_std, AsyncStd; a_chunked_body_read_to_its_end_leaves_the_connection_reusable);
-    crate::on_every_adapter!(@adapter smol, Smol; a_chunked_body_read_to_its_end_leaves_the_connection_reusable);
-    crate::on_every_adapter!(@adapter blocking, Blocking; a_chunked_body_read_to_its_end_leaves_the_connection_reusable);
-    crate::on_every_adapter!(@ignored tokio, Tokio,
-        "hyper's connection task puts a connection whose chunked body just ended back in the pool after fetch has returned: the next request, sent at once, finds the pool empty about one run in two and opens a second connection";
-        a_chunked_body_read_to_its_end_leaves_the_connection_reusable);
-}
+crate::on_every_adapter!(
+    a_chunked_body_read_to_its_end_leaves_the_connection_reusable,
+    ignore(tokio) = "hyper's connection task puts a connection whose chunked body just ended back in the pool after fetch has returned: the next request, sent at once, finds the pool empty about one run in two and opens a second connection"
+);
 
-mod clones {
-    use super::*;
-    crate::on_every_adapter!(@adapter async_std, AsyncStd; clones_share_one_pool_across_threads);
-    crate::on_every_adapter!(@adapter smol, Smol; clones_share_one_pool_across_threads);
-    crate::on_every_adapter!(@adapter blocking, Blocking; clones_share_one_pool_across_threads);
-    crate::on_every_adapter!(@ignored tokio, Tokio,
-        "hyper's connection task puts a connection back in the pool after fetch has returned: a request sent at that moment from another thread opens one more connection than there are threads (9 for 8, about one run in eight)";
-        clones_share_one_pool_across_threads);
-}
+crate::on_every_adapter!(
+    clones_share_one_pool_across_threads,
+    ignore(tokio) = "hyper's connection task puts a connection back in the pool after fetch has returned: a request sent at that moment from another thread opens one more connection than there are threads (9 for 8, about one run in eight)"
+);
 
-mod stale_bytes {
-    use super::*;
-    crate::on_every_adapter!(@adapter tokio, Tokio; bytes_sent_on_an_idle_connection_are_never_read_as_a_response);
-    crate::on_every_adapter!(@adapter async_std, AsyncStd; bytes_sent_on_an_idle_connection_are_never_read_as_a_response);
-    crate::on_every_adapter!(@adapter blocking, Blocking; bytes_sent_on_an_idle_connection_are_never_read_as_a_response);
-    crate::on_every_adapter!(@ignored smol, Smol,
-        "libcurl reuses a pooled connection holding unasked bytes and returns them as the next response (the second request gets 'stale', not 'fresh')";
-        bytes_sent_on_an_idle_connection_are_never_read_as_a_response);
-}
+crate::on_every_adapter!(
+    bytes_sent_on_an_idle_connection_are_never_read_as_a_response,
+    ignore(smol) = "libcurl reuses a pooled connection holding unasked bytes and returns them as the next response (the second request gets 'stale', not 'fresh')"
+);
 
 async fn no_hidden_pool_cap<F: Fetcher>(make: impl Fn(Opts) -> F) {
     let server = MockServer::start();

@@ -121,22 +121,12 @@ crate::on_every_adapter!(
     invalid_requests_are_refused_before_sending,
 );
 
-mod refused {
-    use super::*;
-    crate::on_every_adapter!(@adapter tokio, Tokio; a_refused_connection_says_so);
-    crate::on_every_adapter!(@adapter async_std, AsyncStd; a_refused_connection_says_so);
-    crate::on_every_adapter!(@adapter blocking, Blocking; a_refused_connection_says_so);
-    crate::on_every_adapter!(@ignored smol, Smol,
-        "isahc reports a refused connect as libcurl's CURLE_COULDNT_CONNECT: the error reads 'the connection could not be made: failed to connect to the server', never 'refused'";
-        a_refused_connection_says_so);
-}
+crate::on_every_adapter!(
+    a_refused_connection_says_so,
+    ignore(smol) = "isahc reports a refused connect as libcurl's CURLE_COULDNT_CONNECT: the error reads 'the connection could not be made: failed to connect to the server', never 'refused'"
+);
 
-mod tls {
-    use super::*;
-    crate::on_every_adapter!(@adapter tokio, Tokio; a_failed_tls_handshake_is_connect);
-    crate::on_every_adapter!(@adapter smol, Smol; a_failed_tls_handshake_is_connect);
-    crate::on_every_adapter!(@adapter blocking, Blocking; a_failed_tls_handshake_is_connect);
-    crate::on_every_adapter!(@ignored async_std, AsyncStd,
-        "async-std refuses https to an IP address before connecting, as InvalidRequest (volley-async-std/tests), so no handshake is tried against 127.0.0.1";
-        a_failed_tls_handshake_is_connect);
-}
+crate::on_every_adapter!(
+    a_failed_tls_handshake_is_connect,
+    ignore(async_std) = "async-std refuses https to an IP address before connecting, as InvalidRequest (volley-async-std/tests), so no handshake is tried against 127.0.0.1"
+);

@@ -10,7 +10,7 @@
 //! bytes volley-mock does not send.
 //!
 //! A case that does not hold on one adapter is kept, ignored there with the
-//! reason (`@ignored` arms of the macros).
+//! reason (`ignore(adapter) = "why"` in the macros).
 #![allow(clippy::unwrap_used)]
 
 #[path = "../support/mod.rs"]

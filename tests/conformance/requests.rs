@@ -139,22 +139,12 @@ crate::on_every_adapter!(
     a_custom_user_agent_is_sent_unless_a_request_sets_its_own,
 );
 
-mod empty_post {
-    use super::*;
-    crate::on_every_adapter!(@adapter tokio, Tokio; an_empty_post_says_content_length_zero);
-    crate::on_every_adapter!(@adapter async_std, AsyncStd; an_empty_post_says_content_length_zero);
-    crate::on_every_adapter!(@adapter blocking, Blocking; an_empty_post_says_content_length_zero);
-    crate::on_every_adapter!(@ignored smol, Smol,
-        "volley-smol sends a body-less POST with an empty chunked body (Transfer-Encoding: chunked, no Content-Length), so that libcurl cannot send it again on a fresh connection";
-        an_empty_post_says_content_length_zero);
-}
+crate::on_every_adapter!(
+    an_empty_post_says_content_length_zero,
+    ignore(smol) = "volley-smol sends a body-less POST with an empty chunked body (Transfer-Encoding: chunked, no Content-Length), so that libcurl cannot send it again on a fresh connection"
+);
 
-mod extension_method {
-    use super::*;
-    crate::on_every_adapter!(@adapter tokio, Tokio; an_extension_method_reaches_the_server);
-    crate::on_every_adapter!(@adapter smol, Smol; an_extension_method_reaches_the_server);
-    crate::on_every_adapter!(@adapter blocking, Blocking; an_extension_method_reaches_the_server);
-    crate::on_every_adapter!(@ignored async_std, AsyncStd,
-        "surf's Method has no extension methods: async-std refuses PURGE as InvalidRequest before sending (volley-async-std/tests)";
-        an_extension_method_reaches_the_server);
-}
+crate::on_every_adapter!(
+    an_extension_method_reaches_the_server,
+    ignore(async_std) = "surf's Method has no extension methods: async-std refuses PURGE as InvalidRequest before sending (volley-async-std/tests)"
+);

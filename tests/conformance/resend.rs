@@ -112,14 +112,9 @@ async fn a_get_arrives_max_attempts_times<F: Fetcher>(make: fn(Opts) -> F) {
         .await;
 }
 
-mod retried {
-    use super::*;
-    crate::on_every_async_adapter!(a_put_with_a_body_arrives_max_attempts_times);
-    crate::on_every_async_adapter!(@adapter get_tokio, volley_tokio::Client, tokio_block_on;
-        a_get_arrives_max_attempts_times);
-    crate::on_every_async_adapter!(@adapter get_async_std, volley_async_std::Client, async_std_block_on;
-        a_get_arrives_max_attempts_times);
-    crate::on_every_async_adapter!(@ignored get_smol, volley_smol::Client, smol_block_on,
-        "libcurl re-sends a body-less request once on a fresh connection when a reused one died";
-        a_get_arrives_max_attempts_times);
-}
+crate::on_every_async_adapter!(a_put_with_a_body_arrives_max_attempts_times);
+crate::on_every_async_adapter!(
+    a_get_arrives_max_attempts_times,
+    ignore(smol) =
+        "libcurl re-sends a body-less request once on a fresh connection when a reused one died"
+);

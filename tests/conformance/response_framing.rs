@@ -122,12 +122,7 @@ crate::on_every_adapter!(
     a_banner_that_is_not_http_fails_at_once,
 );
 
-mod first_chunk {
-    use super::*;
-    crate::on_every_adapter!(@adapter tokio, Tokio; a_malformed_first_chunk_size_is_a_body_error);
-    crate::on_every_adapter!(@adapter async_std, AsyncStd; a_malformed_first_chunk_size_is_a_body_error);
-    crate::on_every_adapter!(@adapter blocking, Blocking; a_malformed_first_chunk_size_is_a_body_error);
-    crate::on_every_adapter!(@ignored smol, Smol,
-        "isahc reports an error before the first body byte as libcurl's bare code 56, the same as a reset before any response";
-        a_malformed_first_chunk_size_is_a_body_error);
-}
+crate::on_every_adapter!(
+    a_malformed_first_chunk_size_is_a_body_error,
+    ignore(smol) = "isahc reports an error before the first body byte as libcurl's bare code 56, the same as a reset before any response"
+);

@@ -198,75 +198,79 @@ impl Session {
     }
 }
 
-/// Generates, for each case `name(adapter: Adapter)`, one test per adapter
-/// in modules `tokio`, `async_std`, `smol` and `blocking`.
+/// Generates, for each case `name(adapter: Adapter)`, a module `name` with
+/// one test per adapter: `tokio`, `async_std`, `smol` and `blocking`. A case
+/// that does not hold on one adapter yet is kept and ignored there with the
+/// reason: `on_every_adapter!(name, ignore(smol) = "why");`.
 #[macro_export]
 macro_rules! on_every_adapter {
+    (@one $case:ident, [$($tokio:tt)*], [$($async_std:tt)*], [$($smol:tt)*], [$($blocking:tt)*]) => {
+        mod $case {
+            use $crate::support::Adapter;
+            #[test] $($tokio)*
+            fn tokio() { super::$case(Adapter::Tokio) }
+            #[test] $($async_std)*
+            fn async_std() { super::$case(Adapter::AsyncStd) }
+            #[test] $($smol)*
+            fn smol() { super::$case(Adapter::Smol) }
+            #[test] $($blocking)*
+            fn blocking() { super::$case(Adapter::Blocking) }
+        }
+    };
+    ($case:ident, ignore(tokio) = $why:literal) => {
+        $crate::on_every_adapter!(@one $case, [#[ignore = $why]], [], [], []);
+    };
+    ($case:ident, ignore(async_std) = $why:literal) => {
+        $crate::on_every_adapter!(@one $case, [], [#[ignore = $why]], [], []);
+    };
+    ($case:ident, ignore(smol) = $why:literal) => {
+        $crate::on_every_adapter!(@one $case, [], [], [#[ignore = $why]], []);
+    };
+    ($case:ident, ignore(blocking) = $why:literal) => {
+        $crate::on_every_adapter!(@one $case, [], [], [], [#[ignore = $why]]);
+    };
     ($($case:ident),* $(,)?) => {
-        $crate::on_every_adapter!(@adapter tokio, Tokio; $($case),*);
-        $crate::on_every_adapter!(@adapter async_std, AsyncStd; $($case),*);
-        $crate::on_every_adapter!(@adapter smol, Smol; $($case),*);
-        $crate::on_every_adapter!(@adapter blocking, Blocking; $($case),*);
-    };
-    (@adapter $module:ident, $variant:ident; $($case:ident),*) => {
-        mod $module {
-            $(
-                #[test]
-                fn $case() {
-                    super::$case($crate::support::Adapter::$variant);
-                }
-            )*
-        }
-    };
-    // Cases that do not hold on one adapter yet, kept and ignored with why.
-    (@ignored $module:ident, $variant:ident, $why:literal; $($case:ident),*) => {
-        mod $module {
-            $(
-                #[test]
-                #[ignore = $why]
-                fn $case() {
-                    super::$case($crate::support::Adapter::$variant);
-                }
-            )*
-        }
+        $( $crate::on_every_adapter!(@one $case, [], [], [], []); )*
     };
 }
 
-/// Generates, for each case `name<F: Fetcher>(make: impl Fn(Opts) -> F)`
-/// (an async fn), one test per async adapter, run on its runtime.
+/// Generates, for each case `name<F: Fetcher>(make: fn(Opts) -> F)` (an
+/// async fn), a module `name` with one test per async adapter, each run on
+/// its runtime: `tokio`, `async_std` and `smol`. As with
+/// [`on_every_adapter!`], `ignore(smol) = "why"` keeps a case that does not
+/// hold there yet.
 #[macro_export]
 macro_rules! on_every_async_adapter {
+    (@one $case:ident, [$($tokio:tt)*], [$($async_std:tt)*], [$($smol:tt)*]) => {
+        mod $case {
+            use $crate::support::{Opts, async_std_block_on, smol_block_on, tokio_block_on};
+            fn tokio_client(opts: Opts) -> volley_tokio::Client {
+                $crate::build_client!(volley_tokio::Client, opts)
+            }
+            fn async_std_client(opts: Opts) -> volley_async_std::Client {
+                $crate::build_client!(volley_async_std::Client, opts)
+            }
+            fn smol_client(opts: Opts) -> volley_smol::Client {
+                $crate::build_client!(volley_smol::Client, opts)
+            }
+            #[test] $($tokio)*
+            fn tokio() { tokio_block_on(super::$case(tokio_client)) }
+            #[test] $($async_std)*
+            fn async_std() { async_std_block_on(super::$case(async_std_client)) }
+            #[test] $($smol)*
+            fn smol() { smol_block_on(super::$case(smol_client)) }
+        }
+    };
+    ($case:ident, ignore(tokio) = $why:literal) => {
+        $crate::on_every_async_adapter!(@one $case, [#[ignore = $why]], [], []);
+    };
+    ($case:ident, ignore(async_std) = $why:literal) => {
+        $crate::on_every_async_adapter!(@one $case, [], [#[ignore = $why]], []);
+    };
+    ($case:ident, ignore(smol) = $why:literal) => {
+        $crate::on_every_async_adapter!(@one $case, [], [], [#[ignore = $why]]);
+    };
     ($($case:ident),* $(,)?) => {
-        $crate::on_every_async_adapter!(@adapter tokio, volley_tokio::Client, tokio_block_on; $($case),*);
-        $crate::on_every_async_adapter!(@adapter async_std, volley_async_std::Client, async_std_block_on; $($case),*);
-        $crate::on_every_async_adapter!(@adapter smol, volley_smol::Client, smol_block_on; $($case),*);
-    };
-    (@adapter $module:ident, $client:ty, $block_on:ident; $($case:ident),*) => {
-        mod $module {
-            fn make(opts: $crate::support::Opts) -> $client {
-                $crate::build_client!($client, opts)
-            }
-            $(
-                #[test]
-                fn $case() {
-                    $crate::support::$block_on(super::$case(make));
-                }
-            )*
-        }
-    };
-    // Cases that do not hold on one adapter yet, kept and ignored with why.
-    (@ignored $module:ident, $client:ty, $block_on:ident, $why:literal; $($case:ident),*) => {
-        mod $module {
-            fn make(opts: $crate::support::Opts) -> $client {
-                $crate::build_client!($client, opts)
-            }
-            $(
-                #[test]
-                #[ignore = $why]
-                fn $case() {
-                    $crate::support::$block_on(super::$case(make));
-                }
-            )*
-        }
+        $( $crate::on_every_async_adapter!(@one $case, [], [], []); )*
     };
 }
