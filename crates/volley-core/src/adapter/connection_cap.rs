@@ -68,12 +68,18 @@ pub fn default_connection_cap() -> usize {
 pub struct ConnectionCap {
     permits: Arc<Semaphore>,
     size: usize,
+    shared: Arc<Shared>,
+}
+
+/// What a cap's permits tell it as they are given back.
+#[derive(Default)]
+struct Shared {
     /// Told each time a request gives its room back.
-    released: Arc<Event>,
+    released: Event,
     /// Requests holding room that wait for another to end (not on the wire).
-    starved: Arc<AtomicUsize>,
+    starved: AtomicUsize,
     /// How many times room was given back, ever.
-    releases: Arc<AtomicU64>,
+    releases: AtomicU64,
 }
 
 impl fmt::Debug for ConnectionCap {
@@ -91,9 +97,7 @@ impl ConnectionCap {
         ConnectionCap {
             permits: Arc::new(Semaphore::new(size)),
             size,
-            released: Arc::new(Event::new()),
-            starved: Arc::new(AtomicUsize::new(0)),
-            releases: Arc::new(AtomicU64::new(0)),
+            shared: Arc::new(Shared::default()),
         }
     }
 
@@ -124,8 +128,7 @@ impl ConnectionCap {
     fn permit(&self, guard: SemaphoreGuardArc) -> ConnectionPermit {
         ConnectionPermit {
             _guard: guard,
-            released: Arc::clone(&self.released),
-            releases: Arc::clone(&self.releases),
+            shared: Arc::clone(&self.shared),
         }
     }
 
@@ -138,7 +141,7 @@ impl ConnectionCap {
     /// a send, handed to [`wait_for_another`](Self::wait_for_another) after
     /// it.
     pub fn releases(&self) -> u64 {
-        self.releases.load(Ordering::Acquire)
+        self.shared.releases.load(Ordering::Acquire)
     }
 
     /// For a request that holds room and found the process out of file
@@ -149,22 +152,22 @@ impl ConnectionCap {
     /// since, and returns true; returns false at once when no other request
     /// is on the wire, so that there is nothing to wait for.
     pub async fn wait_for_another(&self, releases: u64) -> bool {
-        let listener = self.released.listen();
+        let listener = self.shared.released.listen();
         if self.releases() != releases {
             return true;
         }
-        let waiting = self.starved.fetch_add(1, Ordering::AcqRel) + 1;
+        let waiting = self.shared.starved.fetch_add(1, Ordering::AcqRel) + 1;
         // Requests that hold room but wait, like this one, are not on the
         // wire and free nothing.
         let on_the_wire = self.in_use().saturating_sub(waiting);
         if on_the_wire == 0 {
-            self.starved.fetch_sub(1, Ordering::AcqRel);
+            self.shared.starved.fetch_sub(1, Ordering::AcqRel);
             // Wake another waiter, which may now find itself alone too.
-            self.released.notify_additional(1);
+            self.shared.released.notify_additional(1);
             return false;
         }
         listener.await;
-        self.starved.fetch_sub(1, Ordering::AcqRel);
+        self.shared.starved.fetch_sub(1, Ordering::AcqRel);
         true
     }
 }
@@ -174,8 +177,7 @@ impl ConnectionCap {
 #[must_use = "the room is given back as soon as the permit is dropped"]
 pub struct ConnectionPermit {
     _guard: SemaphoreGuardArc,
-    released: Arc<Event>,
-    releases: Arc<AtomicU64>,
+    shared: Arc<Shared>,
 }
 
 impl fmt::Debug for ConnectionPermit {
@@ -186,7 +188,7 @@ impl fmt::Debug for ConnectionPermit {
 
 impl Drop for ConnectionPermit {
     fn drop(&mut self) {
-        self.releases.fetch_add(1, Ordering::AcqRel);
-        self.released.notify_additional(1);
+        self.shared.releases.fetch_add(1, Ordering::AcqRel);
+        self.shared.released.notify_additional(1);
     }
 }

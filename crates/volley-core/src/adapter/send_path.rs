@@ -125,7 +125,7 @@ impl SendPath {
         let limit = request.timeout().unwrap_or(self.timeout);
         let timer = SharedTimer::clone(&self.timer);
         let redirects = self.redirects;
-        let cap = self.cap.clone();
+        let cap = &self.cap;
         // A request waiting for room is only its request and this closure:
         // the exchange's future, with every state it may pass through, is
         // allocated once the room is there, so 50,000 requests handed over
@@ -135,7 +135,7 @@ impl SendPath {
                 let out = with_timeout(
                     &*timer,
                     Some(limit),
-                    follow_redirects(&redirects, Some(&cap), request, move |hop| {
+                    follow_redirects(&redirects, Some(cap), request, move |hop| {
                         send_once(hop, limit)
                     }),
                 )
