@@ -122,7 +122,7 @@ impl Inner {
         // response cannot be framed is closed, never reused.
         volley_core::adapter::check_response_framing(status, &headers)
             .map_err(|e| e.with_url(url.clone()))?;
-        if convert::has_no_body(&method, status) {
+        if volley_core::adapter::response_has_no_body(&method, status) {
             // Nothing follows the head on the wire, whatever Content-Length says.
             exchange.finish();
             return Ok(Response::new(status, url, bytes::Bytes::new()).with_headers(headers));

@@ -3,7 +3,7 @@
 use std::str::FromStr;
 
 use http::header::{CONTENT_LENGTH, HeaderName, HeaderValue, TRANSFER_ENCODING};
-use http::{HeaderMap, Method, StatusCode, Uri};
+use http::{HeaderMap, StatusCode, Uri};
 use surf::http as ht;
 use volley_core::{Error, ErrorKind, Request, Result};
 
@@ -84,15 +84,6 @@ pub(crate) fn headers(response: &mut surf::Response) -> HeaderMap {
     map
 }
 
-/// True when the response to `method` with `status` has no body to read,
-/// whatever its headers say (RFC 9110: HEAD, 204 and 304; 1xx responses are
-/// handled apart).
-pub(crate) fn has_no_body(method: &Method, status: StatusCode) -> bool {
-    *method == Method::HEAD
-        || status == StatusCode::NO_CONTENT
-        || status == StatusCode::NOT_MODIFIED
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,13 +134,5 @@ mod tests {
         let err = to_surf(req(Request::builder("PURGE", "http://127.0.0.1:1/")))
             .expect_err("extension method");
         assert_eq!(err.kind(), ErrorKind::InvalidRequest);
-    }
-
-    #[test]
-    fn bodiless_responses() {
-        assert!(has_no_body(&Method::HEAD, StatusCode::OK));
-        assert!(has_no_body(&Method::GET, StatusCode::NO_CONTENT));
-        assert!(has_no_body(&Method::GET, StatusCode::NOT_MODIFIED));
-        assert!(!has_no_body(&Method::GET, StatusCode::OK));
     }
 }

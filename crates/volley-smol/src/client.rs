@@ -4,12 +4,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_lite::io::AsyncReadExt;
-use http::{Method, StatusCode};
+use http::Method;
 use isahc::AsyncBody;
 use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
 use volley_core::{
     Error, ErrorKind, Fetcher, Request, Response, Result,
-    adapter::{BodyCollector, BuildClient, ClientConfig, SendPath},
+    adapter::{BodyCollector, BuildClient, ClientConfig, SendPath, response_has_no_body},
     rt::SharedTimer,
 };
 
@@ -122,7 +122,7 @@ impl Client {
 
         let (parts, mut body) = resp.into_parts();
         let status = parts.status;
-        let declared = if has_no_body(&method, status) {
+        let declared = if response_has_no_body(&method, status) {
             None
         } else {
             body.len()
@@ -259,25 +259,9 @@ fn is_idempotent(method: &Method) -> bool {
     )
 }
 
-/// True when the response cannot have a body, whatever its `Content-Length` says.
-fn has_no_body(method: &Method, status: StatusCode) -> bool {
-    *method == Method::HEAD
-        || status.is_informational()
-        || status == StatusCode::NO_CONTENT
-        || status == StatusCode::NOT_MODIFIED
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bodyless_responses_ignore_content_length() {
-        assert!(has_no_body(&Method::HEAD, StatusCode::OK));
-        assert!(has_no_body(&Method::GET, StatusCode::NOT_MODIFIED));
-        assert!(has_no_body(&Method::GET, StatusCode::NO_CONTENT));
-        assert!(!has_no_body(&Method::GET, StatusCode::OK));
-    }
 
     /// This workspace builds libcurl with `-DHTTP_ONLY` (`.cargo/config.toml`):
     /// the second wall behind volley-core's scheme check.

@@ -24,5 +24,7 @@ pub use connection_cap::{ConnectionCap, ConnectionPermit, default_connection_cap
 pub use descriptors::reserve_descriptors;
 pub use errors::{is_too_many_open_files, too_many_open_files};
 pub use redirect::follow_redirects;
-pub use rules::{FRAMING_HEADERS, check_response_framing, check_scheme, is_framing_header};
+pub use rules::{
+    FRAMING_HEADERS, check_response_framing, check_scheme, is_framing_header, response_has_no_body,
+};
 pub use send_path::SendPath;

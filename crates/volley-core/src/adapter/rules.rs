@@ -11,7 +11,7 @@
 use http::header::{
     CONNECTION, CONTENT_LENGTH, HeaderMap, HeaderName, TE, TRAILER, TRANSFER_ENCODING, UPGRADE,
 };
-use http::{StatusCode, Uri};
+use http::{Method, StatusCode, Uri};
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -100,6 +100,24 @@ pub fn check_scheme(url: &Uri) -> Result<()> {
             format!("{url} is not an absolute http(s) URL"),
         )),
     }
+}
+
+/// True when a response to `method` with `status` has no body, whatever its
+/// headers say (RFC 9110 section 6.4.1): the answer to a HEAD, an interim
+/// `1xx`, `204 No Content` and `304 Not Modified`.
+///
+/// ```
+/// use volley_core::adapter::response_has_no_body;
+/// use volley_core::http::{Method, StatusCode};
+/// assert!(response_has_no_body(&Method::HEAD, StatusCode::OK));
+/// assert!(response_has_no_body(&Method::GET, StatusCode::NOT_MODIFIED));
+/// assert!(!response_has_no_body(&Method::GET, StatusCode::OK));
+/// ```
+pub fn response_has_no_body(method: &Method, status: StatusCode) -> bool {
+    *method == Method::HEAD
+        || status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
 }
 
 /// Checks a response head's framing (RFC 9112 section 6.3): several
