@@ -38,6 +38,16 @@ fn a_malformed_first_chunk_size_is_a_body_error(adapter: Adapter) {
     assert_eq!(err.kind(), ErrorKind::Body, "{err}");
 }
 
+fn an_unregistered_status_is_a_response(adapter: Adapter) {
+    let resp = answered_with(
+        adapter,
+        b"HTTP/1.1 499 Client Closed Request\r\ncontent-length: 2\r\n\r\nno",
+    )
+    .expect("a status no registry lists is still a response");
+    assert_eq!(resp.status().as_u16(), 499);
+    assert_eq!(resp.text().unwrap(), "no");
+}
+
 fn an_http_1_0_response_is_read(adapter: Adapter) {
     let resp = answered_with(
         adapter,
@@ -115,6 +125,7 @@ crate::on_every_adapter!(
     conflicting_content_lengths_are_a_body_error,
     repeated_headers_are_all_kept,
     a_malformed_chunk_size_is_a_body_error,
+    an_unregistered_status_is_a_response,
     an_http_1_0_response_is_read,
     a_close_delimited_body_is_read_to_the_end,
     interim_responses_are_skipped,

@@ -116,7 +116,7 @@ impl Inner {
             .send(surf_request)
             .await
             .map_err(|e| errors::send_error(e, &url))?;
-        let status = convert::status(response.status(), &url)?;
+        let status = convert::status(&response, &url)?;
         let headers = convert::headers(&mut response);
         // Checked before the body is read, so that a connection whose
         // response cannot be framed is closed, never reused.

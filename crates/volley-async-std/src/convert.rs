@@ -7,7 +7,7 @@ use http::{HeaderMap, StatusCode, Uri};
 use surf::http as ht;
 use volley_core::{Error, ErrorKind, Request, Result};
 
-use crate::transport::{Outgoing, RawHeaders};
+use crate::transport::{Outgoing, RawHeaders, RawStatus};
 
 /// Turns a request (already resolved against the base URL) into surf's.
 ///
@@ -48,9 +48,14 @@ pub(crate) fn to_surf(request: Request) -> Result<surf::Request> {
     Ok(surf::Request::from(req))
 }
 
-/// surf's status as `http`'s; a code outside 100..=999 is refused.
-pub(crate) fn status(status: ht::StatusCode, url: &Uri) -> Result<StatusCode> {
-    let code = status as u16;
+/// The response's status: as the server sent it when the transport kept it
+/// ([`RawStatus`]), else surf's; a code outside 100..=999 is refused.
+pub(crate) fn status(response: &surf::Response, url: &Uri) -> Result<StatusCode> {
+    let inner: &ht::Response = response.as_ref();
+    if let Some(RawStatus(status)) = inner.ext().get::<RawStatus>() {
+        return Ok(*status);
+    }
+    let code = response.status() as u16;
     StatusCode::from_u16(code).map_err(|e| {
         Error::new(
             ErrorKind::Other,

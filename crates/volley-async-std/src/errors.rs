@@ -11,12 +11,10 @@
 use std::io;
 
 use http::Uri;
+use volley_core::adapter::{is_too_many_open_files, too_many_open_files};
 use volley_core::{Error, ErrorKind};
 
 use crate::connections::ConnectFailed;
-
-/// The raw OS error of "too many open files" (EMFILE) on Unix.
-const EMFILE: i32 = 24;
 
 /// What failed, as read from a send error's chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -61,6 +59,11 @@ impl Hyper {
 /// Maps an error from sending a request and reading the response head.
 pub(crate) fn send_error(err: surf::Error, url: &Uri) -> Error {
     let inner = err.into_inner();
+    if is_too_many_open_files(&*inner) {
+        return too_many_open_files()
+            .with_url(url.clone())
+            .with_source(Box::<dyn std::error::Error + Send + Sync>::from(inner));
+    }
     let text = inner.to_string();
     let cause = Cause {
         connect: inner
@@ -85,12 +88,6 @@ pub(crate) fn send_error(err: surf::Error, url: &Uri) -> Error {
 fn classify_send(text: &str, cause: Cause) -> (ErrorKind, &'static str) {
     use io::ErrorKind as K;
 
-    if cause.io.is_some_and(|(_, raw)| raw == Some(EMFILE)) {
-        return (
-            ErrorKind::Connect,
-            "too many open files: raise the file-descriptor limit (ulimit -n) or lower the concurrency",
-        );
-    }
     if cause.connect == Some(true) {
         return (ErrorKind::Connect, "the TLS handshake failed");
     }
@@ -203,19 +200,10 @@ mod tests {
     fn maps_connect_failures_and_hyper_failures() {
         let refused = Some((io::ErrorKind::ConnectionRefused, Some(111)));
         assert_eq!(kind("x", Some(false), refused), ErrorKind::Connect);
-        let emfile = Some((io::ErrorKind::Other, Some(EMFILE)));
-        assert_eq!(
-            classify_send(
-                "x",
-                Cause {
-                    connect: Some(false),
-                    io: emfile,
-                    hyper: None,
-                }
-            )
-            .1,
-            "too many open files: raise the file-descriptor limit (ulimit -n) or lower the concurrency"
-        );
+        let emfile = surf::Error::from(io::Error::from_raw_os_error(24));
+        let err = send_error(emfile, &Uri::from_static("http://127.0.0.1:1/"));
+        assert_eq!(err.kind(), ErrorKind::Connect);
+        assert!(err.to_string().contains("too many open files"), "{err}");
         let bad_cert = Some((io::ErrorKind::InvalidData, None));
         assert_eq!(
             classify_send(

@@ -71,9 +71,8 @@
 //!   certificates that async-tls ships, not the system's.
 //! - Host names are resolved by async-std (the system resolver, on its
 //!   blocking-task pool).
-//! - Only registered HTTP methods and visible-ASCII header values can be
-//!   sent; a response status that http-types does not know (such as 299)
-//!   is an error.
+//! - Only registered HTTP methods can be sent (surf's `Method` has no
+//!   extension methods): `PURGE` is an invalid request.
 //!
 //! [async-std]: https://docs.rs/async-std
 //! [smol]: https://docs.rs/smol

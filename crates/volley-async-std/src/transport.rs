@@ -30,6 +30,11 @@ use crate::connections::Lease;
 #[derive(Clone, Debug)]
 pub(crate) struct RawHeaders(pub(crate) HeaderMap);
 
+/// The response's status as the server sent it, carried in the surf
+/// response's extensions.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RawStatus(pub(crate) http::StatusCode);
+
 /// What is sent besides the method and URL: the request's method, headers
 /// and body exactly as volley has them, carried in the surf request's
 /// extensions.
@@ -95,7 +100,9 @@ fn to_hyper(request: &mut ht::Request) -> ht::Result<http::Request<Full<Bytes>>>
 
 fn from_hyper(response: http::Response<Incoming>, lease: Lease) -> ht::Result<ht::Response> {
     let (parts, body) = response.into_parts();
-    let status = ht::StatusCode::try_from(parts.status.as_u16())?;
+    // http-types knows only registered codes; the real one (420, 499, ...)
+    // travels beside it.
+    let status = ht::StatusCode::try_from(parts.status.as_u16()).unwrap_or(ht::StatusCode::Ok);
     // Only surf's status and body are read; the headers travel as hyper
     // read them.
     let mut out = ht::Response::new(status);
@@ -112,6 +119,7 @@ fn from_hyper(response: http::Response<Incoming>, lease: Lease) -> ht::Result<ht
         declared,
     ));
     out.ext_mut().insert(RawHeaders(parts.headers));
+    out.ext_mut().insert(RawStatus(parts.status));
     Ok(out)
 }
 

@@ -88,8 +88,9 @@ impl Client {
 
     /// Sends one request (no redirect following) and reads its body within the cap.
     ///
-    /// `deadline` is when volley's timeout ends the whole exchange; libcurl is
-    /// told to give up a little later so an abandoned transfer is closed.
+    /// `deadline` is when volley's timeout ends the request (this hop gets
+    /// what is left of its time); libcurl is told to give up a little later
+    /// so an abandoned transfer is closed.
     async fn send_once(&self, request: Request, deadline: Option<Instant>) -> Result<Response> {
         let (method, url, headers, body) = request.into_parts();
         let body = unrepeatable_body(&method, body);

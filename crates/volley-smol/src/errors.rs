@@ -10,8 +10,11 @@ use volley_core::{Error, ErrorKind};
 /// kinds. `early`: it came before volley's own deadline.
 pub(crate) fn map_send_error(e: isahc::Error, url: &Uri, early: bool) -> Error {
     use isahc::error::ErrorKind as K;
-    let connect_failed = matches!(e.kind(), K::ConnectionFailed | K::Io);
-    if is_too_many_open_files(&e) || (connect_failed && out_of_fds()) {
+    // A request libcurl could not rewind was written: whatever the process
+    // is short of, it must never be taken for one that was not sent.
+    let written = curl_code(&e).is_some_and(|c| c.is_send_fail_rewind());
+    let connect_failed = matches!(e.kind(), K::ConnectionFailed);
+    if !written && (is_too_many_open_files(&e) || (connect_failed && out_of_fds())) {
         return too_many_open_files().with_url(url.clone()).with_source(e);
     }
     let (kind, message) = match e.kind() {
@@ -21,7 +24,7 @@ pub(crate) fn map_send_error(e: isahc::Error, url: &Uri, early: bool) -> Error {
         | K::BadClientCertificate
         | K::TlsEngine
         | K::InvalidTlsConfiguration => (ErrorKind::Connect, "the TLS handshake failed"),
-        K::Io if curl_code(&e).is_some_and(|c| c.is_send_fail_rewind()) => (
+        K::Io if written => (
             ErrorKind::Connect,
             "the connection closed before a response arrived (the request was not sent again)",
         ),

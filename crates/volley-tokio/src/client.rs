@@ -47,10 +47,11 @@ impl Drop for TaskGuard {
 ///
 /// Cloning is cheap and clones share one connection pool. Requests must be
 /// awaited inside a tokio runtime; outside one, [`Fetcher::fetch`] returns
-/// an [`ErrorKind::Other`] error instead of sending. Each request runs as a
-/// task of its own on that runtime, so many requests use every worker
-/// thread even when one task awaits them all; dropping the request's future
-/// aborts its task.
+/// an [`ErrorKind::Other`] error instead of sending. Each request's I/O
+/// (each redirect hop's) runs as a task of its own on that runtime, so many
+/// requests use every worker thread even when one task awaits them all; the
+/// rest of the send path runs where the request is polled. Dropping the
+/// request's future aborts its task.
 ///
 /// ```no_run
 /// use volley_core::{Fetcher, Request};

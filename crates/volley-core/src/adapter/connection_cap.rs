@@ -141,7 +141,7 @@ impl ConnectionCap {
     /// a send, handed to [`wait_for_another`](Self::wait_for_another) after
     /// it.
     pub fn releases(&self) -> u64 {
-        self.shared.releases.load(Ordering::Acquire)
+        self.shared.releases.load(Ordering::SeqCst)
     }
 
     /// For a request that holds room and found the process out of file
@@ -153,22 +153,44 @@ impl ConnectionCap {
     /// is on the wire, so that there is nothing to wait for.
     pub async fn wait_for_another(&self, releases: u64) -> bool {
         let listener = self.shared.released.listen();
+        // Counted before `releases` is read again, so that a permit given
+        // back meanwhile either shows in `releases` or sees this waiter and
+        // notifies it. Uncounted when this returns or is dropped (a timeout).
+        let waiting = Starved::count(&self.shared);
         if self.releases() != releases {
             return true;
         }
-        let waiting = self.shared.starved.fetch_add(1, Ordering::AcqRel) + 1;
         // Requests that hold room but wait, like this one, are not on the
         // wire and free nothing.
-        let on_the_wire = self.in_use().saturating_sub(waiting);
+        let on_the_wire = self.in_use().saturating_sub(waiting.now);
         if on_the_wire == 0 {
-            self.shared.starved.fetch_sub(1, Ordering::AcqRel);
+            drop(waiting);
             // Wake another waiter, which may now find itself alone too.
             self.shared.released.notify_additional(1);
             return false;
         }
         listener.await;
-        self.shared.starved.fetch_sub(1, Ordering::AcqRel);
         true
+    }
+}
+
+/// One waiter counted in [`Shared::starved`] while it lives.
+struct Starved<'a> {
+    shared: &'a Shared,
+    /// How many waited, this one included, when it was counted.
+    now: usize,
+}
+
+impl<'a> Starved<'a> {
+    fn count(shared: &'a Shared) -> Starved<'a> {
+        let now = shared.starved.fetch_add(1, Ordering::SeqCst) + 1;
+        Starved { shared, now }
+    }
+}
+
+impl Drop for Starved<'_> {
+    fn drop(&mut self) {
+        self.shared.starved.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -188,7 +210,11 @@ impl fmt::Debug for ConnectionPermit {
 
 impl Drop for ConnectionPermit {
     fn drop(&mut self) {
-        self.shared.releases.fetch_add(1, Ordering::AcqRel);
-        self.shared.released.notify_additional(1);
+        self.shared.releases.fetch_add(1, Ordering::SeqCst);
+        // Only a request that found no descriptor waits for this; most of
+        // the time none does, and the event is left alone.
+        if self.shared.starved.load(Ordering::SeqCst) > 0 {
+            self.shared.released.notify_additional(1);
+        }
     }
 }

@@ -103,9 +103,9 @@ impl SendPath {
     }
 
     /// Sends `request`: room on the wire taken, defaults applied, each hop
-    /// sent by `send_once` (which is also told how long the whole exchange
-    /// may take), within the time it has. An error that names no URL gets
-    /// the request's.
+    /// sent by `send_once` (which is also told how much of the request's
+    /// time is left for it), within the time it has. An error that names no
+    /// URL gets the request's.
     pub fn send<S, Fut>(
         &self,
         request: Request,
@@ -132,11 +132,14 @@ impl SendPath {
         // at once cost memory for those on the wire, not for all of them.
         let sent = self.cap.acquire().then(move |permit| {
             Box::pin(async move {
+                let started = timer.now();
+                let timer = &*timer;
                 let out = with_timeout(
-                    &*timer,
+                    timer,
                     Some(limit),
                     follow_redirects(&redirects, Some(cap), request, move |hop| {
-                        send_once(hop, limit)
+                        // What is left of the request's time for this hop.
+                        send_once(hop, limit.saturating_sub(timer.now() - started))
                     }),
                 )
                 .await;
