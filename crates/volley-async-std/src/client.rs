@@ -116,8 +116,7 @@ impl Inner {
             .send(surf_request)
             .await
             .map_err(|e| errors::send_error(e, &url))?;
-        let status = convert::status(&response, &url)?;
-        let headers = convert::headers(&mut response);
+        let (status, headers) = convert::head(&mut response, &url)?;
         // Checked before the body is read, so that a connection whose
         // response cannot be framed is closed, never reused.
         volley_core::adapter::check_response_framing(status, &headers)

@@ -2,12 +2,12 @@
 
 use std::str::FromStr;
 
-use http::header::{CONTENT_LENGTH, HeaderName, HeaderValue, TRANSFER_ENCODING};
+use http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::{HeaderMap, StatusCode, Uri};
 use surf::http as ht;
 use volley_core::{Error, ErrorKind, Request, Result};
 
-use crate::transport::{Outgoing, RawHeaders, RawStatus};
+use crate::transport::{Outgoing, RawHead};
 
 /// Turns a request (already resolved against the base URL) into surf's.
 ///
@@ -48,50 +48,25 @@ pub(crate) fn to_surf(request: Request) -> Result<surf::Request> {
     Ok(surf::Request::from(req))
 }
 
-/// The response's status: as the server sent it when the transport kept it
-/// ([`RawStatus`]), else surf's; a code outside 100..=999 is refused.
-pub(crate) fn status(response: &surf::Response, url: &Uri) -> Result<StatusCode> {
-    let inner: &ht::Response = response.as_ref();
-    if let Some(RawStatus(status)) = inner.ext().get::<RawStatus>() {
-        return Ok(*status);
-    }
-    let code = response.status() as u16;
-    StatusCode::from_u16(code).map_err(|e| {
-        Error::new(
-            ErrorKind::Other,
-            format!("the server answered with an invalid status {code}"),
-        )
-        .with_url(url.clone())
-        .with_source(e)
-    })
-}
-
-/// The response's headers as a `HeaderMap`, every value kept, as the server
-/// sent them ([`RawHeaders`]: bytes that are not ASCII included); surf's,
-/// for a response that did not come through the transport. A header that
-/// `http` refuses is left out rather than failing the response.
-pub(crate) fn headers(response: &mut surf::Response) -> HeaderMap {
+/// The response's status and headers as the server sent them ([`RawHead`],
+/// which the transport attaches to every response it reads: statuses
+/// http-types does not list and header bytes that are not ASCII included).
+pub(crate) fn head(response: &mut surf::Response, url: &Uri) -> Result<(StatusCode, HeaderMap)> {
     let inner: &mut ht::Response = response.as_mut();
-    if let Some(RawHeaders(raw)) = inner.ext_mut().remove::<RawHeaders>() {
-        return raw;
+    match inner.ext_mut().remove::<RawHead>() {
+        Some(RawHead { status, headers }) => Ok((status, headers)),
+        None => Err(Error::new(
+            ErrorKind::Other,
+            "the response did not come through volley's transport",
+        )
+        .with_url(url.clone())),
     }
-    let mut map = HeaderMap::new();
-    for (name, values) in response.iter() {
-        let Ok(name) = HeaderName::from_bytes(name.as_str().as_bytes()) else {
-            continue;
-        };
-        for value in values.iter() {
-            if let Ok(value) = HeaderValue::from_str(value.as_str()) {
-                map.append(name.clone(), value);
-            }
-        }
-    }
-    map
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderValue;
 
     fn req(builder: volley_core::RequestBuilder) -> Request {
         builder.build().expect("valid request")

@@ -25,15 +25,14 @@ use surf::http as ht;
 
 use crate::connections::Lease;
 
-/// The response's headers exactly as the server sent them (http-types
-/// keeps only ASCII values), carried in the surf response's extensions.
+/// The response's status and headers exactly as the server sent them
+/// (http-types knows only registered statuses and keeps only ASCII header
+/// values), carried in the surf response's extensions.
 #[derive(Clone, Debug)]
-pub(crate) struct RawHeaders(pub(crate) HeaderMap);
-
-/// The response's status as the server sent it, carried in the surf
-/// response's extensions.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct RawStatus(pub(crate) http::StatusCode);
+pub(crate) struct RawHead {
+    pub(crate) status: http::StatusCode,
+    pub(crate) headers: HeaderMap,
+}
 
 /// What is sent besides the method and URL: the request's method, headers
 /// and body exactly as volley has them, carried in the surf request's
@@ -118,8 +117,10 @@ fn from_hyper(response: http::Response<Incoming>, lease: Lease) -> ht::Result<ht
         },
         declared,
     ));
-    out.ext_mut().insert(RawHeaders(parts.headers));
-    out.ext_mut().insert(RawStatus(parts.status));
+    out.ext_mut().insert(RawHead {
+        status: parts.status,
+        headers: parts.headers,
+    });
     Ok(out)
 }
 
