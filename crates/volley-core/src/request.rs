@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
-use http::{HeaderMap, Method, Uri};
+use http::{Extensions, HeaderMap, Method, Uri};
 use serde::Serialize;
 
 use crate::adapter::rules::{
@@ -36,6 +36,7 @@ pub struct Request {
     body: Bytes,
     timeout: Option<Duration>,
     attempt: u32,
+    extensions: Extensions,
 }
 
 impl Request {
@@ -64,6 +65,7 @@ impl Request {
                 body: Bytes::new(),
                 timeout: None,
                 attempt: 1,
+                extensions: Extensions::new(),
             });
         RequestBuilder { inner }
     }
@@ -163,6 +165,28 @@ impl Request {
                 | Method::OPTIONS
                 | Method::TRACE
         )
+    }
+
+    /// Typed values that travel with the request through the layers (as in
+    /// [`http::Request::extensions`]); they are never sent. Clones of a
+    /// request (one per attempt) carry clones of them.
+    ///
+    /// ```
+    /// use volley_core::Request;
+    /// #[derive(Clone, Debug, PartialEq)]
+    /// struct Tenant(&'static str);
+    /// let mut req = Request::get("/users/1").build()?;
+    /// req.extensions_mut().insert(Tenant("acme"));
+    /// assert_eq!(req.clone().extensions().get::<Tenant>(), Some(&Tenant("acme")));
+    /// # Ok::<(), volley_core::Error>(())
+    /// ```
+    pub fn extensions(&self) -> &Extensions {
+        &self.extensions
+    }
+
+    /// The request's extensions, to add or change one.
+    pub fn extensions_mut(&mut self) -> &mut Extensions {
+        &mut self.extensions
     }
 
     /// Splits the request into its parts, for adapters.

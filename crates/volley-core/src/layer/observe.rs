@@ -117,6 +117,13 @@ pub trait Observer: Send + Sync + 'static {
     fn limit_changed(&self, limit: usize) {
         let _ = limit;
     }
+
+    /// A layer that keeps its state in a shared backend (a quota kept in
+    /// Redis, say) lost it and switched to its fallback (`degraded` true),
+    /// or reached it again (`degraded` false). `backend` names the layer.
+    fn backend_changed(&self, backend: &str, degraded: bool) {
+        let _ = (backend, degraded);
+    }
 }
 
 /// An observer shared by every layer and clone.
@@ -140,6 +147,9 @@ impl<O: Observer + ?Sized> Observer for Arc<O> {
     }
     fn limit_changed(&self, limit: usize) {
         (**self).limit_changed(limit)
+    }
+    fn backend_changed(&self, backend: &str, degraded: bool) {
+        (**self).backend_changed(backend, degraded)
     }
 }
 
