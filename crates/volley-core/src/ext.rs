@@ -3,10 +3,13 @@
 use crate::error::Result;
 use crate::fetcher::{BoxFetcher, Fetcher};
 use crate::layer::adaptive::{Adaptive, AdaptiveLimit};
+use crate::layer::cooldown::HostCooldown;
 use crate::layer::deadline::Deadline;
+use crate::layer::host::PerHost;
 use crate::layer::limit::Limit;
 use crate::layer::observe::{Observe, Observer};
 use crate::layer::per_host::PerHostLimit;
+use crate::layer::per_host_rate::PerHostRate;
 use crate::layer::rate_limit::{Rate, RateLimit};
 use crate::layer::retry::{Retry, RetryPolicy};
 use crate::layer::timeout::Timeout;
@@ -77,9 +80,24 @@ pub trait FetcherExt: Fetcher + Sized {
         AdaptiveLimit::new(self, config)
     }
 
-    /// At most `max` requests in flight to each host (see [`PerHostLimit`]).
-    fn limit_per_host(self, max: usize) -> PerHostLimit<Self> {
+    /// At most `max` requests in flight to each host: a number for every
+    /// host, or a [`PerHost`] with overrides (see [`PerHostLimit`]).
+    fn limit_per_host(self, max: impl Into<PerHost<usize>>) -> PerHostLimit<Self> {
         PerHostLimit::new(self, max)
+    }
+
+    /// Spaces the requests to each host to its rate: one [`Rate`] for every
+    /// host, or a [`PerHost`] with overrides (see [`PerHostRate`]).
+    fn rate_limit_per_host(self, rates: impl Into<PerHost<Rate>>) -> PerHostRate<Self> {
+        PerHostRate::new(self, rates)
+    }
+
+    /// Holds every request to a host that answered 429 or 503 with a
+    /// `Retry-After`, for that long (at most `max`), while other hosts go on
+    /// (see [`HostCooldown`]). Write it outside the limits and inside the
+    /// retry.
+    fn host_cooldown(self, max: Duration) -> HostCooldown<Self> {
+        HostCooldown::new(self, max)
     }
 
     /// Sends again after transient failures (see [`Retry`] and [`RetryPolicy`]).

@@ -12,9 +12,13 @@
 //!   cancelled), [`gather_limited`] (at most N in flight) and
 //!   [`as_completed`] (a stream of `(index, result)`).
 //! - Layers over any fetcher, through [`FetcherExt`]: a concurrency limit,
-//!   per-host limits, timeouts, a batch deadline, retries ([`RetryPolicy`]),
-//!   rate limits ([`Rate`]) and an adaptive limit ([`Adaptive`]); their types
-//!   are in [`layer`], with time taken from the adapter's timer ([`rt`]).
+//!   timeouts, a batch deadline, retries ([`RetryPolicy`]), rate limits
+//!   ([`Rate`]), an adaptive limit ([`Adaptive`]), quotas per host (limits
+//!   and rates, with overrides) and a host cool-down that holds every
+//!   request to a host that answered 429 or 503 with a `Retry-After`; their
+//!   types are in [`layer`], with time taken from the adapter's timer
+//!   ([`rt`]). Every request reports where its time went
+//!   ([`layer::Waits`]: queued, backing off, on the wire) to an [`Observer`].
 //!
 //! The crate root is what a user of the combinators and layers needs. The
 //! modules hold the rest: [`combinator`] and [`layer`] the named futures and

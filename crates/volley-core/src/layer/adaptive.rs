@@ -4,11 +4,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use event_listener::Event;
-use http::StatusCode;
 
 use crate::error::{ErrorKind, Result};
 use crate::fetcher::Fetcher;
+use crate::layer::cooldown::{hold_while_paused, is_overload_status, is_paused};
 use crate::layer::observe::report_permit_wait;
+use crate::layer::waits::{Lane, record};
 use crate::request::Request;
 use crate::response::Response;
 
@@ -275,25 +276,33 @@ impl<F> AdaptiveLimit<F> {
 
 fn is_overload(out: &Result<Response>) -> bool {
     match out {
-        Ok(resp) => matches!(
-            resp.status(),
-            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
-        ),
+        Ok(resp) => is_overload_status(resp.status()),
         Err(e) => matches!(e.kind(), ErrorKind::Timeout | ErrorKind::Connect),
     }
 }
 
 impl<F: Fetcher> Fetcher for AdaptiveLimit<F> {
-    async fn fetch(&self, request: Request) -> Result<Response> {
+    async fn fetch(&self, mut request: Request) -> Result<Response> {
         let timer = self.inner.timer();
         let slot = match self.try_take() {
             Some(slot) => slot,
-            None => {
+            None => loop {
                 let start = timer.now();
                 let slot = self.take().await;
-                report_permit_wait(self.inner.observer(), timer.now() - start);
-                slot
-            }
+                let now = timer.now();
+                report_permit_wait(self.inner.observer(), now - start);
+                record(
+                    &mut request,
+                    self.inner.observer(),
+                    Lane::Limit,
+                    now - start,
+                );
+                if !is_paused(&request, now) {
+                    break slot;
+                }
+                drop(slot);
+                hold_while_paused(&mut request, &timer, self.inner.observer()).await?;
+            },
         };
         let sent = timer.now();
         let out = self.inner.fetch(request).await;

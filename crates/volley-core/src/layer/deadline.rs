@@ -41,8 +41,48 @@ impl<F> Deadline<F> {
     }
 }
 
+/// The instant by which a request must be done, carried in its extensions
+/// so the layers inside can tell a wait that would end too late.
+#[derive(Debug, Clone, Copy)]
+struct RequestDeadline(Instant);
+
+/// Gives `request` the deadline `at`, or keeps the one it has if earlier.
+pub(crate) fn set_deadline(request: &mut Request, at: Instant) {
+    let at = deadline_of(request).map_or(at, |d| d.min(at));
+    request.extensions_mut().insert(RequestDeadline(at));
+}
+
+/// The request's deadline, if a [`Timeout`](crate::layer::Timeout) or
+/// [`Deadline`] layer outside gave it one.
+pub(crate) fn deadline_of(request: &Request) -> Option<Instant> {
+    request.extensions().get::<RequestDeadline>().map(|d| d.0)
+}
+
+/// The error for a wait of `wait` that would end after the request's
+/// deadline, or `None` when it ends in time. `why` says what the wait is
+/// for ("the server's Retry-After", ...).
+pub(crate) fn wait_past_deadline(
+    request: &Request,
+    now: Instant,
+    wait: std::time::Duration,
+    why: &str,
+) -> Option<Error> {
+    let deadline = deadline_of(request)?;
+    if now + wait <= deadline {
+        return None;
+    }
+    let left = deadline.saturating_duration_since(now);
+    let message = format!(
+        "{why} asks for a wait of {} ms, which ends after the request's deadline ({} ms left)",
+        wait.as_millis(),
+        left.as_millis()
+    );
+    Some(Error::new(ErrorKind::Timeout, message).with_url(request.url().clone()))
+}
+
 impl<F: Fetcher> Fetcher for Deadline<F> {
-    async fn fetch(&self, request: Request) -> Result<Response> {
+    async fn fetch(&self, mut request: Request) -> Result<Response> {
+        set_deadline(&mut request, self.at);
         let timer = self.inner.timer();
         let left = self.at.saturating_duration_since(timer.now());
         if left.is_zero() {

@@ -7,6 +7,7 @@ use async_lock::Semaphore;
 use crate::error::Result;
 use crate::fetcher::Fetcher;
 use crate::layer::observe::acquire_reported;
+use crate::layer::waits::Lane;
 use crate::request::Request;
 use crate::response::Response;
 
@@ -70,8 +71,9 @@ impl<F> Limit<F> {
 }
 
 impl<F: Fetcher> Fetcher for Limit<F> {
-    async fn fetch(&self, request: Request) -> Result<Response> {
-        let _permit = acquire_reported(&self.semaphore, &self.inner).await;
+    async fn fetch(&self, mut request: Request) -> Result<Response> {
+        let _permit =
+            acquire_reported(&self.semaphore, &self.inner, &mut request, Lane::Limit).await?;
         self.inner.fetch(request).await
     }
 

@@ -8,6 +8,8 @@ use http::{Method, StatusCode, Uri};
 
 use crate::error::{ErrorKind, Result};
 use crate::fetcher::Fetcher;
+use crate::layer::cooldown::{hold_while_paused, is_paused};
+use crate::layer::waits::{Lane, WaitLog, Waits, log_of, record, wanted};
 use crate::request::Request;
 use crate::response::Response;
 use crate::rt::SharedTimer;
@@ -47,6 +49,9 @@ pub struct Finished<'a> {
     pub elapsed: Duration,
     /// How it ended.
     pub outcome: Outcome,
+    /// Where the request's time went up to the end of this attempt (sums
+    /// over its attempts so far, this one's time on the wire included).
+    pub waits: Waits,
 }
 
 /// Why a request is being sent again, as reported to [`Observer::retry_scheduled`].
@@ -118,6 +123,12 @@ pub trait Observer: Send + Sync + 'static {
         let _ = limit;
     }
 
+    /// `host` (scheme, host and port) answered "slow down" with a
+    /// `Retry-After`: requests to it not yet sent are held for `pause`.
+    fn host_paused(&self, host: &str, pause: Duration) {
+        let _ = (host, pause);
+    }
+
     /// A layer that keeps its state in a shared backend (a quota kept in
     /// Redis, say) lost it and switched to its fallback (`degraded` true),
     /// or reached it again (`degraded` false). `backend` names the layer.
@@ -147,6 +158,9 @@ impl<O: Observer + ?Sized> Observer for Arc<O> {
     }
     fn limit_changed(&self, limit: usize) {
         (**self).limit_changed(limit)
+    }
+    fn host_paused(&self, host: &str, pause: Duration) {
+        (**self).host_paused(host, pause)
     }
     fn backend_changed(&self, backend: &str, degraded: bool) {
         (**self).backend_changed(backend, degraded)
@@ -195,6 +209,7 @@ struct Attempt<'a> {
     attempt: u32,
     started: Instant,
     timer: &'a SharedTimer,
+    log: Option<Arc<WaitLog>>,
     outcome: Option<Outcome>,
 }
 
@@ -202,10 +217,21 @@ impl Drop for Attempt<'_> {
     fn drop(&mut self) {
         let outcome = self.outcome.unwrap_or(Outcome::Dropped);
         let elapsed = self.timer.now().saturating_duration_since(self.started);
+        let waits = self.log.as_ref().map_or_else(Waits::default, |log| {
+            log.add(Lane::Wire, elapsed);
+            log.snapshot()
+        });
         #[cfg(feature = "tracing")]
         {
             let span = tracing::Span::current();
             span.record("elapsed_ms", elapsed.as_secs_f64() * 1e3);
+            let ms = |d: Duration| d.as_secs_f64() * 1e3;
+            span.record("wait_limit_ms", ms(waits.limit));
+            span.record("wait_host_limit_ms", ms(waits.host_limit));
+            span.record("wait_rate_ms", ms(waits.rate));
+            span.record("wait_cooldown_ms", ms(waits.cooldown));
+            span.record("wait_backoff_ms", ms(waits.backoff));
+            span.record("wire_ms", ms(waits.wire));
             match outcome {
                 Outcome::Response(status) => {
                     span.record("status", status.as_u16());
@@ -225,13 +251,15 @@ impl Drop for Attempt<'_> {
             started: self.started,
             elapsed,
             outcome,
+            waits,
         });
     }
 }
 
 impl<F: Fetcher> Observe<F> {
-    async fn run(&self, request: Request) -> Result<Response> {
+    async fn run(&self, mut request: Request) -> Result<Response> {
         let timer = self.inner.timer();
+        let log = wanted(Some(&self.observer)).then(|| log_of(&mut request));
         let method = request.method().clone();
         let url = request.url().clone();
         self.observer.request_started(&request);
@@ -242,6 +270,7 @@ impl<F: Fetcher> Observe<F> {
             attempt: request.attempt(),
             started: timer.now(),
             timer: &timer,
+            log,
             outcome: None,
         };
         let out = self.inner.fetch(request).await;
@@ -275,6 +304,12 @@ impl<F: Fetcher> Fetcher for Observe<F> {
             status = tracing::field::Empty,
             error = tracing::field::Empty,
             elapsed_ms = tracing::field::Empty,
+            wait_limit_ms = tracing::field::Empty,
+            wait_host_limit_ms = tracing::field::Empty,
+            wait_rate_ms = tracing::field::Empty,
+            wait_cooldown_ms = tracing::field::Empty,
+            wait_backoff_ms = tracing::field::Empty,
+            wire_ms = tracing::field::Empty,
         );
         self.run(request).instrument(span)
     }
@@ -294,21 +329,33 @@ impl<F: Fetcher> Fetcher for Observe<F> {
 pub(crate) const PERMIT_WAIT_TRACE_THRESHOLD: Duration = Duration::from_millis(10);
 
 /// A permit of `semaphore`: at once when one is free, else waited for, the
-/// wait timed on `inner`'s timer and reported to its observer
-/// ([`report_permit_wait`]). The [`Limit`](crate::layer::Limit) and
+/// wait timed on `inner`'s timer, reported to its observer
+/// ([`report_permit_wait`]) and added to the request's `lane`. A request
+/// whose host began cooling down while it waited gives the permit back
+/// until the pause is over. The [`Limit`](crate::layer::Limit) and
 /// [`PerHostLimit`](crate::layer::PerHostLimit) layers take theirs here.
 pub(crate) async fn acquire_reported<F: Fetcher>(
     semaphore: &Arc<Semaphore>,
     inner: &F,
-) -> SemaphoreGuardArc {
+    request: &mut Request,
+    lane: Lane,
+) -> Result<SemaphoreGuardArc> {
     if let Some(permit) = semaphore.try_acquire_arc() {
-        return permit;
+        return Ok(permit);
     }
     let timer = inner.timer();
-    let start = timer.now();
-    let permit = semaphore.acquire_arc().await;
-    report_permit_wait(inner.observer(), timer.now() - start);
-    permit
+    loop {
+        let start = timer.now();
+        let permit = semaphore.acquire_arc().await;
+        let now = timer.now();
+        report_permit_wait(inner.observer(), now - start);
+        record(request, inner.observer(), lane, now - start);
+        if !is_paused(request, now) {
+            return Ok(permit);
+        }
+        drop(permit);
+        hold_while_paused(request, &timer, inner.observer()).await?;
+    }
 }
 
 /// Reports a permit wait to the observer, and traces it when long.

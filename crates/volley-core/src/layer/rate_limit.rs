@@ -5,6 +5,8 @@ use std::time::{Duration, Instant};
 
 use crate::error::Result;
 use crate::fetcher::Fetcher;
+use crate::layer::cooldown::{hold_while_paused, is_paused};
+use crate::layer::waits::{Lane, record};
 use crate::request::Request;
 use crate::response::Response;
 
@@ -47,6 +49,64 @@ impl Rate {
     }
 }
 
+/// The state of one GCRA: the theoretical arrival time of the next request.
+#[derive(Debug, Default)]
+pub(crate) struct Gcra {
+    tat: Option<Instant>,
+}
+
+impl Gcra {
+    /// Reserves the next slot of `rate` at `now`; returns when it may go.
+    pub(crate) fn reserve(&mut self, rate: &Rate, now: Instant) -> Instant {
+        let tolerance = rate.interval.saturating_mul(rate.burst - 1);
+        let theoretical = self.tat.map_or(now, |t| t.max(now));
+        let allowed_at = theoretical
+            .checked_sub(tolerance)
+            .map_or(now, |t| t.max(now));
+        self.tat = Some(theoretical + rate.interval);
+        allowed_at
+    }
+
+    /// True when the state says nothing any more: its next slot is past.
+    pub(crate) fn is_idle(&self, now: Instant) -> bool {
+        self.tat.is_none_or(|t| t <= now)
+    }
+}
+
+/// Waits for the slot `reserve` gives, then, if the request's host began
+/// cooling down meanwhile, for the pause and a new slot; adds the waits to
+/// the request's. Shared by [`RateLimit`] and
+/// [`PerHostRate`](crate::layer::PerHostRate).
+pub(crate) async fn wait_for_slot<F: Fetcher>(
+    inner: &F,
+    request: &mut Request,
+    mut reserve: impl FnMut(Instant) -> Instant,
+) -> Result<()> {
+    let timer = inner.timer();
+    loop {
+        let now = timer.now();
+        let at = reserve(now);
+        if at <= now {
+            return Ok(());
+        }
+        let wait = at - now;
+        if let Some(o) = inner.observer() {
+            o.rate_limit_waited(wait);
+        }
+        #[cfg(feature = "tracing")]
+        tracing::debug!(
+            wait_ms = wait.as_secs_f64() * 1e3,
+            "waiting for a rate-limit slot"
+        );
+        timer.sleep(wait).await;
+        record(request, inner.observer(), Lane::Rate, wait);
+        if !is_paused(request, timer.now()) {
+            return Ok(());
+        }
+        hold_while_paused(request, &timer, inner.observer()).await?;
+    }
+}
+
 /// A layer that spaces requests to a [`Rate`], shared by every clone, using
 /// the generic cell rate algorithm (as the `governor` crate does). Made with
 /// [`FetcherExt::rate_limit`](crate::FetcherExt::rate_limit).
@@ -67,7 +127,7 @@ impl Rate {
 pub struct RateLimit<F> {
     inner: F,
     rate: Rate,
-    tat: Arc<Mutex<Option<Instant>>>,
+    gcra: Arc<Mutex<Gcra>>,
 }
 
 impl<F> RateLimit<F> {
@@ -76,40 +136,23 @@ impl<F> RateLimit<F> {
         RateLimit {
             inner,
             rate,
-            tat: Arc::new(Mutex::new(None)),
+            gcra: Arc::default(),
         }
     }
 
-    /// Reserves the next slot at `now`; returns when it may go.
-    fn reserve(&self, now: Instant) -> Instant {
-        let mut tat = self.tat.lock().unwrap_or_else(|p| p.into_inner());
-        let tolerance = self.rate.interval.saturating_mul(self.rate.burst - 1);
-        let theoretical = tat.map_or(now, |t| t.max(now));
-        let allowed_at = theoretical
-            .checked_sub(tolerance)
-            .map_or(now, |t| t.max(now));
-        *tat = Some(theoretical + self.rate.interval);
-        allowed_at
+    /// The rate.
+    pub fn rate(&self) -> Rate {
+        self.rate
     }
 }
 
 impl<F: Fetcher> Fetcher for RateLimit<F> {
-    async fn fetch(&self, request: Request) -> Result<Response> {
-        let timer = self.inner.timer();
-        let now = timer.now();
-        let at = self.reserve(now);
-        if at > now {
-            let wait = at - now;
-            if let Some(o) = self.inner.observer() {
-                o.rate_limit_waited(wait);
-            }
-            #[cfg(feature = "tracing")]
-            tracing::debug!(
-                wait_ms = wait.as_secs_f64() * 1e3,
-                "waiting for a rate-limit slot"
-            );
-            timer.sleep(wait).await;
-        }
+    async fn fetch(&self, mut request: Request) -> Result<Response> {
+        wait_for_slot(&self.inner, &mut request, |now| {
+            let mut gcra = self.gcra.lock().unwrap_or_else(|p| p.into_inner());
+            gcra.reserve(&self.rate, now)
+        })
+        .await?;
         self.inner.fetch(request).await
     }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::fetcher::Fetcher;
+use crate::layer::deadline::set_deadline;
 use crate::request::Request;
 use crate::response::Response;
 use crate::rt::{Sleep, Timer};
@@ -102,9 +103,11 @@ impl<F> Timeout<F> {
 }
 
 impl<F: Fetcher> Fetcher for Timeout<F> {
-    async fn fetch(&self, request: Request) -> Result<Response> {
+    async fn fetch(&self, mut request: Request) -> Result<Response> {
         let limit = request.timeout().unwrap_or(self.duration);
-        fetch_within(&self.inner, &*self.inner.timer(), limit, request).await
+        let timer = self.inner.timer();
+        set_deadline(&mut request, timer.now() + limit);
+        fetch_within(&self.inner, &*timer, limit, request).await
     }
 
     crate::layer::forward_timer_and_observer!();

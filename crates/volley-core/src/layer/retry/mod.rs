@@ -8,7 +8,9 @@ use http::header::RETRY_AFTER;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::fetcher::Fetcher;
+use crate::layer::deadline::wait_past_deadline;
 use crate::layer::observe::RetryReason;
+use crate::layer::waits::{Lane, log_of, record, wanted};
 use crate::request::Request;
 use crate::response::Response;
 
@@ -85,11 +87,7 @@ impl<F: Fetcher> Retry<F> {
         }
         match &out {
             Ok(resp) if self.policy.statuses.contains(&resp.status()) => {
-                let wait = resp
-                    .headers()
-                    .get(RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| parse_retry_after(v, SystemTime::now()));
+                let wait = retry_after_of(resp);
                 let reason = RetryReason::Status(resp.status());
                 Verdict::Again(out, wait, reason)
             }
@@ -100,6 +98,14 @@ impl<F: Fetcher> Retry<F> {
             _ => Verdict::Done(out),
         }
     }
+}
+
+/// The wait a response's `Retry-After` asks for, if it has a readable one.
+pub(crate) fn retry_after_of(resp: &Response) -> Option<Duration> {
+    resp.headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, SystemTime::now()))
 }
 
 fn finish(out: Result<Response>, attempts: u32) -> Result<Response> {
@@ -119,10 +125,14 @@ fn exhausted(out: Result<Response>, attempts: u32) -> Result<Response> {
 }
 
 impl<F: Fetcher> Fetcher for Retry<F> {
-    async fn fetch(&self, request: Request) -> Result<Response> {
+    async fn fetch(&self, mut request: Request) -> Result<Response> {
         self.deposit();
         let retryable = self.policy.non_idempotent || request.is_idempotent();
         let timer = self.inner.timer();
+        // Every attempt is a clone: they share one log when it exists first.
+        if wanted(self.inner.observer()) {
+            log_of(&mut request);
+        }
         let mut attempt = 1;
         loop {
             let mut this_attempt = request.clone();
@@ -147,8 +157,20 @@ impl<F: Fetcher> Fetcher for Retry<F> {
                             next
                         });
                     }
-                    drop(out);
                     let delay = self.policy.delay(attempt, retry_after);
+                    let why = if retry_after.is_some() {
+                        "the server's Retry-After"
+                    } else {
+                        "the retry backoff"
+                    };
+                    if let Some(e) = wait_past_deadline(&request, timer.now(), delay, why) {
+                        let e = match out {
+                            Ok(resp) => e.with_status(resp.status()),
+                            Err(_) => e,
+                        };
+                        return Err(e.with_attempts(attempt));
+                    }
+                    drop(out);
                     if let Some(o) = self.inner.observer() {
                         o.retry_scheduled(attempt, delay, reason);
                     }
@@ -160,7 +182,10 @@ impl<F: Fetcher> Fetcher for Retry<F> {
                         retry_after = retry_after.is_some(),
                         "retrying"
                     );
+                    let start = timer.now();
                     timer.sleep(delay).await;
+                    let slept = timer.now().saturating_duration_since(start);
+                    record(&mut request, self.inner.observer(), Lane::Backoff, slept);
                     attempt += 1;
                 }
             }

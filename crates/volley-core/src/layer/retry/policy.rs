@@ -109,6 +109,13 @@ impl RetryPolicy {
         self.max_attempts
     }
 
+    /// The longest wait between attempts (see [`max_delay`](Self::max_delay)):
+    /// pass it to [`host_cooldown`](crate::FetcherExt::host_cooldown) so a
+    /// host's pause and the retry agree.
+    pub fn delay_limit(&self) -> Duration {
+        self.max_delay
+    }
+
     /// The backoff before retry number `retry` (1-based), before jitter.
     pub fn backoff(&self, retry: u32) -> Duration {
         let factor = 1u32
