@@ -288,6 +288,7 @@ mod tests {
             started,
             elapsed: Duration::from_millis(ms),
             outcome: Outcome::Response(StatusCode::OK),
+            waits: Default::default(),
         }
     }
 
