@@ -13,6 +13,7 @@ pub(crate) mod config;
 pub(crate) mod connection_cap;
 pub(crate) mod descriptors;
 pub(crate) mod errors;
+pub(crate) mod proxy;
 pub(crate) mod redirect;
 pub(crate) mod rules;
 pub(crate) mod send_path;
@@ -23,6 +24,7 @@ pub use config::{BuildClient, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIM
 pub use connection_cap::{ConnectionCap, ConnectionPermit, default_connection_cap};
 pub use descriptors::reserve_descriptors;
 pub use errors::{is_too_many_open_files, too_many_open_files};
+pub use proxy::{NoProxy, Proxies, Proxy};
 pub use redirect::follow_redirects;
 pub use rules::{
     FRAMING_HEADERS, check_response_framing, check_scheme, is_framing_header, response_has_no_body,
