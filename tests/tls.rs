@@ -2,66 +2,17 @@
 //! invalid one takes `danger_accept_invalid_certs(true)`. A TLS handshake
 //! that stalls ends at the connect timeout, as a connect error.
 //!
-//! The server is a small rustls server on 127.0.0.1 with a self-signed
-//! certificate for `localhost` (tests/fixtures).
+//! The server is the certificate fixture of `support::tls`.
 #![allow(clippy::unwrap_used)]
 
 mod support;
 
-use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use support::tls::serve_tls;
 use volley_core::{Error, ErrorKind, Fetcher, Request, Response};
-
-/// Serves `n` TLS connections, each answered `200 secret`.
-fn serve_tls(n: usize) -> u16 {
-    let cert = CertificateDer::from(include_bytes!("fixtures/localhost.cert.der").to_vec());
-    let key =
-        PrivateKeyDer::try_from(include_bytes!("fixtures/localhost.key.der").to_vec()).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(vec![cert], key)
-    .unwrap();
-    let config = Arc::new(config);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    thread::spawn(move || {
-        for stream in listener.incoming().take(n) {
-            let Ok(stream) = stream else { continue };
-            let config = config.clone();
-            thread::spawn(move || {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                let Ok(conn) = rustls::ServerConnection::new(config) else {
-                    return;
-                };
-                let mut tls = rustls::StreamOwned::new(conn, stream);
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    match tls.read(&mut byte) {
-                        Ok(1) => head.push(byte[0]),
-                        _ => return,
-                    }
-                }
-                let _ = tls.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nsecret");
-                // A clean TLS close: libcurl's rustls backend treats a bare
-                // TCP close as a truncation attack.
-                tls.conn.send_close_notify();
-                let _ = tls.flush();
-                thread::sleep(Duration::from_millis(200));
-            });
-        }
-    });
-    port
-}
 
 /// Accepts `n` connections and never answers on them: a TLS handshake
 /// that stalls.
@@ -99,7 +50,7 @@ macro_rules! tls_test {
     ($name:ident, $client:ty, $block_on:path) => {
         #[test]
         fn $name() {
-            let port = serve_tls(2);
+            let port = serve_tls(2).port;
             let url = format!("https://localhost:{port}/");
             let get = || Request::get(&url).build().unwrap();
             let strict = <$client>::builder()
@@ -161,7 +112,7 @@ tls_test!(smol, volley_smol::Client, support::smol_block_on);
 
 #[test]
 fn blocking() {
-    let port = serve_tls(2);
+    let port = serve_tls(2).port;
     let url = format!("https://localhost:{port}/");
     let get = || Request::get(&url).build().unwrap();
     let strict = volley_blocking::Client::builder()

@@ -22,6 +22,7 @@ mod connections;
 mod early_response;
 mod errors;
 mod limits;
+mod proxies;
 mod rate_limit;
 mod redirects;
 mod request_framing;

@@ -3,7 +3,9 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod child;
+pub mod proxy;
 pub mod raw;
+pub mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -21,6 +23,9 @@ pub struct Opts {
     pub user_agent: Option<&'static str>,
     pub redirects: Option<Redirects>,
     pub pool_size: Option<usize>,
+    /// `Some(url)`: `proxy(url)`; `Some("")`: `no_proxy()`.
+    pub proxy: Option<String>,
+    pub accept_invalid_certs: bool,
 }
 
 impl Opts {
@@ -55,6 +60,15 @@ impl Opts {
         self.redirects = Some(policy);
         self
     }
+    /// Through the proxy at `url`; an empty `url` means `no_proxy()`.
+    pub fn proxy(mut self, url: String) -> Self {
+        self.proxy = Some(url);
+        self
+    }
+    pub fn accept_invalid_certs(mut self) -> Self {
+        self.accept_invalid_certs = true;
+        self
+    }
 }
 
 /// Builds a client of `$client` (a `ClientBuilder`-shaped adapter) from
@@ -85,6 +99,12 @@ macro_rules! try_build_client {
         if let Some(n) = opts.pool_size {
             b = b.pool_size(n);
         }
+        match opts.proxy.as_deref() {
+            Some("") => b = b.no_proxy(),
+            Some(url) => b = b.proxy(url),
+            None => {}
+        }
+        b = b.danger_accept_invalid_certs(opts.accept_invalid_certs);
         b.build()
     }};
 }

@@ -257,7 +257,12 @@ impl BuildClient for Client {
         // No middleware: redirects and timeouts are volley's.
         let surf_config = surf::Config::new()
             .set_timeout(None)
-            .set_http_client(Connections::new(pool_size, config.connect_timeout, tls));
+            .set_http_client(Connections::new(
+                pool_size,
+                config.connect_timeout,
+                tls,
+                config.proxies()?,
+            ));
         let surf = match surf::Client::try_from(surf_config) {
             Ok(client) => client,
             Err(never) => match never {},

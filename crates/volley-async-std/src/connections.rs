@@ -34,6 +34,9 @@ use hyper::client::conn::http1;
 use smol_hyper::rt::FuturesIo;
 use surf::http::url::{Host, Origin, Url};
 use surf::http::{self as ht, StatusCode};
+use volley_core::adapter::{Proxies, Proxy};
+
+use crate::tunnel::open_tunnel;
 
 /// Whether a request's connection may be used again, decided by the
 /// request: set once its response was read to the end. Sent along with the
@@ -93,6 +96,8 @@ pub(crate) struct Connections {
     /// Set for `danger_accept_invalid_certs`; webpki's roots otherwise.
     tls: TlsConnector,
     pools: RwLock<HashMap<Origin, Pool>>,
+    /// The proxy of each origin, as volley-core decided.
+    proxies: Proxies,
     /// What `HttpClient::config` reports; nothing in it is used.
     config: http_client::Config,
 }
@@ -112,11 +117,13 @@ impl Connections {
         max_per_origin: usize,
         connect_timeout: Duration,
         tls: TlsConnector,
+        proxies: Proxies,
     ) -> Connections {
         Connections {
             max_per_origin,
             connect_timeout,
             tls,
+            proxies,
             pools: RwLock::new(HashMap::new()),
             config: http_client::Config::new().set_max_connections_per_host(max_per_origin),
         }
@@ -125,12 +132,21 @@ impl Connections {
     /// A connection to `url`'s origin, from its pool or newly opened; waits
     /// while the pool is at its cap with every connection in use.
     async fn lease(&self, url: &Url, reuse: Reuse) -> ht::Result<Lease> {
-        let pool = self.pool(url)?;
+        let via = self.via(url);
+        let pool = self.pool(url, via.as_ref())?;
         match pool.get().await {
-            Ok(conn) => Ok(Lease {
-                conn: Some(conn),
-                reuse,
-            }),
+            Ok(conn) => {
+                // Plain http through a proxy: requests in absolute form,
+                // with the proxy's credentials.
+                let forward = via.filter(|_| url.scheme() == "http").map(|proxy| Forward {
+                    authorization: proxy.authorization().cloned(),
+                });
+                Ok(Lease {
+                    conn: Some(conn),
+                    reuse,
+                    forward,
+                })
+            }
             Err(managed::PoolError::Backend(failed)) => {
                 Err(ht::Error::new(StatusCode::BadGateway, failed))
             }
@@ -141,16 +157,26 @@ impl Connections {
         }
     }
 
+    /// The proxy requests to `url` go through, if any.
+    fn via(&self, url: &Url) -> Option<Proxy> {
+        if self.proxies.is_direct() {
+            return None;
+        }
+        let uri: http::Uri = url.as_str().parse().ok()?;
+        self.proxies.for_url(&uri).cloned()
+    }
+
     /// The pool of `url`'s origin, made on its first request (under the
-    /// write lock, so there is only ever one).
-    fn pool(&self, url: &Url) -> ht::Result<Pool> {
+    /// write lock, so there is only ever one); its connections go through
+    /// `via` when given.
+    fn pool(&self, url: &Url, via: Option<&Proxy>) -> ht::Result<Pool> {
         let origin = url.origin();
         let pools = self.pools.read().unwrap_or_else(|p| p.into_inner());
         if let Some(pool) = pools.get(&origin) {
             return Ok(pool.clone());
         }
         drop(pools);
-        let connector = Connector::new(url, self.connect_timeout, &self.tls)?;
+        let connector = Connector::new(url, self.connect_timeout, &self.tls, via)?;
         let mut pools = self.pools.write().unwrap_or_else(|p| p.into_inner());
         if let Some(pool) = pools.get(&origin) {
             return Ok(pool.clone());
@@ -209,10 +235,18 @@ pub(crate) struct Connector {
     /// For https.
     tls: Option<TlsConnector>,
     timeout: Duration,
+    /// The proxy connections go through: plain http is sent to it, https
+    /// through a tunnel it opens.
+    via: Option<Proxy>,
 }
 
 impl Connector {
-    fn new(url: &Url, timeout: Duration, tls: &TlsConnector) -> ht::Result<Connector> {
+    fn new(
+        url: &Url,
+        timeout: Duration,
+        tls: &TlsConnector,
+        via: Option<&Proxy>,
+    ) -> ht::Result<Connector> {
         let invalid = |message: String| ht::Error::from_str(StatusCode::BadRequest, message);
         let secure = match url.scheme() {
             "http" => false,
@@ -234,18 +268,23 @@ impl Connector {
             addr: ip.map(|ip| SocketAddr::new(ip, port)),
             tls: secure.then(|| tls.clone()),
             timeout,
+            via: via.cloned(),
         })
     }
 
-    /// Connects, and for https shakes hands.
+    /// Connects (to the proxy, if any), and for https opens the tunnel
+    /// through the proxy and shakes hands.
     async fn open(&self) -> Result<Stream, ConnectFailed> {
-        let tcp = self
-            .connect_tcp()
-            .await
-            .map_err(|source| ConnectFailed { tls: false, source })?;
+        let failed = |source| ConnectFailed { tls: false, source };
+        let mut tcp = self.connect_tcp().await.map_err(failed)?;
         let Some(connector) = &self.tls else {
             return Ok(Stream::Tcp(tcp));
         };
+        if let Some(proxy) = &self.via {
+            tcp = open_tunnel(tcp, &self.host, self.port, proxy)
+                .await
+                .map_err(failed)?;
+        }
         match connector.connect(&self.host, tcp).await {
             Ok(tls) => Ok(Stream::Tls(Box::new(tls))),
             Err(source) => Err(ConnectFailed { tls: true, source }),
@@ -253,10 +292,16 @@ impl Connector {
     }
 
     async fn connect_tcp(&self) -> io::Result<TcpStream> {
-        let tcp = match self.addr {
-            Some(addr) => TcpStream::connect(addr).await?,
+        let tcp = match (&self.via, self.addr) {
+            (Some(proxy), _) => {
+                let host = proxy.authority().host();
+                let host = host.trim_start_matches('[').trim_end_matches(']');
+                let port = proxy.authority().port_u16().unwrap_or(80);
+                TcpStream::connect((host, port)).await?
+            }
+            (None, Some(addr)) => TcpStream::connect(addr).await?,
             // Resolved off the executor by async-std, each address tried.
-            None => TcpStream::connect((self.host.as_str(), self.port)).await?,
+            (None, None) => TcpStream::connect((self.host.as_str(), self.port)).await?,
         };
         tcp.set_nodelay(true)?;
         Ok(tcp)
@@ -359,6 +404,15 @@ impl AsyncWrite for Stream {
 pub(crate) struct Lease {
     conn: Option<Object<Connector>>,
     reuse: Reuse,
+    forward: Option<Forward>,
+}
+
+/// A connection to a proxy that forwards plain http: requests go in
+/// absolute form, with the proxy's credentials.
+#[derive(Debug, Clone)]
+pub(crate) struct Forward {
+    /// `Proxy-Authorization`, when the proxy's URL had credentials.
+    pub(crate) authorization: Option<http::HeaderValue>,
 }
 
 impl Lease {
@@ -370,6 +424,11 @@ impl Lease {
                 "the connection was released",
             )
         })
+    }
+
+    /// Set when the connection goes to a proxy that forwards the request.
+    pub(crate) fn forward(&self) -> Option<&Forward> {
+        self.forward.as_ref()
     }
 
     /// Closes the connection when the lease drops, whatever the request says.
@@ -395,7 +454,7 @@ mod tests {
 
     fn connector(url: &str) -> ht::Result<Connector> {
         let url = Url::parse(url).map_err(|e| ht::Error::from_str(400, e.to_string()))?;
-        Connector::new(&url, Duration::from_secs(1), &TlsConnector::default())
+        Connector::new(&url, Duration::from_secs(1), &TlsConnector::default(), None)
     }
 
     #[test]

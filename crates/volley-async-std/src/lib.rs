@@ -86,6 +86,7 @@ mod exchange;
 mod timer;
 mod tls;
 mod transport;
+mod tunnel;
 
 pub use client::{Client, ClientBuilder};
 pub use timer::AsyncStdTimer;

@@ -17,13 +17,13 @@ use std::task::{Context, Poll, ready};
 
 use bytes::{Buf, Bytes};
 use futures_lite::io::{AsyncBufRead, AsyncRead};
-use http::header::{CONTENT_LENGTH, HOST};
+use http::header::{CONTENT_LENGTH, HOST, PROXY_AUTHORIZATION};
 use http::{HeaderMap, Method};
 use http_body_util::Full;
 use hyper::body::{Body, Incoming};
 use surf::http as ht;
 
-use crate::connections::Lease;
+use crate::connections::{Forward, Lease};
 
 /// The response's status and headers exactly as the server sent them
 /// (http-types knows only registered statuses and keeps only ASCII header
@@ -50,7 +50,7 @@ pub(crate) async fn exchange(
     mut lease: Lease,
     mut request: ht::Request,
 ) -> ht::Result<ht::Response> {
-    let request = to_hyper(&mut request)?;
+    let request = to_hyper(&mut request, lease.forward())?;
     let response = lease
         .sender()?
         .send_request(request)
@@ -59,14 +59,19 @@ pub(crate) async fn exchange(
     from_hyper(response, lease)
 }
 
-fn to_hyper(request: &mut ht::Request) -> ht::Result<http::Request<Full<Bytes>>> {
+fn to_hyper(
+    request: &mut ht::Request,
+    forward: Option<&Forward>,
+) -> ht::Result<http::Request<Full<Bytes>>> {
     let bad = |e: String| ht::Error::from_str(ht::StatusCode::BadRequest, e);
     let url = request.url();
     // On a connection of its own origin, the request target is the path
-    // and query; the origin goes in `Host`.
-    let target = match url.query() {
-        Some(query) => format!("{}?{query}", url.path()),
-        None => url.path().to_owned(),
+    // and query; the origin goes in `Host`. To a proxy that forwards it,
+    // the target is the whole URL (RFC 9112, section 3.2.2).
+    let target = match (forward, url.query()) {
+        (Some(_), _) => url.as_str().to_owned(),
+        (None, Some(query)) => format!("{}?{query}", url.path()),
+        (None, None) => url.path().to_owned(),
     };
     let host = match (url.host_str(), url.port()) {
         (Some(host), Some(port)) => format!("{host}:{port}"),
@@ -83,6 +88,9 @@ fn to_hyper(request: &mut ht::Request) -> ht::Result<http::Request<Full<Bytes>>>
     };
     let host = http::HeaderValue::from_str(&host).map_err(|e| bad(e.to_string()))?;
     headers.insert(HOST, host);
+    if let Some(auth) = forward.and_then(|f| f.authorization.clone()) {
+        headers.insert(PROXY_AUTHORIZATION, auth);
+    }
     if body.is_empty() && matches!(method, Method::POST | Method::PUT | Method::PATCH) {
         // hyper leaves out `content-length: 0`, which servers expect on a
         // POST without a body (volley-tokio sends it too).

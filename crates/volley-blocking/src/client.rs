@@ -11,9 +11,10 @@ use ureq::tls::{RootCerts, TlsConfig};
 use volley_core::http::header::EXPECT;
 use volley_core::http::{self, Method};
 use volley_core::{
-    Error, Redirects, Request, Response, Result,
+    Error, ErrorKind, Redirects, Request, Response, Result,
     adapter::{
-        BodyCollector, BuildClient, ClientConfig, ConnectionCap, Defaults, follow_redirects,
+        BodyCollector, BuildClient, ClientConfig, ConnectionCap, Defaults, Proxies, Proxy,
+        follow_redirects,
     },
 };
 
@@ -53,6 +54,9 @@ struct Inner {
     timeout: Duration,
     max_body_bytes: u64,
     redirects: Redirects,
+    proxies: Proxies,
+    http_proxy: Option<ureq::Proxy>,
+    https_proxy: Option<ureq::Proxy>,
 }
 
 impl fmt::Debug for Client {
@@ -183,10 +187,19 @@ impl Inner {
         remaining: Option<Duration>,
         limit: Duration,
     ) -> Result<http::Response<ureq::Body>> {
+        // volley-core's choice of proxy, for every hop.
+        let proxy =
+            self.proxies
+                .for_url(request.uri())
+                .and_then(|_| match request.uri().scheme_str() {
+                    Some("https") => self.https_proxy.clone(),
+                    _ => self.http_proxy.clone(),
+                });
         let request = self
             .agent
             .configure_request(request)
             .timeout_per_call(remaining)
+            .proxy(proxy)
             .build();
         self.agent
             .run(request)
@@ -211,7 +224,7 @@ impl BuildClient for Client {
             .disable_verification(config.accept_invalid_certs)
             .build();
         let agent_config = ureq::Agent::config_builder()
-            // Error statuses are responses; volley follows redirects itconfig.
+            // Error statuses are responses; volley follows redirects itself.
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
@@ -223,7 +236,15 @@ impl BuildClient for Client {
             .max_idle_connections_per_host(config.pool_size.unwrap_or(usize::MAX))
             .no_delay(true)
             .tls_config(tls)
+            // volley-core chooses the proxy of every request; ureq reads
+            // no environment of its own.
+            .proxy(None)
             .build();
+        let proxies = config.proxies()?;
+        let (http_proxy, https_proxy) = (
+            ureq_proxy(proxies.for_scheme("http"))?,
+            ureq_proxy(proxies.for_scheme("https"))?,
+        );
 
         Ok(Client {
             inner: Arc::new(Inner {
@@ -233,9 +254,39 @@ impl BuildClient for Client {
                 timeout: config.timeout,
                 max_body_bytes: config.max_body_bytes,
                 redirects: config.redirects,
+                proxies,
+                http_proxy,
+                https_proxy,
             }),
         })
     }
+}
+
+/// `proxy` as ureq takes it. ureq reaches every origin through an HTTP
+/// proxy with a `CONNECT` tunnel, plain `http` ones too.
+fn ureq_proxy(proxy: Option<&Proxy>) -> Result<Option<ureq::Proxy>> {
+    let Some(proxy) = proxy else {
+        return Ok(None);
+    };
+    let authority = proxy.authority();
+    let mut builder = ureq::Proxy::builder(ureq::ProxyProtocol::Http)
+        .host(
+            authority
+                .host()
+                .trim_start_matches('[')
+                .trim_end_matches(']'),
+        )
+        .port(authority.port_u16().unwrap_or(80));
+    if let Some((user, password)) = proxy.credentials() {
+        builder = builder.username(user).password(password);
+    }
+    builder.build().map(Some).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidRequest,
+            format!("the proxy {authority} could not be used"),
+        )
+        .with_source(e)
+    })
 }
 
 #[cfg(test)]

@@ -6,10 +6,11 @@ use std::time::{Duration, Instant};
 use futures_lite::io::AsyncReadExt;
 use http::Method;
 use isahc::AsyncBody;
+use isahc::auth::{Authentication, Credentials};
 use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
 use volley_core::{
     Error, ErrorKind, Fetcher, Request, Response, Result,
-    adapter::{BodyCollector, BuildClient, ClientConfig, SendPath, response_has_no_body},
+    adapter::{BodyCollector, BuildClient, ClientConfig, Proxies, SendPath, response_has_no_body},
     rt::SharedTimer,
 };
 
@@ -61,6 +62,7 @@ pub struct Client {
 struct Inner {
     agents: Agents,
     path: SendPath,
+    proxies: Proxies,
     max_body_bytes: u64,
 }
 
@@ -97,6 +99,20 @@ impl Client {
         let mut builder = http::Request::builder()
             .method(method.clone())
             .uri(url.clone());
+        // volley-core's choice of proxy, for every hop; "none" is said
+        // out loud, or libcurl would read the environment itself.
+        builder = match self.inner.proxies.for_url(&url) {
+            Some(proxy) => {
+                builder = builder.proxy(Some(proxy.uri()));
+                match proxy.credentials() {
+                    Some((user, password)) => builder
+                        .proxy_authentication(Authentication::basic())
+                        .proxy_credentials(Credentials::new(user, password)),
+                    None => builder,
+                }
+            }
+            None => builder.proxy(None),
+        };
         if let Some(deadline) = deadline {
             let left = deadline.saturating_duration_since(Instant::now()) + CURL_TIMEOUT_GRACE;
             if left <= CURL_TIMEOUT_MAX {
@@ -193,6 +209,7 @@ pub type ClientBuilder = volley_core::ClientBuilder<Client>;
 impl BuildClient for Client {
     fn build(config: ClientConfig) -> Result<Client> {
         let path = SendPath::new(&config, Arc::new(SmolTimer))?;
+        let proxies = config.proxies()?;
         let per_host = config.pool_size.unwrap_or(0);
         let tls = isahc::tls::TlsConfig::builder()
             .danger_accept_invalid_certs(config.accept_invalid_certs)
@@ -210,6 +227,10 @@ impl BuildClient for Client {
                     .redirect_policy(RedirectPolicy::None)
                     .automatic_decompression(false)
                     .expect_continue(ExpectContinue::disabled())
+                    // No proxy from the environment, no hosts skipped by
+                    // libcurl's reading of `no_proxy`: volley-core decides.
+                    .proxy(None)
+                    .proxy_blacklist(Vec::<String>::new())
                     .tls_config(tls.clone())
                     .build()
                     .map_err(|e| {
@@ -226,6 +247,7 @@ impl BuildClient for Client {
             inner: Arc::new(Inner {
                 agents: Agents::new(agents),
                 path,
+                proxies,
                 max_body_bytes: config.max_body_bytes,
             }),
         })

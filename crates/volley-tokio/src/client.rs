@@ -6,11 +6,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use volley_core::http::Method;
 use volley_core::http::header::{CONTENT_LENGTH, HeaderValue};
+use volley_core::http::{Method, Uri};
 use volley_core::{
     Error, ErrorKind, Fetcher, Request, Response, Result,
-    adapter::{BodyCollector, BuildClient, ClientConfig, SendPath},
+    adapter::{BodyCollector, BuildClient, ClientConfig, Proxies, SendPath},
     rt::SharedTimer,
 };
 
@@ -186,9 +186,19 @@ pub type ClientBuilder = volley_core::ClientBuilder<Client>;
 impl BuildClient for Client {
     fn build(config: ClientConfig) -> Result<Client> {
         let path = SendPath::new(&config, Arc::new(TokioTimer))?;
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             // volley follows redirects itself, the same way on every adapter.
             .redirect(reqwest::redirect::Policy::none())
+            // volley-core chooses the proxy of every request; reqwest
+            // reads no environment of its own.
+            .no_proxy();
+        let proxies = Arc::new(config.proxies()?);
+        for scheme in ["http", "https"] {
+            if let Some(proxy) = proxy_of_scheme(&proxies, scheme) {
+                http = http.proxy(proxy);
+            }
+        }
+        let http = http
             .connect_timeout(config.connect_timeout)
             .pool_max_idle_per_host(config.pool_size.unwrap_or(usize::MAX))
             .tcp_nodelay(true)
@@ -206,6 +216,22 @@ impl BuildClient for Client {
             }),
         })
     }
+}
+
+/// A reqwest proxy for the URLs of `scheme` that volley-core's choice
+/// sends through the proxy it has for that scheme.
+fn proxy_of_scheme(proxies: &Arc<Proxies>, scheme: &'static str) -> Option<reqwest::Proxy> {
+    let proxy = proxies.for_scheme(scheme)?;
+    let target = proxy.uri().to_string();
+    let choice = Arc::clone(proxies);
+    let mut out = reqwest::Proxy::custom(move |url| {
+        let uri: Uri = url.as_str().parse().ok()?;
+        (url.scheme() == scheme && choice.for_url(&uri).is_some()).then(|| target.clone())
+    });
+    if let Some(auth) = proxy.authorization() {
+        out = out.custom_http_auth(auth.clone());
+    }
+    Some(out)
 }
 
 #[cfg(test)]

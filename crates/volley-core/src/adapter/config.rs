@@ -5,6 +5,7 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use crate::adapter::body::DEFAULT_MAX_BODY_BYTES;
+use crate::adapter::proxy::{NoProxy, Proxies, Proxy};
 use crate::adapter::redirect::Redirects;
 use crate::error::Result;
 use crate::request::Defaults;
@@ -45,6 +46,38 @@ pub struct ClientConfig {
     pub redirects: Redirects,
     /// Whether TLS certificates go unverified (dangerous).
     pub accept_invalid_certs: bool,
+    /// Which proxy requests go through (see [`ClientConfig::proxies`]).
+    pub proxy: ProxyChoice,
+}
+
+/// Where a client's proxies come from: the environment (the default), one
+/// proxy for every request, or none.
+#[derive(Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProxyChoice {
+    /// `http_proxy`, `https_proxy`, `all_proxy` and `no_proxy` (either
+    /// case), read when the client is built ([`Proxies::from_env`]).
+    #[default]
+    Environment,
+    /// Every request goes direct.
+    Direct,
+    /// Every request goes through the proxy at this URL
+    /// ([`Proxy::parse`](crate::adapter::Proxy::parse)).
+    Through(String),
+}
+
+impl fmt::Debug for ProxyChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProxyChoice::Environment => f.write_str("Environment"),
+            ProxyChoice::Direct => f.write_str("Direct"),
+            // The URL may hold credentials: show where it points only.
+            ProxyChoice::Through(url) => f
+                .debug_tuple("Through")
+                .field(&url.rsplit('@').next().unwrap_or(url))
+                .finish(),
+        }
+    }
 }
 
 impl Default for ClientConfig {
@@ -59,6 +92,7 @@ impl Default for ClientConfig {
             pool_size: None,
             redirects: Redirects::default(),
             accept_invalid_certs: false,
+            proxy: ProxyChoice::default(),
         }
     }
 }
@@ -78,6 +112,28 @@ impl ClientConfig {
     pub fn connection_cap(&self) -> usize {
         self.pool_size
             .unwrap_or_else(crate::adapter::default_connection_cap)
+    }
+
+    /// The proxies the client sends through, decided once: read from the
+    /// environment now, by default, or as the builder was told; an
+    /// [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest) for a
+    /// proxy that is not an `http://` URL.
+    ///
+    /// ```
+    /// use volley_core::adapter::{ClientConfig, ProxyChoice};
+    /// let mut config = ClientConfig::default();
+    /// config.proxy = ProxyChoice::Through("http://proxy.internal:3128".into());
+    /// let proxies = config.proxies()?;
+    /// let via = proxies.for_url(&"https://api.example.com/".parse().unwrap());
+    /// assert_eq!(via.unwrap().authority().as_str(), "proxy.internal:3128");
+    /// # Ok::<(), volley_core::Error>(())
+    /// ```
+    pub fn proxies(&self) -> Result<Proxies> {
+        match &self.proxy {
+            ProxyChoice::Environment => Proxies::from_env(),
+            ProxyChoice::Direct => Ok(Proxies::none()),
+            ProxyChoice::Through(url) => Ok(Proxies::all(Proxy::parse(url)?, NoProxy::default())),
+        }
     }
 
     /// The base URL and default headers, `User-Agent` included, checked:
@@ -253,6 +309,26 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// `false`: certificates are verified.
     pub fn danger_accept_invalid_certs(mut self, yes: bool) -> Self {
         self.config.accept_invalid_certs = yes;
+        self
+    }
+
+    /// Sends every request through the HTTP proxy at `url`
+    /// (`http://[user:password@]host:port`): plain `http` requests to it in
+    /// absolute form, `https` ones through a `CONNECT` tunnel. Credentials in
+    /// the URL become a `Proxy-Authorization` header for the proxy alone;
+    /// the origin never sees them. The environment is not read. A URL that
+    /// is not an `http://` proxy fails [`build`](Self::build).
+    pub fn proxy(mut self, url: &str) -> Self {
+        self.config.proxy = ProxyChoice::Through(url.to_owned());
+        self
+    }
+
+    /// Sends every request direct, whatever the environment says. By
+    /// default the proxies come from `http_proxy`, `https_proxy`,
+    /// `all_proxy` and `no_proxy` (either case; see
+    /// [`Proxies::from_env`]).
+    pub fn no_proxy(mut self) -> Self {
+        self.config.proxy = ProxyChoice::Direct;
         self
     }
 

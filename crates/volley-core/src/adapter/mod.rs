@@ -20,7 +20,9 @@ pub(crate) mod send_path;
 
 pub use crate::request::Defaults;
 pub use body::{BodyCollector, DEFAULT_MAX_BODY_BYTES};
-pub use config::{BuildClient, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use config::{
+    BuildClient, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, ProxyChoice,
+};
 pub use connection_cap::{ConnectionCap, ConnectionPermit, default_connection_cap};
 pub use descriptors::reserve_descriptors;
 pub use errors::{is_too_many_open_files, too_many_open_files};

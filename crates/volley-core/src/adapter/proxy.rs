@@ -33,6 +33,7 @@ use crate::error::{Error, ErrorKind, Result};
 #[derive(Clone, PartialEq, Eq)]
 pub struct Proxy {
     authority: Authority,
+    credentials: Option<(String, String)>,
     authorization: Option<HeaderValue>,
 }
 
@@ -40,7 +41,7 @@ impl fmt::Debug for Proxy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Proxy")
             .field("authority", &self.authority)
-            .field("credentials", &self.authorization.is_some())
+            .field("credentials", &self.credentials.is_some())
             .finish()
     }
 }
@@ -82,7 +83,7 @@ impl Proxy {
         let port = url.port_or_known_default().unwrap_or(80);
         let authority = Authority::try_from(format!("{host}:{port}"))
             .map_err(|e| bad_proxy(value, &e.to_string()))?;
-        let authorization = if url.username().is_empty() && url.password().is_none() {
+        let credentials = if url.username().is_empty() && url.password().is_none() {
             None
         } else {
             let decode = |s: &str| {
@@ -92,10 +93,14 @@ impl Proxy {
             };
             let user = decode(url.username());
             let password = url.password().map(decode).unwrap_or_default();
-            Some(basic_authorization(&user, &password))
+            Some((user, password))
         };
+        let authorization = credentials
+            .as_ref()
+            .map(|(user, password)| basic_authorization(user, password));
         Ok(Proxy {
             authority,
+            credentials,
             authorization,
         })
     }
@@ -113,6 +118,14 @@ impl Proxy {
             .path_and_query("/")
             .build()
             .unwrap_or_default()
+    }
+
+    /// The user and password of the proxy's URL, percent-decoded, for
+    /// clients that build `Proxy-Authorization` themselves.
+    pub fn credentials(&self) -> Option<(&str, &str)> {
+        self.credentials
+            .as_ref()
+            .map(|(u, p)| (u.as_str(), p.as_str()))
     }
 
     /// `Proxy-Authorization` for the proxy (marked sensitive), if its URL
@@ -352,6 +365,17 @@ impl Proxies {
                 80
             });
         (!self.direct.matches(authority.host(), port)).then_some(proxy)
+    }
+
+    /// The proxy for URLs of `scheme` (`http` or `https`), before the
+    /// hosts that go direct are taken out: for clients that take one proxy
+    /// per scheme and ask [`for_url`](Self::for_url) for each request.
+    pub fn for_scheme(&self, scheme: &str) -> Option<&Proxy> {
+        match scheme {
+            "http" => self.http.as_ref(),
+            "https" => self.https.as_ref(),
+            _ => None,
+        }
     }
 
     /// True when no request goes through a proxy.
