@@ -21,6 +21,7 @@ pub struct Opts {
     pub user_agent: Option<&'static str>,
     pub redirects: Option<Redirects>,
     pub pool_size: Option<usize>,
+    pub decompress: Option<bool>,
 }
 
 impl Opts {
@@ -55,6 +56,10 @@ impl Opts {
         self.redirects = Some(policy);
         self
     }
+    pub fn decompress(mut self, yes: bool) -> Self {
+        self.decompress = Some(yes);
+        self
+    }
 }
 
 /// Builds a client of `$client` (a `ClientBuilder`-shaped adapter) from
@@ -84,6 +89,9 @@ macro_rules! try_build_client {
         }
         if let Some(n) = opts.pool_size {
             b = b.pool_size(n);
+        }
+        if let Some(yes) = opts.decompress {
+            b = b.decompress(yes);
         }
         b.build()
     }};

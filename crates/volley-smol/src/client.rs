@@ -9,7 +9,7 @@ use isahc::AsyncBody;
 use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
 use volley_core::{
     Error, ErrorKind, Fetcher, Request, Response, Result,
-    adapter::{BodyCollector, BuildClient, ClientConfig, SendPath, response_has_no_body},
+    adapter::{BodyRules, BuildClient, ClientConfig, SendPath, response_has_no_body},
     rt::SharedTimer,
 };
 
@@ -61,7 +61,7 @@ pub struct Client {
 struct Inner {
     agents: Agents,
     path: SendPath,
-    max_body_bytes: u64,
+    body: BodyRules,
 }
 
 impl std::fmt::Debug for Client {
@@ -70,7 +70,7 @@ impl std::fmt::Debug for Client {
             .field("defaults", self.inner.path.defaults())
             .field("redirects", &self.inner.path.redirects())
             .field("timeout", &self.inner.path.timeout())
-            .field("max_body_bytes", &self.inner.max_body_bytes)
+            .field("body", &self.inner.body)
             .finish_non_exhaustive()
     }
 }
@@ -128,7 +128,10 @@ impl Client {
         } else {
             body.len()
         };
-        let mut collected = BodyCollector::new(self.inner.max_body_bytes, declared)
+        let mut collected = self
+            .inner
+            .body
+            .collector(declared, &parts.headers)
             .map_err(|e| e.with_url(url.clone()).with_status(status))?;
         let chunk = declared.map_or(READ_CHUNK, |n| {
             usize::try_from(n)
@@ -146,7 +149,9 @@ impl Client {
                 Err(e) => return Err(map_body_error(e, &url, status)),
             }
         }
-        Ok(Response::new(status, url, collected.finish()).with_headers(parts.headers))
+        collected
+            .into_response(status, url.clone(), parts.headers)
+            .map_err(|e| e.with_url(url).with_status(status))
     }
 }
 
@@ -208,6 +213,8 @@ impl BuildClient for Client {
                     // libcurl reads 0 as "the default of 300 s".
                     .connect_timeout(config.connect_timeout.max(Duration::from_millis(1)))
                     .redirect_policy(RedirectPolicy::None)
+                    // volley-core asks for compression and decodes it;
+                    // libcurl hands the bytes over as they came.
                     .automatic_decompression(false)
                     .expect_continue(ExpectContinue::disabled())
                     .tls_config(tls.clone())
@@ -226,7 +233,7 @@ impl BuildClient for Client {
             inner: Arc::new(Inner {
                 agents: Agents::new(agents),
                 path,
-                max_body_bytes: config.max_body_bytes,
+                body: config.body_rules(),
             }),
         })
     }
