@@ -16,8 +16,10 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod auth;
 mod bodies;
 mod cancellation;
+mod compression;
 mod connections;
 mod early_response;
 mod errors;

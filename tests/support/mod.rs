@@ -26,6 +26,7 @@ pub struct Opts {
     /// `Some(url)`: `proxy(url)`; `Some("")`: `no_proxy()`.
     pub proxy: Option<String>,
     pub accept_invalid_certs: bool,
+    pub decompress: Option<bool>,
 }
 
 impl Opts {
@@ -69,6 +70,10 @@ impl Opts {
         self.accept_invalid_certs = true;
         self
     }
+    pub fn decompress(mut self, yes: bool) -> Self {
+        self.decompress = Some(yes);
+        self
+    }
 }
 
 /// Builds a client of `$client` (a `ClientBuilder`-shaped adapter) from
@@ -105,6 +110,9 @@ macro_rules! try_build_client {
             None => {}
         }
         b = b.danger_accept_invalid_certs(opts.accept_invalid_certs);
+        if let Some(yes) = opts.decompress {
+            b = b.decompress(yes);
+        }
         b.build()
     }};
 }

@@ -9,7 +9,7 @@ use futures_lite::io::{AsyncBufRead, AsyncBufReadExt};
 use http::Uri;
 use volley_core::{
     Error, ErrorKind, Fetcher, Request, Response, Result,
-    adapter::{BodyCollector, BuildClient, ClientConfig, SendPath},
+    adapter::{BodyCollector, BodyRules, BuildClient, ClientConfig, SendPath},
     rt::SharedTimer,
 };
 
@@ -57,7 +57,7 @@ struct Inner {
     /// The most connections per origin.
     pool_size: usize,
     path: SendPath,
-    max_body_bytes: u64,
+    body: BodyRules,
 }
 
 impl fmt::Debug for Client {
@@ -65,7 +65,7 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("base_url", &self.inner.path.defaults().base())
             .field("timeout", &self.inner.path.timeout())
-            .field("max_body_bytes", &self.inner.max_body_bytes)
+            .field("body", &self.inner.body)
             .field("redirects", &self.inner.path.redirects())
             .field("pool_size", &self.inner.pool_size)
             .finish_non_exhaustive()
@@ -127,7 +127,9 @@ impl Inner {
             return Ok(Response::new(status, url, bytes::Bytes::new()).with_headers(headers));
         }
 
-        let mut collector = BodyCollector::new(self.max_body_bytes, declared.map(|n| n as u64))
+        let mut collector = self
+            .body
+            .collector(declared.map(|n| n as u64), &headers)
             .map_err(|e| e.with_url(url.clone()).with_status(status))?;
         let Some(reader) = exchange.body() else {
             return Err(
@@ -140,7 +142,7 @@ impl Inner {
             .await
             .map_err(|e| match e {
                 ReadError::Io(e) => errors::body_error(e, &url),
-                ReadError::Cap(e) => e.with_url(url.clone()),
+                ReadError::Collect(e) => e.with_url(url.clone()),
             })
             .map_err(|e| e.with_status(status))?;
         if let Some(declared) = declared {
@@ -158,13 +160,15 @@ impl Inner {
         }
         // Read to its end: the connection is clean and goes back to the pool.
         exchange.finish();
-        Ok(Response::new(status, url, collector.finish()).with_headers(headers))
+        collector
+            .into_response(status, url.clone(), headers)
+            .map_err(|e| e.with_url(url).with_status(status))
     }
 }
 
 enum ReadError {
     Io(std::io::Error),
-    Cap(Error),
+    Collect(Error),
 }
 
 /// Reads the body chunk by chunk, straight from the client's buffer into the
@@ -179,7 +183,7 @@ async fn read_body(
             return Ok(());
         }
         let n = chunk.len();
-        collector.push(chunk).map_err(ReadError::Cap)?;
+        collector.push(chunk).map_err(ReadError::Collect)?;
         reader.consume(n);
     }
 }
@@ -273,7 +277,7 @@ impl BuildClient for Client {
                 surf,
                 pool_size,
                 path,
-                max_body_bytes: config.max_body_bytes,
+                body: config.body_rules(),
             }),
         })
     }

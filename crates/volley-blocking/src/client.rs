@@ -13,7 +13,7 @@ use volley_core::http::{self, Method};
 use volley_core::{
     Error, ErrorKind, Redirects, Request, Response, Result,
     adapter::{
-        BodyCollector, BuildClient, ClientConfig, ConnectionCap, Defaults, Proxies, Proxy,
+        BodyRules, BuildClient, ClientConfig, ConnectionCap, Defaults, Proxies, Proxy,
         follow_redirects,
     },
 };
@@ -52,7 +52,7 @@ struct Inner {
     cap: ConnectionCap,
     defaults: Defaults,
     timeout: Duration,
-    max_body_bytes: u64,
+    body: BodyRules,
     redirects: Redirects,
     proxies: Proxies,
     http_proxy: Option<ureq::Proxy>,
@@ -64,7 +64,7 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("base_url", &self.inner.defaults.base())
             .field("timeout", &self.inner.timeout)
-            .field("max_body_bytes", &self.inner.max_body_bytes)
+            .field("body", &self.inner.body)
             .field("redirects", &self.inner.redirects)
             .finish_non_exhaustive()
     }
@@ -159,8 +159,10 @@ impl Inner {
         let with_context = |e: Error| e.with_url(uri.clone()).with_status(status);
 
         let body = resp.body_mut();
-        let mut collected =
-            BodyCollector::new(self.max_body_bytes, body.content_length()).map_err(with_context)?;
+        let mut collected = self
+            .body
+            .collector(body.content_length(), &headers)
+            .map_err(with_context)?;
         let mut reader = body.as_reader();
         let mut buf = vec![0u8; READ_CHUNK];
         loop {
@@ -177,7 +179,9 @@ impl Inner {
                 }
             }
         }
-        Ok(Response::new(status, uri, collected.finish()).with_headers(headers))
+        collected
+            .into_response(status, uri.clone(), headers)
+            .map_err(with_context)
     }
 
     /// Runs one request on the agent with `remaining` as its time budget.
@@ -252,7 +256,7 @@ impl BuildClient for Client {
                 cap: ConnectionCap::new(config.connection_cap()),
                 defaults,
                 timeout: config.timeout,
-                max_body_bytes: config.max_body_bytes,
+                body: config.body_rules(),
                 redirects: config.redirects,
                 proxies,
                 http_proxy,

@@ -27,7 +27,9 @@ pub enum ErrorKind {
     Body,
     /// The body was larger than the configured maximum; reading stopped there.
     TooLarge,
-    /// The body was not the JSON (or text) that was asked for.
+    /// The body was not the JSON (or text) that was asked for, or its
+    /// `Content-Encoding` (gzip, deflate, br) could not be decoded: corrupt
+    /// or cut short.
     Decode,
     /// Redirects went on too long, looped, or tried to downgrade https to http.
     Redirect,

@@ -1,9 +1,13 @@
 //! Requests and their builder.
 
+use std::fmt::Display;
 use std::time::Duration;
 
+use base64::Engine as _;
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use http::header::{
+    AUTHORIZATION, CONTENT_TYPE, COOKIE, HeaderName, HeaderValue, PROXY_AUTHORIZATION,
+};
 use http::{Extensions, HeaderMap, Method, Uri};
 use serde::Serialize;
 
@@ -216,6 +220,8 @@ impl RequestBuilder {
     /// refused, and so are the headers that frame the message
     /// ([`FRAMING_HEADERS`](crate::adapter::FRAMING_HEADERS): `Content-Length`,
     /// `Transfer-Encoding`, `Connection`, ...), which the client writes itself.
+    /// The values of `Authorization`, `Proxy-Authorization` and `Cookie` are
+    /// marked sensitive, so `Debug` output shows `Sensitive` instead.
     ///
     /// ```
     /// use volley_core::{ErrorKind, Request};
@@ -234,7 +240,8 @@ impl RequestBuilder {
             if is_framing_header(&name) {
                 return Err(framing_header_refused(&name));
             }
-            let value = value.try_into().map_err(Into::into)?;
+            let mut value = value.try_into().map_err(Into::into)?;
+            mark_credentials(&name, &mut value);
             req.headers.append(name, value);
             Ok(())
         })
@@ -304,6 +311,85 @@ impl RequestBuilder {
         })
     }
 
+    /// Sets a form body (`application/x-www-form-urlencoded`, as an HTML
+    /// form posts it) from anything serde serialises as a flat list of
+    /// pairs: a slice of tuples, a map, a struct of plain fields. Its
+    /// `content-type` is set too. A value that is not flat (a nested
+    /// struct) is an [`ErrorKind::InvalidRequest`].
+    ///
+    /// ```
+    /// use volley_core::Request;
+    /// let req = Request::post("/login").form(&[("user", "ada"), ("note", "a b&c")]).build()?;
+    /// assert_eq!(&req.body()[..], b"user=ada&note=a+b%26c");
+    /// assert_eq!(req.headers()["content-type"], "application/x-www-form-urlencoded");
+    ///
+    /// #[derive(serde::Serialize)]
+    /// struct Search { q: &'static str, page: u32 }
+    /// let req = Request::post("/search").form(&Search { q: "rust", page: 2 }).build()?;
+    /// assert_eq!(&req.body()[..], b"q=rust&page=2");
+    /// # Ok::<(), volley_core::Error>(())
+    /// ```
+    pub fn form<T: Serialize + ?Sized>(self, value: &T) -> Self {
+        self.map(|req| {
+            let body = serde_urlencoded::to_string(value).map_err(|e| {
+                Error::new(
+                    ErrorKind::InvalidRequest,
+                    "the form body could not be serialised (it must be a flat list of pairs)",
+                )
+                .with_source(e)
+            })?;
+            req.body = Bytes::from(body);
+            req.headers.insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/x-www-form-urlencoded"),
+            );
+            Ok(())
+        })
+    }
+
+    /// Sets `Authorization: Bearer <token>`, replacing any `Authorization`
+    /// set before, with the value marked sensitive: `Debug` output of the
+    /// request (and of its headers) shows `Sensitive`, never the token, and
+    /// no volley error or trace prints a header. A token with CR, LF or
+    /// other control characters is an [`ErrorKind::InvalidRequest`].
+    ///
+    /// ```
+    /// use volley_core::Request;
+    /// let req = Request::get("/me").bearer_auth("s3cr3t-token").build()?;
+    /// assert_eq!(req.headers()["authorization"], "Bearer s3cr3t-token");
+    /// assert!(req.headers()["authorization"].is_sensitive());
+    /// assert!(!format!("{req:?}").contains("s3cr3t"));
+    /// # Ok::<(), volley_core::Error>(())
+    /// ```
+    pub fn bearer_auth<T: Display>(self, token: T) -> Self {
+        self.map(|req| set_authorization(req, format!("Bearer {token}")))
+    }
+
+    /// Sets `Authorization: Basic <base64 of user:password>` (RFC 7617),
+    /// replacing any `Authorization` set before, with the value marked
+    /// sensitive as for [`bearer_auth`](RequestBuilder::bearer_auth).
+    /// Without a password, `user:` is encoded (as curl and reqwest do).
+    ///
+    /// ```
+    /// use volley_core::Request;
+    /// let req = Request::get("/admin").basic_auth("ada", Some("open sesame")).build()?;
+    /// assert_eq!(req.headers()["authorization"], "Basic YWRhOm9wZW4gc2VzYW1l");
+    /// assert!(!format!("{req:?}").contains("YWRh"));
+    /// let req = Request::get("/admin").basic_auth("ada", None::<&str>).build()?;
+    /// assert_eq!(req.headers()["authorization"], "Basic YWRhOg==");
+    /// # Ok::<(), volley_core::Error>(())
+    /// ```
+    pub fn basic_auth<U: Display, P: Display>(self, user: U, password: Option<P>) -> Self {
+        self.map(|req| {
+            let pair = match password {
+                Some(password) => format!("{user}:{password}"),
+                None => format!("{user}:"),
+            };
+            let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+            set_authorization(req, format!("Basic {encoded}"))
+        })
+    }
+
     /// Sets a raw body.
     pub fn body(self, body: impl Into<Bytes>) -> Self {
         self.map(|req| {
@@ -323,6 +409,28 @@ impl RequestBuilder {
     /// The request, or the first mistake made while building it.
     pub fn build(self) -> Result<Request> {
         self.inner
+    }
+}
+
+/// Sets `Authorization` to `value`, marked sensitive.
+fn set_authorization(req: &mut Request, value: String) -> Result<()> {
+    let mut value = HeaderValue::try_from(value).map_err(|e| {
+        // Not the value itself: it holds the credentials.
+        Error::new(
+            ErrorKind::InvalidRequest,
+            "the credentials are not a valid header value (control characters?)",
+        )
+        .with_source(e)
+    })?;
+    value.set_sensitive(true);
+    req.headers.insert(AUTHORIZATION, value);
+    Ok(())
+}
+
+/// Marks the value of a header that carries credentials sensitive.
+fn mark_credentials(name: &HeaderName, value: &mut HeaderValue) {
+    if *name == AUTHORIZATION || *name == PROXY_AUTHORIZATION || *name == COOKIE {
+        value.set_sensitive(true);
     }
 }
 
@@ -394,7 +502,9 @@ impl Defaults {
 
     /// Adds a default header; a header that frames the message
     /// ([`FRAMING_HEADERS`](crate::adapter::FRAMING_HEADERS)) is an
-    /// [`ErrorKind::InvalidRequest`].
+    /// [`ErrorKind::InvalidRequest`]. Credentials (`Authorization`,
+    /// `Proxy-Authorization`, `Cookie`) are marked sensitive, as by
+    /// [`RequestBuilder::header`].
     pub fn header<K, V>(mut self, name: K, value: V) -> Result<Self>
     where
         K: TryInto<HeaderName>,
@@ -406,7 +516,8 @@ impl Defaults {
         if is_framing_header(&name) {
             return Err(framing_header_refused(&name));
         }
-        let value = value.try_into().map_err(Into::into)?;
+        let mut value = value.try_into().map_err(Into::into)?;
+        mark_credentials(&name, &mut value);
         self.headers.append(name, value);
         Ok(self)
     }
@@ -416,7 +527,9 @@ impl Defaults {
     pub fn headers(mut self, mut headers: HeaderMap) -> Self {
         strip_framing(&mut headers);
         for (name, value) in &headers {
-            self.headers.append(name.clone(), value.clone());
+            let mut value = value.clone();
+            mark_credentials(name, &mut value);
+            self.headers.append(name.clone(), value);
         }
         self
     }
@@ -490,6 +603,102 @@ mod tests {
             Err(ErrorKind::InvalidRequest)
         );
         assert!(Request::get("https://example.test/a?b=c").build().is_ok());
+    }
+
+    #[test]
+    fn credentials_never_show_in_debug_output() -> Result<()> {
+        let builder = || {
+            Request::post("http://127.0.0.1:1/x")
+                .header("cookie", "session=cookie-secret")
+                .header("proxy-authorization", "Basic proxy-secret")
+                .header("x-visible", "shown")
+        };
+        let bearer = builder().bearer_auth("bearer-secret");
+        let basic = builder().basic_auth("basic-user", Some("basic-secret"));
+        let basic_b64 = base64::engine::general_purpose::STANDARD.encode("basic-user:basic-secret");
+        let debug = format!("{bearer:?} {basic:?}");
+        let built = format!("{:?} {:?}", bearer.build()?, basic.build()?);
+        for text in [&debug, &built] {
+            for secret in [
+                "cookie-secret",
+                "proxy-secret",
+                "bearer-secret",
+                "basic-secret",
+                basic_b64.as_str(),
+            ] {
+                assert!(!text.contains(secret), "{secret} in {text}");
+            }
+            assert!(text.contains("Sensitive"), "{text}");
+            assert!(text.contains("shown"), "{text}");
+        }
+        let defaults = Defaults::new()
+            .header("authorization", "Bearer default-secret")?
+            .headers(HeaderMap::from_iter([(
+                COOKIE,
+                HeaderValue::from_static("c=map-secret"),
+            )]));
+        let text = format!("{defaults:?}");
+        assert!(
+            !text.contains("default-secret") && !text.contains("map-secret"),
+            "{text}"
+        );
+        let applied = defaults.apply(Request::get("http://127.0.0.1:1/").build()?)?;
+        assert!(applied.headers()[AUTHORIZATION].is_sensitive());
+        Ok(())
+    }
+
+    #[test]
+    fn auth_replaces_and_bad_credentials_are_refused_without_echo() -> Result<()> {
+        let req = Request::get("/")
+            .header("authorization", "Bearer old")
+            .bearer_auth("new")
+            .build()?;
+        assert_eq!(req.headers().get_all(AUTHORIZATION).iter().count(), 1);
+        assert_eq!(req.headers()[AUTHORIZATION], "Bearer new");
+        let err = Request::get("/")
+            .bearer_auth("bad\r\nsecret")
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+        assert!(!err.to_string().contains("secret"), "{err}");
+        assert!(!format!("{err:?}").contains("secret"), "{err:?}");
+        let req = Request::get("/")
+            .basic_auth("ümlaut", Some("pässword"))
+            .build()?;
+        let encoded = req.headers()[AUTHORIZATION]
+            .to_str()
+            .unwrap()
+            .trim_start_matches("Basic ");
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap();
+        assert_eq!(decoded, "ümlaut:pässword".as_bytes());
+        Ok(())
+    }
+
+    #[test]
+    fn form_bodies_are_urlencoded_and_nested_values_refused() -> Result<()> {
+        let mut map = std::collections::BTreeMap::new();
+        map.insert("a", "1 2");
+        map.insert("b", "é");
+        let req = Request::post("/f").form(&map).build()?;
+        assert_eq!(&req.body()[..], b"a=1+2&b=%C3%A9");
+        assert_eq!(
+            req.headers()[CONTENT_TYPE],
+            "application/x-www-form-urlencoded"
+        );
+        #[derive(serde::Serialize)]
+        struct Nested {
+            inner: std::collections::BTreeMap<&'static str, u8>,
+        }
+        let err = Request::post("/f")
+            .form(&Nested {
+                inner: Default::default(),
+            })
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+        Ok(())
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! benchmarks can run offline and reproducibly. It serves jsonplaceholder-style
 //! records (`/users/{id}`, `/posts/{id}`), adds a configurable delay to each
 //! request without tying up a thread, and has one path per failure mode a
-//! client must cope with: error statuses, `429` with `Retry-After`, endpoints
+//! client must cope with: error statuses, `429` with `Retry-After` (and a
+//! route that answers it once, then counts who did not wait), endpoints
 //! that fail a set number of times then recover, malformed JSON, slow and
 //! huge bodies, requests that never answer, connections closed without a
 //! response, redirects and redirect loops. `/stats` reports connection and
@@ -149,8 +150,8 @@ impl MockServer {
         self.state.stats()
     }
 
-    /// Zeroes the counters and the `/flaky` attempt counts, as
-    /// `POST /stats/reset` does.
+    /// Zeroes the counters and the `/flaky` attempt counts and arms
+    /// `/cooldown/{id}`'s `429` again, as `POST /stats/reset` does.
     pub fn reset_stats(&self) {
         self.state.reset();
     }

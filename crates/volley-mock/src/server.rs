@@ -43,6 +43,13 @@ const SLOW_BODY_PIECES: usize = 10;
 /// Default size of a `/big` body when `bytes` is not given: 1 MiB.
 const BIG_DEFAULT_BYTES: u64 = 1024 * 1024;
 
+/// `/cooldown/{id}`'s `Retry-After`, in s.
+const COOLDOWN_S: u64 = 2;
+
+/// Arrivals this soon after `/cooldown/{id}`'s `429` are not counted as
+/// sent during the pause: they were on their way before the client knew.
+const COOLDOWN_GRACE_US: u64 = 50_000;
+
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 /// Settings of one server. `Config::default()` is no added latency and no
@@ -222,7 +229,18 @@ impl App {
             Target::StatsReset => return Ok(method_not_allowed("POST")),
             Target::Api(route, rest) => (route, rest),
         };
-        self.state.count_request(route);
+        let arrived = self.state.count_request(route);
+        if route == Route::Cooldown
+            && self
+                .state
+                .cooldown_arrival(arrived, COOLDOWN_GRACE_US, COOLDOWN_S * 1_000_000)
+        {
+            // At once, as a rate limit answers: before any delay.
+            let mut resp = error(StatusCode::TOO_MANY_REQUESTS, "slow down");
+            resp.headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(COOLDOWN_S));
+            return Ok(resp);
+        }
         let _permit = match &self.limiter {
             Some(limiter) => match limiter.try_acquire() {
                 Ok(permit) => Some(permit),
@@ -259,7 +277,7 @@ impl App {
         }
 
         match route {
-            Route::Users | Route::Posts => {
+            Route::Users | Route::Posts | Route::Cooldown => {
                 if req.method() != Method::GET && req.method() != Method::HEAD {
                     return Ok(method_not_allowed("GET, HEAD"));
                 }
@@ -346,6 +364,9 @@ fn route(path: &str) -> Target<'_> {
         ("status", Some(code)) if !code.is_empty() && !code.contains('/') => {
             return Target::Api(Route::Status, code);
         }
+        ("cooldown", Some(id)) if !id.is_empty() && !id.contains('/') => {
+            return Target::Api(Route::Cooldown, id);
+        }
         (_, Some(_)) => Route::Unknown,
         ("ratelimited", None) => Route::RateLimited,
         ("flaky", None) => Route::Flaky,
@@ -362,7 +383,7 @@ fn route(path: &str) -> Target<'_> {
     Target::Api(route, "")
 }
 
-/// `/users/{id}` and `/posts/{id}`.
+/// `/users/{id}`, `/posts/{id}` and `/cooldown/{id}` (a user).
 fn record(route: Route, id: &str) -> Response<MockBody> {
     match id.parse::<u64>() {
         Err(_) => error(
@@ -370,7 +391,7 @@ fn record(route: Route, id: &str) -> Response<MockBody> {
             "id must be a positive whole number",
         ),
         Ok(0) => error(StatusCode::NOT_FOUND, "no record with id 0"),
-        Ok(id) if route == Route::Users => json(StatusCode::OK, data::user_json(id)),
+        Ok(id) if route != Route::Posts => json(StatusCode::OK, data::user_json(id)),
         Ok(id) => json(StatusCode::OK, data::post_json(id)),
     }
 }
@@ -653,6 +674,10 @@ mod tests {
         assert!(matches!(route("/users/7"), Target::Api(Route::Users, "7")));
         assert!(matches!(route("/posts/x"), Target::Api(Route::Posts, "x")));
         assert!(matches!(route("/users/"), Target::Api(Route::Unknown, _)));
+        assert!(matches!(
+            route("/cooldown/3"),
+            Target::Api(Route::Cooldown, "3")
+        ));
         assert!(matches!(
             route("/users/1/2"),
             Target::Api(Route::Unknown, _)

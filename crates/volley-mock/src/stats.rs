@@ -31,6 +31,12 @@ pub struct Stats {
     /// rate the server really saw.
     #[serde(default)]
     pub first_to_last_ms: f64,
+    /// Requests that reached `/cooldown/{id}` while the `429` it answered
+    /// first said to wait: from 50 ms after that `429` was sent to the end
+    /// of its `Retry-After: 2` (a client that honours the pause for every
+    /// request to the host sends none).
+    #[serde(default)]
+    pub sent_during_cooldown: u64,
     /// Requests per route pattern, e.g. `"/users/{id}"`, `"/flaky"`, or
     /// `"unknown"` for paths that matched no route. Routes never hit are
     /// left out.
@@ -53,11 +59,12 @@ pub(crate) enum Route {
     Redirect,
     RedirectLoop,
     Echo,
+    Cooldown,
     Unknown,
 }
 
 impl Route {
-    const COUNT: usize = 14;
+    const COUNT: usize = 15;
 
     const ALL: [Route; Route::COUNT] = [
         Route::Users,
@@ -73,6 +80,7 @@ impl Route {
         Route::Redirect,
         Route::RedirectLoop,
         Route::Echo,
+        Route::Cooldown,
         Route::Unknown,
     ];
 
@@ -92,6 +100,7 @@ impl Route {
             Route::Redirect => "/redirect",
             Route::RedirectLoop => "/redirect-loop",
             Route::Echo => "/echo",
+            Route::Cooldown => "/cooldown/{id}",
             Route::Unknown => "unknown",
         }
     }
@@ -113,6 +122,10 @@ pub struct ServerState {
     max_in_flight: AtomicU64,
     rejected: AtomicU64,
     paths: [AtomicU64; Route::COUNT],
+    /// When `/cooldown/{id}` sent its `429` (µs from `epoch`; `u64::MAX`
+    /// until it has).
+    cooldown_sent_us: AtomicU64,
+    sent_during_cooldown: AtomicU64,
     flaky: Mutex<HashMap<String, u64>>,
 }
 
@@ -129,6 +142,8 @@ impl ServerState {
             max_in_flight: AtomicU64::default(),
             rejected: AtomicU64::default(),
             paths: Default::default(),
+            cooldown_sent_us: AtomicU64::new(u64::MAX),
+            sent_during_cooldown: AtomicU64::default(),
             flaky: Mutex::default(),
         }
     }
@@ -158,12 +173,14 @@ impl ServerState {
                     (last - first) as f64 / 1000.0
                 }
             },
+            sent_during_cooldown: self.sent_during_cooldown.load(Relaxed),
             paths,
         }
     }
 
-    /// Zeroes the counters and forgets every `/flaky` key, then returns the
-    /// fresh snapshot.
+    /// Zeroes the counters, forgets every `/flaky` key and arms
+    /// `/cooldown/{id}` again (its next request gets the `429`), then
+    /// returns the fresh snapshot.
     ///
     /// `in_flight` is not a count of past events but of requests running now,
     /// so it is kept, and `max_in_flight` restarts from it.
@@ -176,6 +193,8 @@ impl ServerState {
         for count in &self.paths {
             count.store(0, Relaxed);
         }
+        self.cooldown_sent_us.store(u64::MAX, Relaxed);
+        self.sent_during_cooldown.store(0, Relaxed);
         self.max_in_flight
             .store(self.in_flight.load(Relaxed), Relaxed);
         self.flaky
@@ -189,12 +208,34 @@ impl ServerState {
         self.connections.fetch_add(1, Relaxed);
     }
 
-    pub(crate) fn count_request(&self, route: Route) {
+    /// Counts a request that arrived now; returns its arrival (µs from `epoch`).
+    pub(crate) fn count_request(&self, route: Route) -> u64 {
         let at = u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX - 1);
         self.first_arrival_us.fetch_min(at, Relaxed);
         self.last_arrival_us.fetch_max(at, Relaxed);
         self.requests.fetch_add(1, Relaxed);
         self.paths[route as usize].fetch_add(1, Relaxed);
+        at
+    }
+
+    /// A request to `/cooldown/{id}` arrived at `at`: true for the first
+    /// since the start or the last reset (it gets the `429`). A later one
+    /// is counted in `sent_during_cooldown` when it arrived more than
+    /// `grace` after that `429` and at most `window` after it.
+    pub(crate) fn cooldown_arrival(&self, at: u64, grace: u64, window: u64) -> bool {
+        match self
+            .cooldown_sent_us
+            .compare_exchange(u64::MAX, at, Relaxed, Relaxed)
+        {
+            Ok(_) => true,
+            Err(sent) => {
+                let since = at.saturating_sub(sent);
+                if at > sent && since > grace && since <= window {
+                    self.sent_during_cooldown.fetch_add(1, Relaxed);
+                }
+                false
+            }
+        }
     }
 
     pub(crate) fn count_rejected(&self) {
@@ -236,5 +277,36 @@ impl Drop for InFlight<'_> {
 impl Default for ServerState {
     fn default() -> Self {
         ServerState::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cooldown_counts_arrivals_inside_its_window_only() {
+        let state = ServerState::new();
+        // The first arrival gets the 429; the window is (50 ms, 2 s] after it.
+        assert!(state.cooldown_arrival(1_000_000, 50_000, 2_000_000));
+        for (at, counted) in [
+            (1_000_000, false),
+            (1_050_000, false),
+            (1_050_001, true),
+            (2_500_000, true),
+            (3_000_000, true),
+            (3_000_001, false),
+            (500_000, false),
+        ] {
+            let before = state.stats().sent_during_cooldown;
+            assert!(!state.cooldown_arrival(at, 50_000, 2_000_000), "{at}");
+            let after = state.stats().sent_during_cooldown;
+            assert_eq!(after - before, u64::from(counted), "{at}");
+        }
+        assert_eq!(state.stats().sent_during_cooldown, 3);
+        // A reset zeroes the count and arms the 429 again.
+        assert_eq!(state.reset().sent_during_cooldown, 0);
+        assert!(state.cooldown_arrival(9_000_000, 50_000, 2_000_000));
+        assert!(!state.cooldown_arrival(9_000_000, 50_000, 2_000_000));
     }
 }

@@ -169,6 +169,41 @@ async fn ratelimited_sends_retry_after() {
 }
 
 #[tokio::test]
+async fn cooldown_answers_429_once_then_users() {
+    let server = MockServer::start();
+    let c = client();
+    let resp = get(&c, format!("{}/cooldown/1", server.url())).await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(resp.headers()["retry-after"], "2");
+    let body: Value = resp.json().await.expect("JSON");
+    assert_eq!(body["status"], 429);
+    for id in [1, 2, 12345] {
+        let (status, user) = get_json(&c, format!("{}/cooldown/{id}", server.url())).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(user["id"], id);
+        assert!(user["email"].is_string());
+    }
+    let (status, _) = get_json(&c, format!("{}/cooldown/x", server.url())).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let stats = server.stats();
+    assert_eq!(stats.paths["/cooldown/{id}"], 5);
+    // Every request after the 429 counts unless it came within 50 ms of it.
+    assert!(stats.sent_during_cooldown <= 4, "{stats:?}");
+
+    // A reset zeroes the count and arms the 429 again, for the next run.
+    server.reset_stats();
+    assert_eq!(server.stats().sent_during_cooldown, 0);
+    let resp = get(&c, format!("{}/cooldown/7", server.url())).await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    let (status, _) = get_json(&c, format!("{}/cooldown/7", server.url())).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Over HTTP, the count is in /stats.
+    let (_, over_http) = get_json(&c, format!("{}/stats", server.url())).await;
+    assert!(over_http["sent_during_cooldown"].is_u64(), "{over_http}");
+}
+
+#[tokio::test]
 async fn flaky_recovers_after_k_failures_per_key() {
     let server = MockServer::start();
     let c = client();

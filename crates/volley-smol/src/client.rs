@@ -10,7 +10,7 @@ use isahc::auth::{Authentication, Credentials};
 use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
 use volley_core::{
     Error, ErrorKind, Fetcher, Request, Response, Result,
-    adapter::{BodyCollector, BuildClient, ClientConfig, Proxies, SendPath, response_has_no_body},
+    adapter::{BodyRules, BuildClient, ClientConfig, Proxies, SendPath, response_has_no_body},
     rt::SharedTimer,
 };
 
@@ -63,7 +63,7 @@ struct Inner {
     agents: Agents,
     path: SendPath,
     proxies: Proxies,
-    max_body_bytes: u64,
+    body: BodyRules,
 }
 
 impl std::fmt::Debug for Client {
@@ -72,7 +72,7 @@ impl std::fmt::Debug for Client {
             .field("defaults", self.inner.path.defaults())
             .field("redirects", &self.inner.path.redirects())
             .field("timeout", &self.inner.path.timeout())
-            .field("max_body_bytes", &self.inner.max_body_bytes)
+            .field("body", &self.inner.body)
             .finish_non_exhaustive()
     }
 }
@@ -144,7 +144,10 @@ impl Client {
         } else {
             body.len()
         };
-        let mut collected = BodyCollector::new(self.inner.max_body_bytes, declared)
+        let mut collected = self
+            .inner
+            .body
+            .collector(declared, &parts.headers)
             .map_err(|e| e.with_url(url.clone()).with_status(status))?;
         let chunk = declared.map_or(READ_CHUNK, |n| {
             usize::try_from(n)
@@ -162,7 +165,9 @@ impl Client {
                 Err(e) => return Err(map_body_error(e, &url, status)),
             }
         }
-        Ok(Response::new(status, url, collected.finish()).with_headers(parts.headers))
+        collected
+            .into_response(status, url.clone(), parts.headers)
+            .map_err(|e| e.with_url(url).with_status(status))
     }
 }
 
@@ -225,6 +230,8 @@ impl BuildClient for Client {
                     // libcurl reads 0 as "the default of 300 s".
                     .connect_timeout(config.connect_timeout.max(Duration::from_millis(1)))
                     .redirect_policy(RedirectPolicy::None)
+                    // volley-core asks for compression and decodes it;
+                    // libcurl hands the bytes over as they came.
                     .automatic_decompression(false)
                     .expect_continue(ExpectContinue::disabled())
                     // No proxy from the environment, no hosts skipped by
@@ -248,7 +255,7 @@ impl BuildClient for Client {
                 agents: Agents::new(agents),
                 path,
                 proxies,
-                max_body_bytes: config.max_body_bytes,
+                body: config.body_rules(),
             }),
         })
     }

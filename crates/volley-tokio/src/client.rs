@@ -10,7 +10,7 @@ use volley_core::http::header::{CONTENT_LENGTH, HeaderValue};
 use volley_core::http::{Method, Uri};
 use volley_core::{
     Error, ErrorKind, Fetcher, Request, Response, Result,
-    adapter::{BodyCollector, BuildClient, ClientConfig, Proxies, SendPath},
+    adapter::{BodyRules, BuildClient, ClientConfig, Proxies, SendPath},
     rt::SharedTimer,
 };
 
@@ -69,7 +69,7 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     path: SendPath,
-    max_body_bytes: u64,
+    body: BodyRules,
 }
 
 impl fmt::Debug for Client {
@@ -77,7 +77,7 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("base_url", &self.inner.path.defaults().base())
             .field("timeout", &self.inner.path.timeout())
-            .field("max_body_bytes", &self.inner.max_body_bytes)
+            .field("body", &self.inner.body)
             .field("redirects", &self.inner.path.redirects())
             .finish_non_exhaustive()
     }
@@ -160,8 +160,10 @@ impl Inner {
         let headers = std::mem::take(resp.headers_mut());
         let with_context = |e: Error| e.with_url(uri.clone()).with_status(status);
 
-        let mut body =
-            BodyCollector::new(self.max_body_bytes, resp.content_length()).map_err(with_context)?;
+        let mut body = self
+            .body
+            .collector(resp.content_length(), &headers)
+            .map_err(with_context)?;
         while let Some(chunk) = resp
             .chunk()
             .await
@@ -169,7 +171,8 @@ impl Inner {
         {
             body.push(&chunk).map_err(with_context)?;
         }
-        Ok(Response::new(status, uri, body.finish()).with_headers(headers))
+        body.into_response(status, uri.clone(), headers)
+            .map_err(with_context)
     }
 }
 
@@ -212,7 +215,7 @@ impl BuildClient for Client {
             inner: Arc::new(Inner {
                 http,
                 path,
-                max_body_bytes: config.max_body_bytes,
+                body: config.body_rules(),
             }),
         })
     }

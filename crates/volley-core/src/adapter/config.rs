@@ -4,7 +4,8 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use crate::adapter::body::DEFAULT_MAX_BODY_BYTES;
+use crate::adapter::body::{BodyRules, DEFAULT_MAX_BODY_BYTES};
+use crate::adapter::decode::ACCEPT_ENCODING;
 use crate::adapter::proxy::{NoProxy, Proxies, Proxy};
 use crate::adapter::redirect::Redirects;
 use crate::error::Result;
@@ -46,6 +47,8 @@ pub struct ClientConfig {
     pub redirects: Redirects,
     /// Whether TLS certificates go unverified (dangerous).
     pub accept_invalid_certs: bool,
+    /// Whether `Accept-Encoding` is sent and compressed bodies are decoded.
+    pub decompress: bool,
     /// Which proxy requests go through (see [`ClientConfig::proxies`]).
     pub proxy: ProxyChoice,
 }
@@ -93,6 +96,7 @@ impl Default for ClientConfig {
             redirects: Redirects::default(),
             accept_invalid_certs: false,
             proxy: ProxyChoice::default(),
+            decompress: true,
         }
     }
 }
@@ -136,7 +140,18 @@ impl ClientConfig {
         }
     }
 
-    /// The base URL and default headers, `User-Agent` included, checked:
+    /// How the client reads response bodies: the cap, and whether they are
+    /// decoded.
+    pub fn body_rules(&self) -> BodyRules {
+        BodyRules {
+            max_bytes: self.max_body_bytes,
+            decompress: self.decompress,
+        }
+    }
+
+    /// The base URL and default headers, `User-Agent` included (and
+    /// `Accept-Encoding: gzip, br` when decoding is on and no default header
+    /// sets it), checked:
     /// an [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest) for
     /// a bad URL, header name or value.
     ///
@@ -164,6 +179,13 @@ impl ClientConfig {
         {
             let ua = self.user_agent.as_deref().unwrap_or(crate::USER_AGENT);
             defaults = defaults.header(http::header::USER_AGENT, ua)?;
+        }
+        if self.decompress
+            && !defaults
+                .default_headers()
+                .contains_key(http::header::ACCEPT_ENCODING)
+        {
+            defaults = defaults.header(http::header::ACCEPT_ENCODING, ACCEPT_ENCODING)?;
         }
         Ok(defaults)
     }
@@ -276,7 +298,10 @@ impl<C: BuildClient> ClientBuilder<C> {
 
     /// The largest response body read; a larger one fails with
     /// [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge) as soon as it
-    /// passes the cap, without buffering the rest. Default 64 MiB.
+    /// passes the cap, without buffering the rest. A compressed body is
+    /// held to it twice: the bytes received, and the decoded bytes while
+    /// they are decoded (see [`decompress`](ClientBuilder::decompress)).
+    /// Default 64 MiB.
     pub fn max_body_bytes(mut self, bytes: u64) -> Self {
         self.config.max_body_bytes = bytes;
         self
@@ -332,6 +357,41 @@ impl<C: BuildClient> ClientBuilder<C> {
         self
     }
 
+    /// Whether response bodies are decoded; default `true`.
+    ///
+    /// On, every request says `Accept-Encoding: gzip, br` unless it (or a
+    /// default header) sets its own, and a body whose `Content-Encoding` is
+    /// `gzip`, `deflate` or `br` is decoded as it arrives, the same on every
+    /// adapter (volley-core decodes; the HTTP clients under the adapters
+    /// are told not to). [`max_body_bytes`](ClientBuilder::max_body_bytes)
+    /// caps the decoded size while decoding, so a small body that inflates
+    /// past it is [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge) at once.
+    /// A decoded response has no `Content-Encoding` or `Content-Length`
+    /// header any more (they described the bytes on the wire). A body in a
+    /// coding volley does not know (`compress`, `zstd`, or several stacked)
+    /// is handed back as it came, headers intact; a corrupt one is an
+    /// [`ErrorKind::Decode`](crate::ErrorKind::Decode) error.
+    ///
+    /// Off, no `Accept-Encoding` is added and every body is handed back
+    /// as its bytes came, with its headers.
+    ///
+    /// ```
+    /// use volley_core::{ClientBuilder, adapter::{BuildClient, ClientConfig}};
+    /// struct Client(ClientConfig);
+    /// impl BuildClient for Client {
+    ///     fn build(config: ClientConfig) -> volley_core::Result<Self> { Ok(Client(config)) }
+    /// }
+    /// let on = ClientBuilder::<Client>::new().build()?.0.defaults()?;
+    /// assert_eq!(on.default_headers()["accept-encoding"], "gzip, br");
+    /// let off = ClientBuilder::<Client>::new().decompress(false).build()?.0.defaults()?;
+    /// assert!(off.default_headers().get("accept-encoding").is_none());
+    /// # Ok::<(), volley_core::Error>(())
+    /// ```
+    pub fn decompress(mut self, yes: bool) -> Self {
+        self.config.decompress = yes;
+        self
+    }
+
     /// What has been set so far.
     pub fn config(&self) -> &ClientConfig {
         &self.config
@@ -372,5 +432,29 @@ mod tests {
         assert_eq!(ua(c.clone()), "from-header");
         c.user_agent = Some("explicit".into());
         assert_eq!(ua(c), "explicit");
+    }
+
+    #[test]
+    fn accept_encoding_is_a_default_the_caller_can_replace_or_drop() {
+        let ae = |c: ClientConfig| {
+            let d = c.defaults().unwrap();
+            let all: Vec<String> = d
+                .default_headers()
+                .get_all("accept-encoding")
+                .iter()
+                .map(|v| v.to_str().unwrap().to_owned())
+                .collect();
+            all
+        };
+        let mut c = ClientConfig::default();
+        assert_eq!(ae(c.clone()), ["gzip, br"]);
+        c.headers
+            .push(("Accept-Encoding".into(), "identity".into()));
+        assert_eq!(ae(c.clone()), ["identity"]);
+        let c = ClientConfig {
+            decompress: false,
+            ..ClientConfig::default()
+        };
+        assert!(ae(c).is_empty());
     }
 }

@@ -3,14 +3,16 @@
 //! ([`SendPath`]: room on the wire, defaults, the rules of every hop,
 //! redirects, the timeout), the rules decided here once ([`check_scheme`],
 //! [`FRAMING_HEADERS`], [`check_response_framing`], the [`ConnectionCap`]),
-//! reading a body within its cap ([`BodyCollector`]) and the one wording of
-//! shared errors ([`too_many_open_files`]).
+//! reading a body within its cap and decoding it ([`BodyCollector`],
+//! [`BodyRules`], [`Decoder`]) and the one wording of shared errors
+//! ([`too_many_open_files`]).
 //!
 //! A user of volley needs none of this; a new adapter needs all of it.
 
 pub(crate) mod body;
 pub(crate) mod config;
 pub(crate) mod connection_cap;
+pub(crate) mod decode;
 pub(crate) mod descriptors;
 pub(crate) mod errors;
 pub(crate) mod proxy;
@@ -19,11 +21,12 @@ pub(crate) mod rules;
 pub(crate) mod send_path;
 
 pub use crate::request::Defaults;
-pub use body::{BodyCollector, DEFAULT_MAX_BODY_BYTES};
+pub use body::{BodyCollector, BodyRules, DEFAULT_MAX_BODY_BYTES};
 pub use config::{
     BuildClient, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, ProxyChoice,
 };
 pub use connection_cap::{ConnectionCap, ConnectionPermit, default_connection_cap};
+pub use decode::{ACCEPT_ENCODING, Coding, Decoder};
 pub use descriptors::reserve_descriptors;
 pub use errors::{is_too_many_open_files, too_many_open_files};
 pub use proxy::{NoProxy, Proxies, Proxy};
