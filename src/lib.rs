@@ -12,6 +12,7 @@
 //! | `async-std` | `async_std`         | async-std + surf          |
 //! | `smol`      | `smol`              | smol + isahc              |
 //! | `blocking`  | `blocking`          | no runtime: the sequential baseline |
+//! | `redis`     | `redis`             | rates and cool-downs shared by many processes through Redis (any runtime) |
 //!
 //! Libraries that must run on every runtime depend on `volley-core` alone.
 #![forbid(unsafe_code)]
@@ -33,6 +34,11 @@ pub use volley_smol as smol;
 /// The sequential, blocking baseline (`volley-blocking`).
 #[cfg(feature = "blocking")]
 pub use volley_blocking as blocking;
+
+/// Rates and host cool-downs shared by many processes through Redis
+/// (`volley-redis`).
+#[cfg(feature = "redis")]
+pub use volley_redis as redis;
 
 /// Every code block of the README, compiled (and run where it can) as a test.
 #[cfg(doctest)]

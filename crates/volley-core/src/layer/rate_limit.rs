@@ -47,6 +47,17 @@ impl Rate {
     pub fn interval(&self) -> Duration {
         self.interval
     }
+
+    /// How many requests may go at once after a quiet spell (see [`burst`](Rate::burst)).
+    ///
+    /// ```
+    /// use volley_core::Rate;
+    /// assert_eq!(Rate::per_second(50.0).burst_size(), 1);
+    /// assert_eq!(Rate::per_second(50.0).burst(10).burst_size(), 10);
+    /// ```
+    pub fn burst_size(&self) -> u32 {
+        self.burst
+    }
 }
 
 /// The state of one GCRA: the theoretical arrival time of the next request.
