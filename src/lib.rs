@@ -12,6 +12,7 @@
 //! | `async-std` | `async_std`         | async-std + surf          |
 //! | `smol`      | `smol`              | smol + isahc              |
 //! | `blocking`  | `blocking`          | no runtime: the sequential baseline |
+//! | `progress`  | `progress`          | a progress bar with an ETA (indicatif) |
 //!
 //! Libraries that must run on every runtime depend on `volley-core` alone.
 #![forbid(unsafe_code)]
@@ -33,6 +34,9 @@ pub use volley_smol as smol;
 /// The sequential, blocking baseline (`volley-blocking`).
 #[cfg(feature = "blocking")]
 pub use volley_blocking as blocking;
+
+#[cfg(feature = "progress")]
+pub mod progress;
 
 /// Every code block of the README, compiled (and run where it can) as a test.
 #[cfg(doctest)]
