@@ -13,6 +13,7 @@
 //! | `smol`      | `smol`              | smol + isahc              |
 //! | `blocking`  | `blocking`          | no runtime: the sequential baseline |
 //! | `redis`     | `redis`             | rates and cool-downs shared by many processes through Redis (any runtime) |
+//! | `progress`  | `progress`          | a progress bar with an ETA (indicatif) |
 //!
 //! Libraries that must run on every runtime depend on `volley-core` alone.
 #![forbid(unsafe_code)]
@@ -39,6 +40,8 @@ pub use volley_blocking as blocking;
 /// (`volley-redis`).
 #[cfg(feature = "redis")]
 pub use volley_redis as redis;
+#[cfg(feature = "progress")]
+pub mod progress;
 
 /// Every code block of the README, compiled (and run where it can) as a test.
 #[cfg(doctest)]

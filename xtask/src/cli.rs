@@ -177,6 +177,12 @@ pub enum Scenario {
     /// 503), 200 ms latency; ideal at the best fixed limit, 50. With
     /// `--adaptive`, the adaptive limit may grow to 1,000.
     Capacity,
+    /// 100 users, concurrency 10, 100 ms latency, from a route whose first
+    /// answer is 429 with `Retry-After: 2`: the volley runtimes send through
+    /// `.limit(10).host_cooldown(max).retry(policy)`, plain-reqwest retries
+    /// each request after its own `Retry-After`; the server counts the
+    /// requests sent during the pause.
+    Cooldown,
 }
 
 impl Scenario {
@@ -188,6 +194,7 @@ impl Scenario {
             Scenario::Scale => ("scale", 10_000, 1_000, 200, "users"),
             Scenario::Throughput => ("throughput", 20_000, 64, 0, "users"),
             Scenario::Capacity => ("capacity", 5_000, 50, 200, "users"),
+            Scenario::Cooldown => ("cooldown", 100, 10, 100, "cooldown"),
         };
         Plan {
             name: name.to_owned(),
@@ -197,9 +204,13 @@ impl Scenario {
             resource,
             capacity: (self == Scenario::Capacity).then_some(50),
             adaptive_max: None,
+            cooldown_s: (self == Scenario::Cooldown).then_some(COOLDOWN_S),
         }
     }
 }
+
+/// The `Retry-After` of volley-mock's `/cooldown/{id}`, in s.
+pub const COOLDOWN_S: u64 = 2;
 
 /// Where an adaptive limit starts: the guess of `examples/limited_posts.rs`.
 pub const ADAPTIVE_INITIAL: usize = 20;
@@ -218,6 +229,8 @@ pub struct Plan {
     pub capacity: Option<usize>,
     /// With `--adaptive`: the most the adaptive limit may grow to.
     pub adaptive_max: Option<usize>,
+    /// The pause the server asks for once (the cooldown scenario), in s.
+    pub cooldown_s: Option<u64>,
 }
 
 impl Plan {
@@ -241,6 +254,14 @@ impl Plan {
         self.capacity
             .map_or(concurrency, |k| concurrency.min(k))
             .max(1)
+    }
+
+    /// The ideal wall time at `concurrency`, in s: rounds of what can be
+    /// served at once, and the pause the server asks for.
+    pub fn ideal_s(&self, concurrency: usize) -> f64 {
+        let served = self.served_at_once(concurrency);
+        let pause = self.cooldown_s.unwrap_or(0) as f64;
+        crate::report::ideal_s(self.requests, served, self.latency_ms) + pause
     }
 
     /// The runtimes of an adaptive run without `--runtimes`: the three async
@@ -376,6 +397,9 @@ impl CompareArgs {
             dedup(self.runtimes.iter().copied())
         } else if self.adaptive {
             plan.adaptive_default_runtimes()
+        } else if plan.cooldown_s.is_some() {
+            let polite = Runtime::ADAPTIVE.into_iter();
+            polite.chain([Runtime::PlainReqwest]).collect()
         } else {
             Runtime::DEFAULT.to_vec()
         }
@@ -462,9 +486,14 @@ pub struct RunOneArgs {
     /// 20 and grows to at most N (tokio, async-std and smol only).
     #[arg(long, value_name = "N", value_parser = positive::<usize>)]
     pub adaptive_max: Option<usize>,
-    /// Print `progress N` lines (requests done so far) while running.
+    /// Draw a progress bar on stderr (when it is a terminal).
     #[arg(long)]
     pub progress: bool,
+    /// Send every request at once through `.limit(N).host_cooldown(max)
+    /// .retry(policy)` (the volley async runtimes); plain-reqwest retries
+    /// 429 and 503 after each one's own `Retry-After`.
+    #[arg(long)]
+    pub cooldown: bool,
 }
 
 /// A number of at least 1.
@@ -523,6 +552,7 @@ mod tests {
             ("scale", 10_000, 1_000, 200),
             ("throughput", 20_000, 64, 0),
             ("capacity", 5_000, 50, 200),
+            ("cooldown", 100, 10, 100),
         ] {
             let plans = compare(&["--scenario", name]).expect("parses").plans();
             assert_eq!(plans.len(), 1);
@@ -661,6 +691,22 @@ mod tests {
 
         let args = compare(&["--adaptive", "--max-limit", "300"]).expect("parses");
         assert_eq!(args.plans()[0].adaptive_max, Some(300));
+    }
+
+    #[test]
+    fn cooldown_scenario() {
+        let args = compare(&["--scenario", "cooldown"]).expect("parses");
+        let plan = &args.plans()[0];
+        assert_eq!((plan.resource, plan.cooldown_s), ("cooldown", Some(2)));
+        assert_eq!(
+            args.runtimes(plan),
+            [
+                Runtime::Tokio,
+                Runtime::AsyncStd,
+                Runtime::Smol,
+                Runtime::PlainReqwest
+            ]
+        );
     }
 
     #[test]

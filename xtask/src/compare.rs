@@ -8,15 +8,13 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
-
 use crate::Result;
 use crate::cli::{ADAPTIVE_INITIAL, CompareArgs, Plan, Runtime};
 use crate::mock::{ChildGuard, MockProcess};
 use crate::recorder::micros;
 use crate::report::{
-    AdaptiveBounds, RunFacts, RunOutput, RuntimeResult, ScenarioReport, Skipped, ideal_s,
-    median_run, render_table, summarize,
+    AdaptiveBounds, RunFacts, RunOutput, RuntimeResult, ScenarioReport, Skipped, median_run,
+    render_table, summarize,
 };
 use crate::svg;
 
@@ -99,13 +97,20 @@ fn svg_path(given: Option<&Path>, scenario: &str, several: bool) -> PathBuf {
     path.with_file_name(name)
 }
 
+/// Runs whose ideal time is at least this long get a progress bar (when
+/// stderr is a terminal).
+const LONG_RUN_S: f64 = 2.0;
+
 /// Why `runtime` should not run in `plan`, if it should not.
 fn skip_reason(runtime: Runtime, plan: &Plan, budget_s: u64) -> Option<String> {
-    if runtime != Runtime::Blocking || budget_s == 0 {
+    if runtime != Runtime::Blocking {
         return None;
     }
-    let ideal = ideal_s(plan.requests, 1, plan.latency_ms);
-    (ideal > budget_s as f64).then(|| {
+    if plan.cooldown_s.is_some() {
+        return Some("volley-blocking has no layers: no retry, no host cool-down".to_owned());
+    }
+    let ideal = plan.ideal_s(1);
+    (budget_s > 0 && ideal > budget_s as f64).then(|| {
         format!(
             "sequential ideal is {ideal:.0} s ({} x {} ms), over --blocking-budget-s {budget_s}",
             plan.requests, plan.latency_ms
@@ -149,7 +154,8 @@ impl<'a> ScenarioRun<'a> {
         })
     }
 
-    /// Prints `line` when stdout is not a terminal (which shows progress bars).
+    /// Prints `line` when stdout is not a terminal (a terminal gets the
+    /// runners' progress bars on long runs).
     fn say(&self, line: impl FnOnce() -> String) {
         if !self.interactive {
             println!("{}", line());
@@ -161,15 +167,10 @@ impl<'a> ScenarioRun<'a> {
     fn run(self, runtimes: &[Runtime]) -> Result<ScenarioReport> {
         let (plan, args) = (self.plan, self.args);
         self.say(|| {
-            let adaptive = plan.adaptive_max.map_or_else(String::new, |max| {
-                format!(" (adaptive: {ADAPTIVE_INITIAL} up to {max})")
-            });
-            let capacity = plan
-                .capacity
-                .map_or_else(String::new, |k| format!(", server capacity {k}"));
+            let (name, n, c, ms) = (&plan.name, plan.requests, plan.concurrency, plan.latency_ms);
             format!(
-                "scenario {}: {} requests, concurrency {}{adaptive}{capacity}, latency {} ms, {}",
-                plan.name, plan.requests, plan.concurrency, plan.latency_ms, self.template
+                "scenario {name}: {n} requests, concurrency {c}, latency {ms} ms, {}",
+                self.template
             )
         });
         let mut skipped = Vec::new();
@@ -211,11 +212,8 @@ impl<'a> ScenarioRun<'a> {
                 initial: ADAPTIVE_INITIAL.min(max),
                 max,
             }),
-            ideal_s: ideal_s(
-                plan.requests,
-                plan.served_at_once(plan.concurrency),
-                plan.latency_ms,
-            ),
+            cooldown_s: plan.cooldown_s,
+            ideal_s: plan.ideal_s(plan.concurrency),
             url: self.template,
             embedded_server: args.url.is_none(),
             results: runs.into_iter().filter_map(median_run).collect(),
@@ -227,10 +225,9 @@ impl<'a> ScenarioRun<'a> {
     /// missing results are counted as `other`.
     fn run_runtime(&self, runtime: Runtime) -> RuntimeResult {
         let plan = self.plan;
-        let bar = self.interactive.then(|| progress_bar(runtime, plan));
         self.say(|| format!("running {runtime}..."));
         let started = Instant::now();
-        let (output, problem) = match self.spawn_runner(runtime, bar.as_ref()) {
+        let (output, problem) = match self.spawn_runner(runtime) {
             Ok((Some(o), status)) if status.success() && o.spans.len() >= plan.requests => {
                 (Some(o), None)
             }
@@ -245,9 +242,6 @@ impl<'a> ScenarioRun<'a> {
             Err(e) => (None, Some(e.to_string())),
         };
         let fallback_wall_us = micros(started.elapsed());
-        if let Some(bar) = &bar {
-            bar.finish_and_clear();
-        }
         if let Some(problem) = problem {
             eprintln!(
                 "warning: the {runtime} runner {problem}; missing results are counted as `other`"
@@ -267,8 +261,7 @@ impl<'a> ScenarioRun<'a> {
             plan,
             output: output.as_ref(),
             fallback_wall_us,
-            server_max_in_flight: stats.as_ref().map(|s| s.max_in_flight),
-            server_rejected: stats.as_ref().map(|s| s.rejected),
+            server: stats.as_ref(),
         })
     }
 
@@ -286,13 +279,10 @@ impl<'a> ScenarioRun<'a> {
         Duration::from_millis(rounds.saturating_mul(per_round)) + Duration::from_secs(60)
     }
 
-    /// Starts `exe run-one`, follows its progress lines and returns its
-    /// result line (if it printed one) and its exit status.
-    fn spawn_runner(
-        &self,
-        runtime: Runtime,
-        bar: Option<&ProgressBar>,
-    ) -> Result<(Option<RunOutput>, ExitStatus)> {
+    /// Starts `exe run-one` (with a progress bar on a long run when stderr
+    /// is a terminal) and returns its result line (if it printed one) and
+    /// its exit status.
+    fn spawn_runner(&self, runtime: Runtime) -> Result<(Option<RunOutput>, ExitStatus)> {
         let plan = self.plan;
         let mut command = Command::new(self.exe);
         command
@@ -312,8 +302,12 @@ impl<'a> ScenarioRun<'a> {
         if let Some(max) = plan.adaptive_max.filter(|_| plan.is_adaptive(runtime)) {
             command.args(["--adaptive-max", &max.to_string()]);
         }
-        if bar.is_some() {
+        let long = plan.ideal_s(plan.runtime_concurrency(runtime)) >= LONG_RUN_S;
+        if long && std::io::stderr().is_terminal() {
             command.arg("--progress");
+        }
+        if plan.cooldown_s.is_some() {
+            command.arg("--cooldown");
         }
         let child = command
             .spawn()
@@ -335,20 +329,11 @@ impl<'a> ScenarioRun<'a> {
         let mut output = None;
         loop {
             match rx.recv_timeout(Duration::from_millis(200)) {
-                Ok(line) => {
-                    if let Some(done) = line.strip_prefix("progress ") {
-                        if let (Some(bar), Ok(done)) = (bar, done.trim().parse::<u64>()) {
-                            bar.set_position(done);
-                        }
-                    } else if line.starts_with('{') {
-                        match serde_json::from_str::<RunOutput>(&line) {
-                            Ok(parsed) => output = Some(parsed),
-                            Err(e) => eprintln!("warning: unreadable runner result: {e}"),
-                        }
-                    } else {
-                        println!("{line}");
-                    }
-                }
+                Ok(line) if line.starts_with('{') => match serde_json::from_str(&line) {
+                    Ok(parsed) => output = Some(parsed),
+                    Err(e) => eprintln!("warning: unreadable runner result: {e}"),
+                },
+                Ok(line) => println!("{line}"),
                 Err(RecvTimeoutError::Timeout) if Instant::now() > deadline => {
                     eprintln!("warning: the {runtime} runner ran past its deadline; killing it");
                     // Ignored error: it may have just exited.
@@ -360,18 +345,6 @@ impl<'a> ScenarioRun<'a> {
         }
         Ok((output, guard.0.wait()?))
     }
-}
-
-fn progress_bar(runtime: Runtime, plan: &Plan) -> ProgressBar {
-    let bar = ProgressBar::new(plan.requests as u64);
-    let style = ProgressStyle::with_template(
-        "{prefix:>14} [{elapsed_precise}] {wide_bar} {pos}/{len} requests",
-    )
-    .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style);
-    bar.set_prefix(format!("{} {runtime}", plan.name));
-    bar.enable_steady_tick(Duration::from_millis(100));
-    bar
 }
 
 #[cfg(test)]
@@ -403,5 +376,8 @@ mod tests {
         assert!(skip_reason(Runtime::Blocking, &scale, 0).is_none());
         assert!(skip_reason(Runtime::Tokio, &scale, 60).is_none());
         assert!(skip_reason(Runtime::Blocking, &Scenario::Limit.plan(), 60).is_none());
+        let cooldown = Scenario::Cooldown.plan();
+        assert!(skip_reason(Runtime::Blocking, &cooldown, 0).is_some());
+        assert!(skip_reason(Runtime::PlainReqwest, &cooldown, 60).is_none());
     }
 }

@@ -1,19 +1,34 @@
 //! [`Recorder`]: what a runner records of its run. On the volley async
 //! runtimes it is the client's [`Observer`]; the plain-reqwest and blocking
-//! runners call [`Recorder::begin`] and [`Recorder::end`] by hand.
+//! runners call [`Recorder::begin`] and [`Recorder::end`] by hand. Either
+//! way it moves the run's progress bar, if it has one.
 
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
+use volley::progress::Progress;
 use volley_core::http::{StatusCode, Uri};
-use volley_core::{Finished, Observer, Outcome, Request};
+use volley_core::layer::Waits;
+use volley_core::{Finished, Observer, Outcome, Request, RetryReason};
+
+use crate::report::Outcome as Ended;
 
 /// A point of a step curve: from `.0` µs after the start on, the value is `.1`.
 pub type Step = (u64, u64);
+
+/// Where one request's time went, in µs per lane of [`LANES`].
+pub type Lanes = [u32; 6];
+
+/// The lanes of [`Lanes`], as named in JSON.
+pub const LANES: [&str; 6] = ["limit", "host_limit", "rate", "cooldown", "backoff", "wire"];
+
+fn lanes(w: &Waits) -> Lanes {
+    let lanes = [w.limit, w.host_limit, w.rate, w.cooldown, w.backoff, w.wire];
+    lanes.map(|d| u32::try_from(d.as_micros()).unwrap_or(u32::MAX))
+}
 
 /// Microseconds in `d`, saturating.
 pub fn micros(d: Duration) -> u64 {
@@ -48,7 +63,7 @@ pub struct Recorder {
     /// matched to attempts in the order they end.
     shared: HashMap<u64, Vec<usize>>,
     state: Mutex<State>,
-    done: AtomicU64,
+    progress: Option<Progress>,
 }
 
 #[derive(Debug, Default)]
@@ -61,14 +76,16 @@ struct State {
     limit_steps: Vec<Step>,
     /// `(start_us, end_us)` of each request's attempt, by index.
     timings: Vec<Option<(u64, u64)>>,
+    /// The waits of each request's last attempt, by index (observed runs).
+    waits: Vec<Lanes>,
     /// For shared URLs: how many have been matched.
     matched: HashMap<u64, usize>,
     rejected: u64,
 }
 
 impl Recorder {
-    /// A recorder for `requests` timed by hand, by index.
-    pub fn by_hand(requests: usize) -> Recorder {
+    /// A recorder for `requests` timed by hand, by index, moving `progress`.
+    pub fn by_hand(requests: usize, progress: Option<Progress>) -> Recorder {
         Recorder {
             t0: OnceLock::new(),
             first: HashMap::new(),
@@ -77,12 +94,12 @@ impl Recorder {
                 timings: vec![None; requests],
                 ..State::default()
             }),
-            done: AtomicU64::new(0),
+            progress,
         }
     }
 
     /// A recorder observing requests to `urls` (`urls[i]` is request `i`).
-    pub fn new(urls: &[String]) -> Recorder {
+    pub fn new(urls: &[String], progress: Option<Progress>) -> Recorder {
         let mut first = HashMap::with_capacity(urls.len());
         let mut shared: HashMap<u64, Vec<usize>> = HashMap::new();
         for (i, url) in urls.iter().enumerate() {
@@ -98,11 +115,13 @@ impl Recorder {
                 Some(&earlier) => shared.entry(key).or_insert_with(|| vec![earlier]).push(i),
             }
         }
-        Recorder {
+        let recorder = Recorder {
             first,
             shared,
-            ..Recorder::by_hand(urls.len())
-        }
+            ..Recorder::by_hand(urls.len(), progress)
+        };
+        recorder.lock().waits = vec![[0; 6]; urls.len()];
+        recorder
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -131,6 +150,9 @@ impl Recorder {
 
     /// A request timed by hand starts now; returns its start.
     pub fn begin(&self) -> u64 {
+        if let Some(p) = &self.progress {
+            p.started();
+        }
         let at = self.now_us();
         let mut s = self.lock();
         s.in_flight += 1;
@@ -139,15 +161,30 @@ impl Recorder {
         at
     }
 
-    /// Request `index`, begun at `start_us`, ends now; `rejected` when the
-    /// server turned it away. Returns its end.
-    pub fn end(&self, index: usize, start_us: u64, rejected: bool) -> u64 {
+    /// Request `index`, begun at `start_us`, ends now as `outcome`
+    /// (`rejected` when the server turned it away). Returns how it ended
+    /// and when.
+    pub fn end(
+        &self,
+        index: usize,
+        start_us: u64,
+        (outcome, rejected): (Ended, bool),
+    ) -> (Ended, u64) {
         let at = self.now_us();
-        self.ended(Some(index), (start_us, at), rejected);
-        at
+        self.ended(Some(index), (start_us, at), rejected, None);
+        if let Some(p) = &self.progress {
+            p.ended(outcome == Ended::Ok);
+        }
+        (outcome, at)
     }
 
-    fn ended(&self, index: Option<usize>, (start, end): (u64, u64), rejected: bool) {
+    fn ended(
+        &self,
+        index: Option<usize>,
+        (start, end): (u64, u64),
+        rejected: bool,
+        waits: Option<Lanes>,
+    ) {
         let mut s = self.lock();
         s.in_flight = s.in_flight.saturating_sub(1);
         let left = self.now_us().max(end);
@@ -155,14 +192,10 @@ impl Recorder {
         if let Some(slot) = index.and_then(|i| s.timings.get_mut(i)) {
             *slot = Some((start, end.max(start)));
         }
+        if let (Some(waits), Some(slot)) = (waits, index.and_then(|i| s.waits.get_mut(i))) {
+            *slot = waits;
+        }
         s.rejected += u64::from(rejected);
-        drop(s);
-        self.done.fetch_add(1, Relaxed);
-    }
-
-    /// Requests finished so far.
-    pub fn done(&self) -> u64 {
-        self.done.load(Relaxed)
     }
 
     /// What was recorded, once the run is over.
@@ -183,6 +216,7 @@ impl Recorder {
             .collect();
         Recording {
             timings: s.timings.clone(),
+            waits: s.waits.clone(),
             max_in_flight: s.max_in_flight,
             in_flight,
             limits: s.limit_steps.clone(),
@@ -194,6 +228,12 @@ impl Recorder {
 impl Observer for Recorder {
     fn request_started(&self, _request: &Request) {
         self.begin();
+    }
+
+    fn retry_scheduled(&self, attempt: u32, delay: Duration, reason: RetryReason) {
+        if let Some(p) = &self.progress {
+            p.retry_scheduled(attempt, delay, reason);
+        }
     }
 
     fn request_finished(&self, finished: &Finished<'_>) {
@@ -211,7 +251,10 @@ impl Observer for Recorder {
         };
         let rejected =
             matches!(finished.outcome, Outcome::Response(status) if is_rejection(status));
-        self.ended(index, (start, end), rejected);
+        self.ended(index, (start, end), rejected, Some(lanes(&finished.waits)));
+        if let Some(p) = &self.progress {
+            p.request_finished(finished);
+        }
     }
 
     fn limit_changed(&self, limit: usize) {
@@ -220,11 +263,13 @@ impl Observer for Recorder {
 }
 
 /// What a [`Recorder`] saw: each request's `(start_us, end_us)` by index
-/// (`None` when it never reached the client), the requests in flight and the
-/// limit after each change, and the answers that were 429 or 503.
+/// (`None` when it never reached the client) and its waits (observed runs
+/// only), the requests in flight and the limit after each change, and the
+/// answers that were 429 or 503.
 #[derive(Debug, Clone, Default)]
 pub struct Recording {
     pub timings: Vec<Option<(u64, u64)>>,
+    pub waits: Vec<Lanes>,
     pub max_in_flight: u64,
     pub in_flight: Vec<Step>,
     pub limits: Vec<Step>,
@@ -299,14 +344,21 @@ mod tests {
             uri("http://h/u/2"),
             uri("http://h/u/1"),
         ];
-        let rec = Recorder::new(&urls.each_ref().map(ToString::to_string));
+        let rec = Recorder::new(&urls.each_ref().map(ToString::to_string), None);
         let t0 = rec.start();
         let get = Method::GET;
         let req = Request::get("http://h/u/2").build().expect("request");
         rec.request_started(&req);
         rec.request_started(&req);
         let later = t0 + Duration::from_millis(5);
-        rec.request_finished(&finished(&get, &urls[1], later, 10));
+        rec.request_finished(&Finished {
+            waits: Waits {
+                limit: Duration::from_millis(3),
+                wire: Duration::from_millis(10),
+                ..Waits::default()
+            },
+            ..finished(&get, &urls[1], later, 10)
+        });
         rec.request_finished(&Finished {
             outcome: Outcome::Response(StatusCode::SERVICE_UNAVAILABLE),
             ..finished(&get, &urls[0], t0, 1)
@@ -323,9 +375,10 @@ mod tests {
                 Some((5_000, 7_000))
             ]
         );
+        assert_eq!(r.waits[1], [3_000, 0, 0, 0, 0, 10_000]);
+        assert_eq!(r.waits[0], [0; 6]);
         assert_eq!(r.max_in_flight, 2);
         assert_eq!(r.rejected, 1);
-        assert_eq!(rec.done(), 3);
         let counts: Vec<u64> = r.in_flight.iter().map(|s| s.1).collect();
         assert_eq!(counts, [1, 2, 1, 0, 1, 0]);
         assert_eq!(r.limits.len(), 1);
@@ -334,15 +387,17 @@ mod tests {
 
     #[test]
     fn by_hand() {
-        let rec = Recorder::by_hand(2);
+        let progress = Progress::new(2);
+        let rec = Recorder::by_hand(2, Some(progress.clone()));
         rec.start();
         let a = rec.begin();
         let b = rec.begin();
-        rec.end(1, b, true);
-        rec.end(0, a, false);
+        assert_eq!(rec.end(1, b, (Ended::Status, true)).0, Ended::Status);
+        rec.end(0, a, (Ended::Ok, false));
         let r = rec.finish();
         assert!(r.timings.iter().all(Option::is_some));
-        assert_eq!((r.max_in_flight, r.rejected, rec.done()), (2, 1, 2));
+        assert_eq!((r.max_in_flight, r.rejected), (2, 1));
+        assert_eq!((progress.done(), progress.failed()), (2, 1));
     }
 
     #[test]

@@ -6,15 +6,16 @@
 //! runtimes are timed by a [`Recorder`] installed first on the client with
 //! `.observe(..)`; plain reqwest and the blocking client by hand.
 
-use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use serde_json::Value;
+use volley::progress::Progress;
 use volley_core::adapter::{BuildClient, default_connection_cap, reserve_descriptors};
-use volley_core::{Adaptive, ClientBuilder, Error, ErrorKind, Fetcher, FetcherExt, Request};
+use volley_core::{
+    Adaptive, ClientBuilder, Error, ErrorKind, Fetcher, FetcherExt, Request, RetryPolicy,
+};
 
 use crate::Result;
 use crate::cli::{ADAPTIVE_INITIAL, RunOneArgs, Runtime};
@@ -32,20 +33,25 @@ enum Mode {
     /// Every request at once through `gather` and an adaptive limit from
     /// [`ADAPTIVE_INITIAL`] up to this.
     Adaptive(usize),
+    /// Every request at once through `gather` and
+    /// `.limit(n).host_cooldown(max).retry(policy)`.
+    Cooldown(usize),
 }
 
 impl Mode {
     fn of(args: &RunOneArgs) -> Mode {
+        let n = args.runtime.effective_concurrency(args.concurrency);
         match args.adaptive_max {
             Some(max) if args.runtime.is_adaptive_capable() => Mode::Adaptive(max),
-            _ => Mode::Fixed(args.runtime.effective_concurrency(args.concurrency)),
+            _ if args.cooldown && args.runtime.is_volley_async() => Mode::Cooldown(n),
+            _ => Mode::Fixed(n),
         }
     }
 
     /// The connection pool size that fits this mode.
     fn pool_size(self) -> usize {
         match self {
-            Mode::Fixed(n) | Mode::Adaptive(n) => n,
+            Mode::Fixed(n) | Mode::Adaptive(n) | Mode::Cooldown(n) => n,
         }
     }
 }
@@ -132,6 +138,14 @@ where
             let outcomes = volley_core::gather(gets).await;
             Ran::since(t0, outcomes, Some(limited.current()))
         }
+        Mode::Cooldown(limit) => {
+            let policy = RetryPolicy::default();
+            let max = policy.delay_limit();
+            let polite = observed.limit(limit).host_cooldown(max).retry(policy);
+            let t0 = recorder.start();
+            let gets = urls.iter().map(|url| get_record(&polite, url, recorder));
+            Ran::since(t0, volley_core::gather(gets).await, None)
+        }
     })
 }
 
@@ -170,20 +184,34 @@ fn run_blocking(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Resu
     let t0 = recorder.start();
     let outcomes = urls.iter().enumerate().map(|(i, url)| {
         let start = recorder.begin();
-        let (outcome, rejected) = volley_outcome(get(url));
-        (outcome, recorder.end(i, start, rejected))
+        recorder.end(i, start, volley_outcome(get(url)))
     });
     Ok(Ran::since(t0, outcomes.collect(), None))
 }
 
+/// The `Retry-After` of a 429 or 503, in whole seconds.
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    if !is_rejection(response.status()) {
+        return None;
+    }
+    let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
+    value.to_str().ok()?.parse().ok().map(Duration::from_secs)
+}
+
 /// One GET the way a Rust user writes it with reqwest alone: how it ended,
-/// and whether the server turned it away.
-async fn plain_get(client: &reqwest::Client, url: &str) -> (Outcome, bool) {
-    let response = client
-        .get(url)
-        .send()
-        .await
-        .and_then(reqwest::Response::error_for_status);
+/// and whether the server turned it away. With `retry`, a 429 or 503 is
+/// sent again after its `Retry-After` (3 attempts in all): this request
+/// waits, the others go on.
+async fn plain_get(client: &reqwest::Client, url: &str, retry: bool) -> (Outcome, bool) {
+    let mut attempts = 1;
+    let response = loop {
+        let response = client.get(url).send().await;
+        match response.as_ref().ok().and_then(retry_after) {
+            Some(wait) if retry && attempts < 3 => tokio::time::sleep(wait).await,
+            _ => break response.and_then(reqwest::Response::error_for_status),
+        }
+        attempts += 1;
+    };
     let value = match response {
         Ok(response) => response.json::<Value>().await,
         Err(e) => Err(e),
@@ -205,8 +233,10 @@ fn run_plain_reqwest(args: &RunOneArgs, urls: &[String], recorder: &Recorder) ->
         let t0 = recorder.start();
         let gets = futures::stream::iter(urls.iter().enumerate()).map(|(i, url)| async move {
             let start = recorder.begin();
-            let (outcome, rejected) = plain_get(client, url).await;
-            (i, (outcome, recorder.end(i, start, rejected)))
+            (
+                i,
+                recorder.end(i, start, plain_get(client, url, args.cooldown).await),
+            )
         });
         let mut indexed: Vec<_> = gets
             .buffer_unordered(args.concurrency.max(1))
@@ -223,27 +253,22 @@ fn run_plain_reqwest(args: &RunOneArgs, urls: &[String], recorder: &Recorder) ->
     })
 }
 
-/// Each request's span: its attempt's start and end as recorded, and the
-/// outcome its caller saw. A request that never reached the client (its URL
-/// did not parse) is an instant at the moment it failed.
+/// Each request's span: its last attempt's start and end and its waits as
+/// recorded, and the outcome its caller saw. A request that never reached
+/// the client (its URL did not parse) is an instant at the moment it failed.
 fn spans(ran: &Ran, recording: &Recording) -> Vec<Span> {
-    let timings = recording
-        .timings
-        .iter()
-        .copied()
-        .chain(std::iter::repeat(None));
-    let spans = ran
-        .outcomes
-        .iter()
-        .zip(timings)
-        .map(|(&(outcome, done_us), timing)| {
-            let (start_us, end_us) = timing.unwrap_or((done_us, done_us));
-            Span {
-                start_us,
-                end_us,
-                outcome,
-            }
-        });
+    let timings = recording.timings.iter().chain(std::iter::repeat(&None));
+    let waits = recording.waits.iter().chain(std::iter::repeat(&[0; 6]));
+    let spans = ran.outcomes.iter().zip(timings).zip(waits);
+    let spans = spans.map(|((&(outcome, done_us), timing), &waits)| {
+        let (start_us, end_us) = timing.unwrap_or((done_us, done_us));
+        Span {
+            start_us,
+            end_us,
+            outcome,
+            waits,
+        }
+    });
     spans.collect()
 }
 
@@ -252,13 +277,6 @@ fn urls(template: &str, requests: usize) -> Vec<String> {
     (1..=requests)
         .map(|id| template.replace("{id}", &id.to_string()))
         .collect()
-}
-
-/// Writes one line to stdout at once (the progress thread writes too).
-fn print_line(line: &str) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{line}")?;
-    out.flush()
 }
 
 /// Runs every request of `args` on its runtime.
@@ -287,27 +305,19 @@ fn run_requests(args: &RunOneArgs, urls: &[String], recorder: &Arc<Recorder>) ->
 pub fn run(args: &RunOneArgs) -> Result<()> {
     volley_mock::raise_fd_limit();
     let urls = urls(&args.url_template, args.requests);
+    let progress = args
+        .progress
+        .then(|| Progress::new(urls.len() as u64).with_prefix(args.runtime.name()));
     // Only the volley async runtimes' recorder matches URLs to requests.
     let recorder = Arc::new(match args.runtime {
-        Runtime::Blocking | Runtime::PlainReqwest => Recorder::by_hand(urls.len()),
-        _ => Recorder::new(&urls),
-    });
-    let stop = Arc::new(AtomicBool::new(false));
-    let progress = args.progress.then(|| {
-        let (recorder, stop) = (recorder.clone(), stop.clone());
-        std::thread::spawn(move || {
-            while !stop.load(Relaxed)
-                && print_line(&format!("progress {}", recorder.done())).is_ok()
-            {
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        })
+        Runtime::Blocking | Runtime::PlainReqwest => {
+            Recorder::by_hand(urls.len(), progress.clone())
+        }
+        _ => Recorder::new(&urls, progress.clone()),
     });
     let ran = run_requests(args, &urls, &recorder);
-    stop.store(true, Relaxed);
-    if let Some(thread) = progress {
-        // Ignored error: a panicking progress thread only loses progress lines.
-        let _ = thread.join();
+    if let Some(progress) = progress {
+        progress.finish_and_clear();
     }
     let ran = ran?;
     let recording = recorder.finish();
@@ -323,7 +333,7 @@ pub fn run(args: &RunOneArgs) -> Result<()> {
         in_flight: thin(&recording.in_flight, CURVE_BUCKETS),
         limits: thin(&recording.limits, CURVE_BUCKETS),
     };
-    print_line(&serde_json::to_string(&output)?)?;
+    println!("{}", serde_json::to_string(&output)?);
     Ok(())
 }
 
@@ -352,6 +362,7 @@ mod tests {
             },
             adaptive_max: None,
             progress: false,
+            cooldown: false,
         };
         assert_eq!(Mode::of(&args), Mode::Fixed(5));
         args.adaptive_max = Some(100);
@@ -362,6 +373,12 @@ mod tests {
         assert_eq!(Mode::of(&args), Mode::Fixed(50));
         args.runtime = Runtime::Blocking;
         assert_eq!(Mode::of(&args), Mode::Fixed(1));
+        // The cooldown run: volley's async runtimes only.
+        args.cooldown = true;
+        assert_eq!(Mode::of(&args), Mode::Fixed(1));
+        args.runtime = Runtime::Smol;
+        args.adaptive_max = None;
+        assert_eq!(Mode::of(&args), Mode::Cooldown(5));
     }
 
     #[test]
@@ -377,6 +394,7 @@ mod tests {
         };
         let recording = Recording {
             timings: vec![Some((10, 290)), Some((20, 390)), None],
+            waits: vec![[1, 2, 3, 4, 5, 6]],
             ..Recording::default()
         };
         let spans = spans(&ran, &recording);
@@ -392,6 +410,8 @@ mod tests {
                 (50, 50, Outcome::Other)
             ]
         );
+        assert_eq!(spans[0].waits, [1, 2, 3, 4, 5, 6]);
+        assert_eq!(spans[2].waits, [0; 6]);
     }
 
     #[test]

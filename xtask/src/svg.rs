@@ -1,5 +1,6 @@
 //! The timeline picture: one panel per runtime, one lane per request, a bar
-//! from its start to its end, the ideal time as a dashed line. In an
+//! from its (last attempt's) start to its end, what it waited for in the
+//! layers before that in another colour, the ideal time as a dashed line. In an
 //! adaptive run each panel has a strip under it with the limit and the
 //! requests in flight over time.
 
@@ -18,6 +19,7 @@ const PLOT_X0: f64 = 70.0;
 const PLOT_X1: f64 = 975.0;
 const OK_COLOR: &str = "#3b6fb6";
 const ERROR_COLOR: &str = "#d62728";
+const WAIT_COLOR: &str = "#f2c14e";
 const IDEAL_COLOR: &str = "#2ca02c";
 const LIMIT_COLOR: &str = "#ff7f0e";
 const IN_FLIGHT_COLOR: &str = "#9467bd";
@@ -130,7 +132,7 @@ pub fn render(report: &ScenarioReport) -> String {
     let (box_y, line_y) = (y - 8.0, y - 4.0);
     emit!(
         body,
-        r#"<rect x="10" y="{box_y}" width="14" height="8" fill="{OK_COLOR}"/><text x="28" y="{y}">ok</text><rect x="60" y="{box_y}" width="14" height="8" fill="{ERROR_COLOR}"/><text x="78" y="{y}">error</text><line x1="130" y1="{line_y}" x2="150" y2="{line_y}" stroke="{IDEAL_COLOR}" stroke-width="2" stroke-dasharray="4 3"/><text x="155" y="{y}">ideal time</text><text x="240" y="{y}">one lane per request, time in ms from the start of the run{sampled}</text>"#
+        r#"<rect x="10" y="{box_y}" width="14" height="8" fill="{OK_COLOR}"/><text x="28" y="{y}">ok</text><rect x="60" y="{box_y}" width="14" height="8" fill="{ERROR_COLOR}"/><text x="78" y="{y}">error</text><line x1="130" y1="{line_y}" x2="150" y2="{line_y}" stroke="{IDEAL_COLOR}" stroke-width="2" stroke-dasharray="4 3"/><text x="155" y="{y}">ideal time</text><rect x="225" y="{box_y}" width="14" height="8" fill="{WAIT_COLOR}"/><text x="243" y="{y}">waiting (limits, rate, cool-down, backoff)</text><text x="470" y="{y}">one lane per request, ms from the start{sampled}</text>"#
     );
     y += 14.0;
     if let Some(bounds) = report.adaptive {
@@ -224,10 +226,18 @@ fn panel(body: &mut String, result: &RuntimeResult, y: f64, x_max: f64, own_scal
         } else {
             ERROR_COLOR
         };
+        let bar_y = top + row as f64 * lane + (lane - bar) / 2.0;
+        let waited_from = x(span.start_us.saturating_sub(span.waited_us()) as f64 / 1000.0);
+        if x0 - waited_from >= 0.5 {
+            emit!(
+                body,
+                r#"<rect class="waiting" x="{waited_from:.2}" y="{bar_y:.2}" width="{:.2}" height="{bar:.2}" fill="{WAIT_COLOR}"/>"#,
+                x0 - waited_from
+            );
+        }
         emit!(
             body,
-            r#"<rect x="{x0:.2}" y="{:.2}" width="{:.2}" height="{bar:.2}" fill="{color}"/>"#,
-            top + row as f64 * lane + (lane - bar) / 2.0,
+            r#"<rect x="{x0:.2}" y="{bar_y:.2}" width="{:.2}" height="{bar:.2}" fill="{color}"/>"#,
             (x1 - x0).max(1.0)
         );
     }
@@ -422,13 +432,15 @@ mod tests {
     fn renders_panels_and_sampling_note() {
         let spans: Vec<Span> = (0..1000u64)
             .map(|i| Span {
-                start_us: i * 100,
-                end_us: i * 100 + 200_000,
+                start_us: i * 100 + 50_000,
+                end_us: i * 100 + 250_000,
                 outcome: if i == 3 {
                     Outcome::Timeout
                 } else {
                     Outcome::Ok
                 },
+                // Every other one waited 50 ms for the limit before it went.
+                waits: [if i % 2 == 0 { 50_000 } else { 0 }, 0, 0, 0, 0, 200_000],
             })
             .collect();
         let result = RuntimeResult {
@@ -452,6 +464,8 @@ mod tests {
             adaptive: false,
             rejected: None,
             final_limit: None,
+            sent_during_cooldown: None,
+            wait_ms: None,
             walls_s: vec![],
             spans,
             in_flight_curve: vec![(0, 100), (2_000_000, 0)],
@@ -464,6 +478,7 @@ mod tests {
             latency_ms: 200,
             capacity: None,
             adaptive: None,
+            cooldown_s: None,
             ideal_s: 2.0,
             url: String::new(),
             embedded_server: true,
@@ -478,6 +493,8 @@ mod tests {
         assert!(svg.contains("ideal 2000 ms"));
         // Legend only: request 3 (the timeout) falls between the sampled lanes.
         assert_eq!(svg.matches(ERROR_COLOR).count(), 1);
+        // The waits before each even request's attempt, in their own colour.
+        assert_eq!(svg.matches(r#"class="waiting""#).count(), 500, "{svg}");
         // Not adaptive: no limit strip.
         assert!(!svg.contains("limit-curve") && !svg.contains("in-flight-curve"));
 

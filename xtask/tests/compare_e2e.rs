@@ -176,3 +176,37 @@ fn adaptive_run_against_a_server_of_limited_capacity() {
     assert!(svg.contains(&format!("limit {final_limit} at the end")));
     assert!(svg.contains("server capacity 10"));
 }
+
+#[test]
+fn cooldown_run_counts_requests_sent_during_the_pause() {
+    let Run {
+        stdout,
+        report,
+        runtimes,
+        svg,
+    } = compare(
+        "cooldown",
+        "--scenario cooldown --requests 20 --latency-ms 20 --runtimes tokio,plain-reqwest,blocking",
+        Duration::from_secs(60),
+    );
+    assert!(stdout.contains("sent in cool-down"), "{stdout}");
+    assert!(
+        stdout.contains("tokio wait breakdown, median ms per request: limit "),
+        "{stdout}"
+    );
+    assert_eq!(report["cooldown_s"], 2);
+    // Blocking has no layers to wait with.
+    assert_eq!(runtimes, ["tokio", "plain-reqwest"]);
+    assert_eq!(report["skipped"][0]["runtime"], "blocking");
+    for r in report["results"].as_array().expect("results") {
+        // The one 429 is retried after its Retry-After.
+        assert_eq!(r["ok"], 20, "{r}");
+        assert!(r["sent_during_cooldown"].is_u64(), "{r}");
+    }
+    let tokio = &report["results"][0];
+    for lane in ["limit", "host_limit", "rate", "cooldown", "backoff", "wire"] {
+        assert!(tokio["wait_ms"][lane].is_f64(), "{lane} in {tokio}");
+    }
+    assert!(report["results"][1].get("wait_ms").is_none());
+    assert!(svg.contains(r#"class="waiting""#));
+}

@@ -1,10 +1,12 @@
 //! What runners report and what `compare` writes to JSON.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use volley_core::ErrorKind;
 
 use crate::cli::{ADAPTIVE_INITIAL, Runtime};
-use crate::recorder::Step;
+use crate::recorder::{Lanes, Step};
 
 /// How one request ended: `Ok` is a 2xx answer with a JSON object holding
 /// an `id`, `Decode` any other body, `Other` also a result a runner never
@@ -80,14 +82,29 @@ impl Outcome {
     }
 }
 
-/// One request as its runner saw it: its start and end in µs from the start
-/// of the run, and how it ended.
+/// One request as its runner saw it: its (last attempt's) start and end in
+/// µs from the start of the run, how it ended, and where its time went (µs
+/// per lane of [`LANES`](crate::recorder::LANES); only with an observer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Span {
     pub start_us: u64,
     pub end_us: u64,
     #[serde(rename = "kind")]
     pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub waits: Lanes,
+}
+
+fn is_zero(lanes: &Lanes) -> bool {
+    lanes.iter().all(|&us| us == 0)
+}
+
+impl Span {
+    /// The time it spent in the layers before its last attempt began, in µs.
+    pub fn waited_us(&self) -> u64 {
+        let total: u64 = self.waits.iter().map(|&us| u64::from(us)).sum();
+        total.saturating_sub(self.end_us.saturating_sub(self.start_us))
+    }
 }
 
 /// The one JSON line `run-one` prints.
@@ -194,6 +211,14 @@ pub struct RuntimeResult {
     pub rejected: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_limit: Option<usize>,
+    /// The cooldown scenario: requests that reached the server during the
+    /// pause it asked for (counted by the server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_during_cooldown: Option<u64>,
+    /// Where a request's time went: the median per request of each lane of
+    /// [`LANES`](crate::recorder::LANES), in ms (absent without an observer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_ms: Option<BTreeMap<String, f64>>,
     /// With `--repeat N`: every run's wall time, in order (absent otherwise).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub walls_s: Vec<f64>,
@@ -240,6 +265,9 @@ pub struct ScenarioReport {
     /// With `--adaptive`: the limit's bounds (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adaptive: Option<AdaptiveBounds>,
+    /// The pause the server asks for once, in s (the cooldown scenario).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cooldown_s: Option<u64>,
     pub ideal_s: f64,
     pub url: String,
     pub embedded_server: bool,

@@ -1,7 +1,12 @@
 //! From what a runner reported to a runtime's summary.
 
+use std::collections::BTreeMap;
+
+use volley_mock::Stats;
+
 use super::model::{ErrorCounts, Outcome, RunOutput, RuntimeResult, Span};
 use crate::cli::{Plan, Runtime};
+use crate::recorder::LANES;
 
 /// The ideal wall time, in s: ceil(requests / concurrency) x latency.
 pub fn ideal_s(requests: usize, concurrency: usize, latency_ms: u64) -> f64 {
@@ -31,10 +36,22 @@ pub struct RunFacts<'a> {
     pub output: Option<&'a RunOutput>,
     /// Wall time measured from outside, used when the runner gave none.
     pub fallback_wall_us: u64,
-    /// The embedded server's count of requests in flight at once.
-    pub server_max_in_flight: Option<u64>,
-    /// The embedded server's count of requests it turned away.
-    pub server_rejected: Option<u64>,
+    /// The embedded server's counters after the run.
+    pub server: Option<&'a Stats>,
+}
+
+/// The median of each lane, in ms, over the spans that carry waits.
+fn median_waits(spans: &[Span]) -> Option<BTreeMap<String, f64>> {
+    let observed: Vec<&Span> = spans.iter().filter(|s| s.waits != [0; 6]).collect();
+    let median = |lane: usize| {
+        let mut ms: Vec<f64> = observed
+            .iter()
+            .map(|s| f64::from(s.waits[lane]) / 1e3)
+            .collect();
+        ms.sort_by(f64::total_cmp);
+        Some((LANES[lane].to_owned(), percentile(&ms, 50.0)?))
+    };
+    (0..LANES.len()).map(median).collect()
 }
 
 /// Turns a run into its summary. Requests the runner did not report are
@@ -61,7 +78,8 @@ pub fn summarize(facts: &RunFacts<'_>) -> RuntimeResult {
     let wall_us = output.map_or(facts.fallback_wall_us, |o| o.wall_us).max(1);
     let wall_s = wall_us as f64 / 1e6;
     let concurrency = plan.runtime_concurrency(facts.runtime);
-    let ideal = ideal_s(requests, plan.served_at_once(concurrency), plan.latency_ms);
+    let ideal = plan.ideal_s(concurrency);
+    let server = facts.server;
     let client_max = output.map_or(0, |o| o.max_in_flight);
     let shows_rejections = plan.capacity.is_some() || plan.adaptive_max.is_some();
     RuntimeResult {
@@ -77,13 +95,15 @@ pub fn summarize(facts: &RunFacts<'_>) -> RuntimeResult {
         rps: requests as f64 / wall_s,
         p50_ms: percentile(&latencies, 50.0),
         p99_ms: percentile(&latencies, 99.0),
-        max_in_flight: facts.server_max_in_flight.unwrap_or(client_max),
+        max_in_flight: server.map_or(client_max, |s| s.max_in_flight),
         client_max_in_flight: client_max,
         peak_rss_kb: output.and_then(|o| o.peak_rss_kb),
         rejected: shows_rejections
-            .then(|| facts.server_rejected.or(output.map(|o| o.rejected)))
+            .then(|| server.map(|s| s.rejected).or(output.map(|o| o.rejected)))
             .flatten(),
         final_limit: output.and_then(|o| o.final_limit),
+        sent_during_cooldown: plan.cooldown_s.and(server.map(|s| s.sent_during_cooldown)),
+        wait_ms: median_waits(&spans),
         walls_s: Vec::new(),
         spans,
         in_flight_curve: output.map(|o| o.in_flight.clone()).unwrap_or_default(),

@@ -3,6 +3,7 @@
 use super::model::{RuntimeResult, ScenarioReport};
 use super::stats::ideal_s;
 use crate::cli::Runtime;
+use crate::recorder::LANES;
 
 /// A column: its header and how a row's cell is written.
 type Column = (&'static str, fn(&RuntimeResult) -> String);
@@ -41,6 +42,11 @@ fn columns(report: &ScenarioReport) -> Vec<Column> {
     ];
     if report.capacity.is_some() || report.adaptive.is_some() {
         columns.push(("rejected", |r| or_dash(r.rejected.map(|n| n.to_string()))));
+    }
+    if report.cooldown_s.is_some() {
+        columns.push(("sent in cool-down", |r| {
+            or_dash(r.sent_during_cooldown.map(|n| n.to_string()))
+        }));
     }
     columns.extend::<[Column; 8]>([
         ("wall", |r| secs(r.wall_s)),
@@ -169,6 +175,7 @@ pub fn render_table(report: &ScenarioReport) -> String {
         (adaptive, "limit: adaptive rows send every request at once through an adaptive limit (initial->final); fixed rows keep N in flight".into()),
         (rejections && embedded, "rejected: requests the server turned away with 503 (counted by the server; not retried, so also in `status` errors)".into()),
         (rejections && !embedded, "rejected: 429/503 answers seen by the client (not retried, so also in `status` errors)".into()),
+        (report.cooldown_s.is_some(), format!("sent in cool-down: requests that reached the server from 50 ms after its one 429 (Retry-After: {} s) to the end of that pause, counted by the server", report.cooldown_s.unwrap_or(0))),
     ];
     notes.extend(
         explained
@@ -185,11 +192,27 @@ pub fn render_table(report: &ScenarioReport) -> String {
             .capacity
             .map(|k| format!("at most {k} at once can be served, whatever the limit")),
     );
+    ideal.extend(
+        report
+            .cooldown_s
+            .map(|s| format!("with the {s} s pause the server asks for")),
+    );
     if !ideal.is_empty() {
         notes.push(format!("ideal: {}", ideal.join("; ")));
     }
     for note in notes {
         out.push_str(&format!("  {note}\n"));
+    }
+    for r in &report.results {
+        if let Some(waits) = &r.wait_ms {
+            let ms = |lane| waits.get(lane).copied().unwrap_or(0.0);
+            let lanes = LANES.map(|lane| format!("{lane} {:.1}", ms(lane)));
+            out.push_str(&format!(
+                "{} wait breakdown, median ms per request: {}\n",
+                r.runtime,
+                lanes.join(", ")
+            ));
+        }
     }
     for line in comparisons(report) {
         out.push_str(&line);
@@ -239,7 +262,8 @@ pub(super) fn comparisons(report: &ScenarioReport) -> Vec<String> {
             sequential / fastest.wall_s
         ));
     }
-    if let Some(plain) = find(Runtime::PlainReqwest) {
+    // In the cooldown scenario plain reqwest is faster for not waiting.
+    if let Some(plain) = find(Runtime::PlainReqwest).filter(|_| report.cooldown_s.is_none()) {
         lines.push(versus_plain("fastest volley", fastest, plain));
         if let Some(tokio) = find(Runtime::Tokio).filter(|t| t.runtime != fastest.runtime) {
             lines.push(versus_plain("same runtime and client", tokio, plain));

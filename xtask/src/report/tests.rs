@@ -3,6 +3,7 @@ use super::table::{align, comparisons, round_by_round};
 use super::*;
 use crate::cli::{Runtime, Scenario};
 use volley_core::ErrorKind;
+use volley_mock::Stats;
 
 #[test]
 fn ideal_time() {
@@ -78,6 +79,7 @@ fn span(start_ms: u64, end_ms: u64, outcome: Outcome) -> Span {
         start_us: start_ms * 1000,
         end_us: end_ms * 1000,
         outcome,
+        waits: [0; 6],
     }
 }
 
@@ -102,8 +104,10 @@ fn summary_and_json_shape() {
         plan: &plan,
         output: Some(&output),
         fallback_wall_us: 0,
-        server_max_in_flight: Some(9),
-        server_rejected: Some(0),
+        server: Some(&Stats {
+            max_in_flight: 9,
+            ..Stats::default()
+        }),
     });
     assert_eq!(result.ok, 8);
     assert_eq!(result.errors.timeout, 1);
@@ -126,8 +130,7 @@ fn summary_and_json_shape() {
         plan: &plan,
         output: None,
         fallback_wall_us: 1_000_000,
-        server_max_in_flight: None,
-        server_rejected: None,
+        server: None,
     });
     assert_eq!(crashed.ok, 0);
     assert_eq!(crashed.errors.other, 10);
@@ -142,6 +145,7 @@ fn summary_and_json_shape() {
         latency_ms: plan.latency_ms,
         capacity: None,
         adaptive: None,
+        cooldown_s: None,
         ideal_s: ideal_s(plan.requests, plan.concurrency, plan.latency_ms),
         url: "http://127.0.0.1:1/users/{id}".to_owned(),
         embedded_server: true,
@@ -246,6 +250,8 @@ fn result(runtime: Runtime, wall_s: f64) -> RuntimeResult {
         adaptive: false,
         rejected: None,
         final_limit: None,
+        sent_during_cooldown: None,
+        wait_ms: None,
         walls_s: vec![],
         spans: vec![],
         in_flight_curve: vec![],
@@ -278,6 +284,7 @@ fn comparison_lines() {
         latency_ms: plan.latency_ms,
         capacity: None,
         adaptive: None,
+        cooldown_s: None,
         ideal_s: 2.0,
         url: "http://127.0.0.1:1/users/{id}".to_owned(),
         embedded_server: true,
@@ -357,8 +364,11 @@ fn adaptive_summary_table_and_json() {
         plan: &plan,
         output: Some(&output),
         fallback_wall_us: 0,
-        server_max_in_flight: Some(50),
-        server_rejected: Some(12),
+        server: Some(&Stats {
+            max_in_flight: 50,
+            rejected: 12,
+            ..Stats::default()
+        }),
     });
     assert!(adaptive.adaptive);
     assert_eq!(adaptive.concurrency, 1_000);
@@ -386,8 +396,7 @@ fn adaptive_summary_table_and_json() {
         plan: &plan,
         output: Some(&fixed_output),
         fallback_wall_us: 0,
-        server_max_in_flight: Some(20),
-        server_rejected: None, // stats unreadable: the client's count
+        server: None, // stats unreadable: the client's counts
     });
     assert!(!fixed.adaptive);
     assert_eq!(fixed.concurrency, 20);
@@ -405,6 +414,7 @@ fn adaptive_summary_table_and_json() {
             initial: 20,
             max: 1_000,
         }),
+        cooldown_s: None,
         ideal_s: 20.0,
         url: "http://127.0.0.1:1/users/{id}".to_owned(),
         embedded_server: true,
@@ -463,4 +473,74 @@ fn table_is_aligned() {
     assert_eq!(lines[0], "runtime    ok");
     assert_eq!(lines[1], "tokio      10");
     assert_eq!(lines[2], "async-std   9");
+}
+
+#[test]
+fn cooldown_counts_and_wait_breakdown() {
+    let plan = Scenario::Cooldown.plan();
+    assert_eq!(plan.ideal_s(10), 3.0); // 10 rounds of 100 ms, and the 2 s pause
+    let spans: Vec<Span> = (0..100u32)
+        .map(|i| Span {
+            waits: [i * 1_000, 0, 0, 2_000_000, 0, 100_000],
+            ..span(2_000, 2_100, Outcome::Ok)
+        })
+        .collect();
+    let output = RunOutput {
+        runtime: Runtime::Smol,
+        spans,
+        wall_us: 3_000_000,
+        max_in_flight: 10,
+        peak_rss_kb: None,
+        rejected: 1,
+        final_limit: None,
+        in_flight: vec![],
+        limits: vec![],
+    };
+    let server = Stats {
+        sent_during_cooldown: 0,
+        ..Stats::default()
+    };
+    let polite = summarize(&RunFacts {
+        runtime: Runtime::Smol,
+        plan: &plan,
+        output: Some(&output),
+        fallback_wall_us: 0,
+        server: Some(&server),
+    });
+    assert_eq!(polite.sent_during_cooldown, Some(0));
+    let waits = polite.wait_ms.clone().expect("observed");
+    let medians = crate::recorder::LANES.map(|lane| waits[lane]);
+    assert_eq!(medians, [49.0, 0.0, 0.0, 2_000.0, 0.0, 100.0]);
+    assert_eq!(polite.spans[3].waited_us(), 2_003_000);
+    // Not observed (plain reqwest): no breakdown.
+    let mut plain = result(Runtime::PlainReqwest, 2.1);
+    plain.sent_during_cooldown = Some(90);
+
+    let report = ScenarioReport {
+        scenario: plan.name.clone(),
+        requests: plan.requests,
+        concurrency: plan.concurrency,
+        latency_ms: plan.latency_ms,
+        capacity: None,
+        adaptive: None,
+        cooldown_s: plan.cooldown_s,
+        ideal_s: plan.ideal_s(plan.concurrency),
+        url: String::new(),
+        embedded_server: true,
+        results: vec![polite, plain],
+        skipped: vec![],
+    };
+    let json = serde_json::to_value(&report).expect("serializes");
+    assert_eq!(json["cooldown_s"], 2);
+    assert_eq!(json["results"][0]["sent_during_cooldown"], 0);
+    assert_eq!(json["results"][0]["wait_ms"]["cooldown"], 2_000.0);
+    assert!(json["results"][1].get("wait_ms").is_none());
+    let table = render_table(&report);
+    assert!(table.contains("sent in cool-down"), "{table}");
+    assert!(
+        table.contains("smol wait breakdown, median ms per request: limit 49.0, host_limit 0.0, rate 0.0, cooldown 2000.0, backoff 0.0, wire 100.0"),
+        "{table}"
+    );
+    assert!(!table.contains("plain-reqwest wait breakdown"), "{table}");
+    assert!(!table.contains("vs plain reqwest"), "{table}");
 }
