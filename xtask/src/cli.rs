@@ -38,8 +38,9 @@ pub enum Command {
 }
 
 /// The ways a scenario can be run: the volley adapters (blocking strictly
-/// one request after another), one reqwest client with `buffer_unordered`
-/// for reference, and volley-tokio at a fixed limit of N (`tokio-fixed-N`).
+/// one request after another), each async adapter's own client used alone
+/// with `buffer_unordered` for reference (`plain-reqwest`, `plain-surf`,
+/// `plain-isahc`), and volley-tokio at a fixed limit of N (`tokio-fixed-N`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
 pub enum Runtime {
@@ -48,16 +49,20 @@ pub enum Runtime {
     Smol,
     Blocking,
     PlainReqwest,
+    PlainSurf,
+    PlainIsahc,
     TokioFixed(usize),
 }
 
 /// The runtimes with a name of their own, and the names.
-const NAMES: [(Runtime, &str); 5] = [
+const NAMES: [(Runtime, &str); 7] = [
     (Runtime::Tokio, "tokio"),
     (Runtime::AsyncStd, "async-std"),
     (Runtime::Smol, "smol"),
     (Runtime::Blocking, "blocking"),
     (Runtime::PlainReqwest, "plain-reqwest"),
+    (Runtime::PlainSurf, "plain-surf"),
+    (Runtime::PlainIsahc, "plain-isahc"),
 ];
 
 impl Runtime {
@@ -83,7 +88,25 @@ impl Runtime {
 
     /// True for the volley adapters that run requests concurrently.
     pub fn is_volley_async(self) -> bool {
-        !matches!(self, Runtime::Blocking | Runtime::PlainReqwest)
+        !matches!(self, Runtime::Blocking) && !self.is_plain()
+    }
+
+    /// True for the clients used without volley, for reference.
+    pub fn is_plain(self) -> bool {
+        matches!(
+            self,
+            Runtime::PlainReqwest | Runtime::PlainSurf | Runtime::PlainIsahc
+        )
+    }
+
+    /// The client this volley adapter runs on, used alone: its reference.
+    pub fn own_client(self) -> Option<Runtime> {
+        match self {
+            Runtime::Tokio => Some(Runtime::PlainReqwest),
+            Runtime::AsyncStd => Some(Runtime::PlainSurf),
+            Runtime::Smol => Some(Runtime::PlainIsahc),
+            _ => None,
+        }
     }
 
     /// True for the runtimes that `--adaptive` runs with an adaptive limit.
@@ -119,7 +142,7 @@ impl FromStr for Runtime {
             Some(Ok(n)) => Ok(Runtime::TokioFixed(n)),
             Some(Err(e)) => Err(format!("the N of tokio-fixed-N {e}")),
             None => Err(
-                "expected one of tokio, async-std, smol, blocking, plain-reqwest, tokio-fixed-N"
+                "expected one of tokio, async-std, smol, blocking, plain-reqwest, plain-surf, plain-isahc, tokio-fixed-N"
                     .to_owned(),
             ),
         }
@@ -312,6 +335,15 @@ impl ClientArgs {
     }
 }
 
+/// The server `compare` starts when no `--url` is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Server {
+    /// volley-mock, in a process of its own.
+    Mock,
+    /// nginx with `xtask/nginx/nginx.conf`.
+    Nginx,
+}
+
 /// Options of `compare`.
 #[derive(Debug, Clone, Args)]
 #[command(after_help = "\
@@ -349,9 +381,9 @@ pub struct CompareArgs {
     #[arg(long)]
     pub latency_ms: Option<u64>,
     /// Runtimes to compare, comma-separated, in this order [default:
-    /// tokio,async-std,smol,blocking]. `plain-reqwest` (reqwest and
-    /// `buffer_unordered`, without volley) is available as a reference, and
-    /// `tokio-fixed-N` (volley-tokio at a fixed limit of N).
+    /// tokio,async-std,smol,blocking]. `plain-reqwest`, `plain-surf` and
+    /// `plain-isahc` (each adapter's client alone, with `buffer_unordered`)
+    /// are references, and `tokio-fixed-N` is volley-tokio at a fixed limit.
     #[arg(long, value_delimiter = ',', value_parser = RuntimeParser)]
     pub runtimes: Vec<Runtime>,
     /// Run tokio, async-std and smol with an adaptive limit instead of a
@@ -364,8 +396,13 @@ pub struct CompareArgs {
     pub max_limit: Option<usize>,
     /// Use this server instead of the embedded mock: a URL template where
     /// `{id}` is replaced by 1..=N, e.g. `http://127.0.0.1:8080/users/{id}`.
-    #[arg(long, value_name = "TEMPLATE")]
+    #[arg(long, value_name = "TEMPLATE", conflicts_with = "server")]
     pub url: Option<String>,
+    /// The server to start: the embedded volley-mock, or nginx (a C server
+    /// much faster than the clients, from Debian's packages, installed when
+    /// missing) with the repository's config, `xtask/nginx/nginx.conf`.
+    #[arg(long, value_enum, default_value_t = Server::Mock)]
+    pub server: Server,
     #[command(flatten)]
     pub client: ClientArgs,
     /// Embedded mock: capacity mode, at most K requests at once, the rest

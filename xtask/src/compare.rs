@@ -9,8 +9,10 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use crate::Result;
+use crate::cli::Server;
 use crate::cli::{ADAPTIVE_INITIAL, CompareArgs, Plan, Runtime};
 use crate::mock::{ChildGuard, MockProcess};
+use crate::nginx::Nginx;
 use crate::recorder::micros;
 use crate::report::{
     AdaptiveBounds, RunFacts, RunOutput, RuntimeResult, ScenarioReport, Skipped, median_run,
@@ -71,18 +73,21 @@ fn write_file(path: &Path, contents: &str) -> Result<()> {
     Ok(())
 }
 
+/// The workspace's `target/` (`CARGO_TARGET_DIR` if set).
+fn target_dir() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new("."));
+    let target = std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into());
+    root.join(target)
+}
+
 /// Where a scenario's timeline goes: `--svg FILE` (with `-<scenario>` before
 /// the extension when several scenarios run), or
 /// `target/volley-compare-<scenario>.svg` (`CARGO_TARGET_DIR` if set).
 fn svg_path(given: Option<&Path>, scenario: &str, several: bool) -> PathBuf {
     let Some(path) = given else {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .unwrap_or(Path::new("."));
-        let target = std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into());
-        return root
-            .join(target)
-            .join(format!("volley-compare-{scenario}.svg"));
+        return target_dir().join(format!("volley-compare-{scenario}.svg"));
     };
     if !several {
         return path.to_path_buf();
@@ -125,6 +130,7 @@ struct ScenarioRun<'a> {
     plan: &'a Plan,
     interactive: bool,
     mock: Option<MockProcess>,
+    _nginx: Option<Nginx>,
     template: String,
 }
 
@@ -136,12 +142,27 @@ impl<'a> ScenarioRun<'a> {
         plan: &'a Plan,
         interactive: bool,
     ) -> Result<Self> {
-        let (mock, template) = match &args.url {
-            Some(url) => (None, url.clone()),
-            None => {
-                let mock = MockProcess::start(exe, plan.latency_ms, plan.capacity)?;
-                let template = format!("{}/{}/{{id}}", mock.url(), plan.resource);
-                (Some(mock), template)
+        let (mut mock, mut nginx) = (None, None);
+        let template = match (&args.url, args.server) {
+            (Some(url), _) => url.clone(),
+            (None, Server::Mock) => {
+                let started = MockProcess::start(exe, plan.latency_ms, plan.capacity)?;
+                let url = started.url().to_owned();
+                mock = Some(started);
+                format!("{url}/{}/{{id}}", plan.resource)
+            }
+            (None, Server::Nginx) => {
+                if plan.capacity.is_some() || plan.cooldown_s.is_some() {
+                    return Err(format!(
+                        "scenario {}: nginx has no capacity mode or cool-down route; use the mock",
+                        plan.name
+                    )
+                    .into());
+                }
+                let started = Nginx::start(&target_dir(), plan.latency_ms)?;
+                let url = started.url().to_owned();
+                nginx = Some(started);
+                format!("{url}/{}/{{id}}", plan.resource)
             }
         };
         Ok(ScenarioRun {
@@ -150,6 +171,7 @@ impl<'a> ScenarioRun<'a> {
             plan,
             interactive,
             mock,
+            _nginx: nginx,
             template,
         })
     }
@@ -215,7 +237,7 @@ impl<'a> ScenarioRun<'a> {
             cooldown_s: plan.cooldown_s,
             ideal_s: plan.ideal_s(plan.concurrency),
             url: self.template,
-            embedded_server: args.url.is_none(),
+            embedded_server: self.mock.is_some(),
             results: runs.into_iter().filter_map(median_run).collect(),
             skipped,
         })

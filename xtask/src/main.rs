@@ -8,6 +8,8 @@
 mod cli;
 mod compare;
 mod mock;
+mod nginx;
+mod plain;
 mod recorder;
 mod report;
 mod runner;

@@ -4,12 +4,12 @@
 //! Every request is a GET that must answer 2xx with a JSON object holding an
 //! `id`. The clock starts once the client is built. The volley async
 //! runtimes are timed by a [`Recorder`] installed first on the client with
-//! `.observe(..)`; plain reqwest and the blocking client by hand.
+//! `.observe(..)`; the plain clients ([`plain`]) and the blocking client by
+//! hand.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use serde_json::Value;
 use volley::progress::Progress;
 use volley_core::adapter::{BuildClient, default_connection_cap, reserve_descriptors};
@@ -19,6 +19,7 @@ use volley_core::{
 
 use crate::Result;
 use crate::cli::{ADAPTIVE_INITIAL, RunOneArgs, Runtime};
+use crate::plain;
 use crate::recorder::{Recorder, Recording, is_rejection, micros, thin};
 use crate::report::{Outcome, RunOutput, Span, parse_vm_hwm};
 
@@ -58,14 +59,18 @@ impl Mode {
 
 /// What one run gives back: each request's outcome and when it was done,
 /// by index, the wall time, and the adaptive limit at the end.
-struct Ran {
-    outcomes: Vec<(Outcome, u64)>,
-    wall: Duration,
-    final_limit: Option<usize>,
+pub(crate) struct Ran {
+    pub(crate) outcomes: Vec<(Outcome, u64)>,
+    pub(crate) wall: Duration,
+    pub(crate) final_limit: Option<usize>,
 }
 
 impl Ran {
-    fn since(t0: Instant, outcomes: Vec<(Outcome, u64)>, final_limit: Option<usize>) -> Ran {
+    pub(crate) fn since(
+        t0: Instant,
+        outcomes: Vec<(Outcome, u64)>,
+        final_limit: Option<usize>,
+    ) -> Ran {
         let wall = t0.elapsed();
         Ran {
             outcomes,
@@ -76,7 +81,7 @@ impl Ran {
 }
 
 /// A record must be a JSON object with an `id`.
-fn check_record(value: &Value) -> volley_core::Result<()> {
+pub(crate) fn check_record(value: &Value) -> volley_core::Result<()> {
     match value.as_object() {
         Some(object) if object.contains_key("id") => Ok(()),
         _ => Err(Error::new(
@@ -87,7 +92,7 @@ fn check_record(value: &Value) -> volley_core::Result<()> {
 }
 
 /// How a volley request ended, and whether the server turned it away.
-fn volley_outcome(result: volley_core::Result<()>) -> (Outcome, bool) {
+pub(crate) fn volley_outcome(result: volley_core::Result<()>) -> (Outcome, bool) {
     match result {
         Ok(()) => (Outcome::Ok, false),
         Err(e) => {
@@ -168,7 +173,7 @@ fn configure<C: BuildClient>(builder: ClientBuilder<C>, args: &RunOneArgs) -> Cl
     with_limits(builder, args).pool_size(pool)
 }
 
-fn tokio_runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn tokio_runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
@@ -187,70 +192,6 @@ fn run_blocking(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Resu
         recorder.end(i, start, volley_outcome(get(url)))
     });
     Ok(Ran::since(t0, outcomes.collect(), None))
-}
-
-/// The `Retry-After` of a 429 or 503, in whole seconds.
-fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    if !is_rejection(response.status()) {
-        return None;
-    }
-    let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
-    value.to_str().ok()?.parse().ok().map(Duration::from_secs)
-}
-
-/// One GET the way a Rust user writes it with reqwest alone: how it ended,
-/// and whether the server turned it away. With `retry`, a 429 or 503 is
-/// sent again after its `Retry-After` (3 attempts in all): this request
-/// waits, the others go on.
-async fn plain_get(client: &reqwest::Client, url: &str, retry: bool) -> (Outcome, bool) {
-    let mut attempts = 1;
-    let response = loop {
-        let response = client.get(url).send().await;
-        match response.as_ref().ok().and_then(retry_after) {
-            Some(wait) if retry && attempts < 3 => tokio::time::sleep(wait).await,
-            _ => break response.and_then(reqwest::Response::error_for_status),
-        }
-        attempts += 1;
-    };
-    let value = match response {
-        Ok(response) => response.json::<Value>().await,
-        Err(e) => Err(e),
-    };
-    match value {
-        Ok(value) => (volley_outcome(check_record(&value)).0, false),
-        Err(e) => (
-            Outcome::from_reqwest(&e),
-            e.status().is_some_and(is_rejection),
-        ),
-    }
-}
-
-/// The plain-reqwest reference, timed by hand.
-fn run_plain_reqwest(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Result<Ran> {
-    tokio_runtime()?.block_on(async {
-        let timeout = Duration::from_millis(args.client.timeout_ms);
-        let client = &reqwest::Client::builder().timeout(timeout).build()?;
-        let t0 = recorder.start();
-        let gets = futures::stream::iter(urls.iter().enumerate()).map(|(i, url)| async move {
-            let start = recorder.begin();
-            (
-                i,
-                recorder.end(i, start, plain_get(client, url, args.cooldown).await),
-            )
-        });
-        let mut indexed: Vec<_> = gets
-            .buffer_unordered(args.concurrency.max(1))
-            .collect()
-            .await;
-        let wall = t0.elapsed();
-        indexed.sort_by_key(|(i, _)| *i);
-        let outcomes = indexed.into_iter().map(|(_, o)| o).collect();
-        Ok(Ran {
-            outcomes,
-            wall,
-            final_limit: None,
-        })
-    })
 }
 
 /// Each request's span: its last attempt's start and end and its waits as
@@ -297,7 +238,9 @@ fn run_requests(args: &RunOneArgs, urls: &[String], recorder: &Arc<Recorder>) ->
             recorder,
         )),
         Runtime::Blocking => run_blocking(args, urls, recorder),
-        Runtime::PlainReqwest => run_plain_reqwest(args, urls, recorder),
+        Runtime::PlainReqwest => plain::reqwest(args, urls, recorder),
+        Runtime::PlainSurf => plain::surf(args, urls, recorder),
+        Runtime::PlainIsahc => plain::isahc(args, urls, recorder),
     }
 }
 
@@ -310,7 +253,7 @@ pub fn run(args: &RunOneArgs) -> Result<()> {
         .then(|| Progress::new(urls.len() as u64).with_prefix(args.runtime.name()));
     // Only the volley async runtimes' recorder matches URLs to requests.
     let recorder = Arc::new(match args.runtime {
-        Runtime::Blocking | Runtime::PlainReqwest => {
+        runtime if runtime == Runtime::Blocking || runtime.is_plain() => {
             Recorder::by_hand(urls.len(), progress.clone())
         }
         _ => Recorder::new(&urls, progress.clone()),

@@ -1,0 +1,164 @@
+//! The references: each volley adapter's own client used alone, the way a
+//! Rust user writes it without volley (one client, `buffer_unordered` at the
+//! scenario's concurrency, the body decoded as JSON), timed by hand:
+//! reqwest on tokio, surf (its async-h1 client) on async-std, isahc on smol.
+
+use std::future::Future;
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde_json::Value;
+
+use crate::Result;
+use crate::cli::RunOneArgs;
+use crate::recorder::{Recorder, is_rejection};
+use crate::report::Outcome;
+use crate::runner::{Ran, check_record, tokio_runtime, volley_outcome};
+
+/// Runs `get` for every URL, at most the scenario's concurrency at once,
+/// each timed by `recorder`; the outcomes in input order.
+async fn buffered<'a, G, Fut>(
+    args: &RunOneArgs,
+    urls: &'a [String],
+    recorder: &Recorder,
+    get: G,
+) -> Ran
+where
+    G: Fn(&'a str) -> Fut,
+    Fut: Future<Output = (Outcome, bool)>,
+{
+    let t0 = recorder.start();
+    let gets = futures::stream::iter(urls.iter().enumerate()).map(|(i, url)| {
+        let fut = get(url);
+        async move {
+            let start = recorder.begin();
+            (i, recorder.end(i, start, fut.await))
+        }
+    });
+    let mut indexed: Vec<_> = gets
+        .buffer_unordered(args.concurrency.max(1))
+        .collect()
+        .await;
+    let wall = t0.elapsed();
+    indexed.sort_by_key(|(i, _)| *i);
+    Ran {
+        outcomes: indexed.into_iter().map(|(_, o)| o).collect(),
+        wall,
+        final_limit: None,
+    }
+}
+
+/// How a decoded body ended.
+fn record_outcome(value: Value) -> (Outcome, bool) {
+    (volley_outcome(check_record(&value)).0, false)
+}
+
+/// The `Retry-After` of a 429 or 503, in whole seconds.
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    if !is_rejection(response.status()) {
+        return None;
+    }
+    let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
+    value.to_str().ok()?.parse().ok().map(Duration::from_secs)
+}
+
+/// One GET with reqwest alone. With `retry`, a 429 or 503 is sent again
+/// after its `Retry-After` (3 attempts in all): this request waits, the
+/// others go on.
+async fn reqwest_get(client: &reqwest::Client, url: &str, retry: bool) -> (Outcome, bool) {
+    let mut attempts = 1;
+    let response = loop {
+        let response = client.get(url).send().await;
+        match response.as_ref().ok().and_then(retry_after) {
+            Some(wait) if retry && attempts < 3 => tokio::time::sleep(wait).await,
+            _ => break response.and_then(reqwest::Response::error_for_status),
+        }
+        attempts += 1;
+    };
+    let value = match response {
+        Ok(response) => response.json::<Value>().await,
+        Err(e) => Err(e),
+    };
+    match value {
+        Ok(value) => record_outcome(value),
+        Err(e) => (
+            Outcome::from_reqwest(&e),
+            e.status().is_some_and(is_rejection),
+        ),
+    }
+}
+
+/// `plain-reqwest`, on tokio.
+pub fn reqwest(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Result<Ran> {
+    tokio_runtime()?.block_on(async {
+        let timeout = Duration::from_millis(args.client.timeout_ms);
+        let client = &reqwest::Client::builder().timeout(timeout).build()?;
+        let get = |url| reqwest_get(client, url, args.cooldown);
+        Ok(buffered(args, urls, recorder, get).await)
+    })
+}
+
+/// `plain-surf`, on async-std: surf's async-h1 client with its per-host
+/// connection cap raised to the scenario's concurrency (the default, 50,
+/// would be the cap instead).
+pub fn surf(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Result<Ran> {
+    async_std::task::block_on(async {
+        let timeout = Duration::from_millis(args.client.timeout_ms);
+        let client: surf::Client = surf::Config::new()
+            .set_timeout(Some(timeout))
+            .set_max_connections_per_host(args.concurrency.max(1))
+            .try_into()?;
+        let client = &client;
+        let get = |url| surf_get(client, url);
+        Ok(buffered(args, urls, recorder, get).await)
+    })
+}
+
+/// `plain-isahc`, on smol.
+pub fn isahc(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Result<Ran> {
+    use isahc::config::Configurable;
+    let timeout = Duration::from_millis(args.client.timeout_ms);
+    let client = isahc::HttpClient::builder().timeout(timeout).build()?;
+    let client = &client;
+    smol::block_on(async {
+        let get = |url| isahc_get(client, url);
+        Ok(buffered(args, urls, recorder, get).await)
+    })
+}
+
+/// One GET with surf alone.
+async fn surf_get(client: &surf::Client, url: &str) -> (Outcome, bool) {
+    let mut response = match client.get(url).await {
+        Ok(response) => response,
+        Err(_) => return (Outcome::Connect, false),
+    };
+    let status = response.status();
+    if !status.is_success() {
+        return (Outcome::Status, matches!(status as u16, 429 | 503));
+    }
+    match response.body_json::<Value>().await {
+        Ok(value) => record_outcome(value),
+        Err(_) => (Outcome::Decode, false),
+    }
+}
+
+/// One GET with isahc alone.
+async fn isahc_get(client: &isahc::HttpClient, url: &str) -> (Outcome, bool) {
+    use isahc::AsyncReadResponseExt;
+    let mut response = match client.get_async(url).await {
+        Ok(response) => response,
+        Err(e) if e.is_timeout() => return (Outcome::Timeout, false),
+        Err(_) => return (Outcome::Connect, false),
+    };
+    let status = response.status();
+    if !status.is_success() {
+        return (Outcome::Status, is_rejection(status));
+    }
+    match response.bytes().await {
+        Ok(body) => match serde_json::from_slice::<Value>(&body) {
+            Ok(value) => record_outcome(value),
+            Err(_) => (Outcome::Decode, false),
+        },
+        Err(_) => (Outcome::Body, false),
+    }
+}
