@@ -6,6 +6,7 @@
 //! runtimes are timed by a [`Recorder`] installed first on the client with
 //! `.observe(..)`; plain reqwest and the blocking client by hand.
 
+use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -333,7 +334,10 @@ pub fn run(args: &RunOneArgs) -> Result<()> {
         in_flight: thin(&recording.in_flight, CURVE_BUCKETS),
         limits: thin(&recording.limits, CURVE_BUCKETS),
     };
-    println!("{}", serde_json::to_string(&output)?);
+    // A parent that has gone (a broken pipe) is an error, not a panic.
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{}", serde_json::to_string(&output)?)?;
+    stdout.flush()?;
     Ok(())
 }
 
