@@ -17,7 +17,12 @@ use volley_core::{Finished, Observer, Rate, Request, RetryReason};
 /// [`observe`](volley_core::FetcherExt::observe) right on the client, so
 /// it sees every attempt and every retry. A request counts as done once its
 /// last attempt ends: an attempt that the retry layer sends again is not a
-/// failure. Clones share the bar and its counts.
+/// failure. Clones share the bar and its counts. A request that fails
+/// before it reaches the observer (a layer written after `.observe(..)`
+/// that refuses it at once: a deadline already past, a pause longer than
+/// the deadline, a shared quota that fails closed) is not seen: count it
+/// with [`ended`](Self::ended) where its result is handled, or the bar
+/// stops short of its total.
 ///
 /// With a rate limit, give the rate with [`with_rate`](Self::with_rate):
 /// the least time the batch can take is then known before the first request
@@ -245,10 +250,11 @@ impl Observer for Progress {
     }
 }
 
-/// The least time `n` requests take at `rate`: one every interval after
-/// the first.
+/// The least time `n` requests take at `rate`: its burst at once, then one
+/// every interval.
 fn least_time(n: u64, rate: Rate) -> Duration {
-    let intervals = u32::try_from(n.saturating_sub(1)).unwrap_or(u32::MAX);
+    let after_burst = n.saturating_sub(u64::from(rate.burst_size()));
+    let intervals = u32::try_from(after_burst).unwrap_or(u32::MAX);
     rate.interval().saturating_mul(intervals)
 }
 

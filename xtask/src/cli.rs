@@ -425,6 +425,21 @@ pub struct CompareArgs {
     /// Write the timeline SVG to FILE.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
+    /// The workers scenario: N runner processes of each runtime share one
+    /// rate (--rate) through Redis, measured at the server.
+    #[arg(long, value_name = "N", value_parser = positive::<u32>, conflicts_with_all = ["url", "adaptive"])]
+    pub workers: Option<u32>,
+    /// With --workers: the rate they share, in requests/s.
+    #[arg(long, value_name = "R", default_value_t = 200.0, value_parser = rate, requires = "workers")]
+    pub rate: f64,
+    /// With --workers: the Redis to share it through [default: a
+    /// redis-server of its own on a free loopback port].
+    #[arg(long, value_name = "URL", requires = "workers")]
+    pub redis: Option<String>,
+    /// With --workers: kill that own redis-server T ms after the workers
+    /// start; they fail open, each at its share of the rate.
+    #[arg(long, value_name = "T", requires = "workers", conflicts_with = "redis")]
+    pub kill_redis_after_ms: Option<u64>,
 }
 
 impl CompareArgs {
@@ -531,6 +546,39 @@ pub struct RunOneArgs {
     /// 429 and 503 after each one's own `Retry-After`.
     #[arg(long)]
     pub cooldown: bool,
+    #[command(flatten)]
+    pub shared: SharedArgs,
+}
+
+/// Options of `run-one` for the workers scenario.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SharedArgs {
+    /// Send through a rate shared with the other runners in this Redis
+    /// (the volley async runtimes), failing open.
+    #[arg(long, value_name = "URL")]
+    pub redis: Option<String>,
+    /// The rate's Redis key.
+    #[arg(long, default_value = "volley:xtask:workers")]
+    pub key: String,
+    /// The shared rate, in requests/s.
+    #[arg(long, default_value_t = 200.0, value_parser = rate)]
+    pub rate: f64,
+    /// How many runners share it (each goes on at its share without Redis).
+    #[arg(long, default_value_t = 1, value_parser = positive::<u32>)]
+    pub workers: u32,
+    /// Start at this instant, in ms since the Unix epoch (so that every
+    /// worker starts together).
+    #[arg(long, value_name = "MS")]
+    pub start_at_ms: Option<u64>,
+}
+
+/// A rate above 0 requests/s.
+fn rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        Ok(_) => Err("must be above 0".to_owned()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// A number of at least 1.

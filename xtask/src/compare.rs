@@ -25,6 +25,9 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     let plans = args.plans();
     let exe = std::env::current_exe()
         .map_err(|e| format!("cannot find this program to run its runners: {e}"))?;
+    if let Some(workers) = args.workers {
+        return crate::workers::run(&exe, args, workers);
+    }
     let interactive = std::io::stdout().is_terminal();
     if let Some(url) = &args.url
         && !url.contains("{id}")
@@ -64,7 +67,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
 }
 
 /// Writes `contents` to `path`, creating its directory.
-fn write_file(path: &Path, contents: &str) -> Result<()> {
+pub fn write_file(path: &Path, contents: &str) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -249,26 +252,8 @@ impl<'a> ScenarioRun<'a> {
         let plan = self.plan;
         self.say(|| format!("running {runtime}..."));
         let started = Instant::now();
-        let (output, problem) = match self.spawn_runner(runtime) {
-            Ok((Some(o), status)) if status.success() && o.spans.len() >= plan.requests => {
-                (Some(o), None)
-            }
-            Ok((Some(o), status)) if status.success() => {
-                let problem = format!("reported {} of {} results", o.spans.len(), plan.requests);
-                (Some(o), Some(problem))
-            }
-            Ok((output, status)) if !status.success() => {
-                (output, Some(format!("exited with {status}")))
-            }
-            Ok((output, _)) => (output, Some("printed no results".to_owned())),
-            Err(e) => (None, Some(e.to_string())),
-        };
+        let output = self.spawn_runner(runtime);
         let fallback_wall_us = micros(started.elapsed());
-        if let Some(problem) = problem {
-            eprintln!(
-                "warning: the {runtime} runner {problem}; missing results are counted as `other`"
-            );
-        }
         let stats = self.mock.as_ref().and_then(|m| {
             m.stats()
                 .map_err(|e| {
@@ -301,26 +286,13 @@ impl<'a> ScenarioRun<'a> {
         Duration::from_millis(rounds.saturating_mul(per_round)) + Duration::from_secs(60)
     }
 
-    /// Starts `exe run-one` (with a progress bar on a long run when stderr
-    /// is a terminal) and returns its result line (if it printed one) and
-    /// its exit status.
-    fn spawn_runner(&self, runtime: Runtime) -> Result<(Option<RunOutput>, ExitStatus)> {
+    /// Runs `exe run-one` (with a progress bar on a long run when stderr is
+    /// a terminal) and returns what it reported.
+    fn spawn_runner(&self, runtime: Runtime) -> Option<RunOutput> {
         let plan = self.plan;
-        let mut command = Command::new(self.exe);
-        command
-            .arg("run-one")
-            .args([
-                "--runtime",
-                &runtime.name(),
-                "--url-template",
-                &self.template,
-            ])
-            .args(["--requests", &plan.requests.to_string()])
-            .args(["--concurrency", &plan.concurrency.to_string()])
-            .args(self.args.client.to_args())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+        let (requests, concurrency) = (plan.requests, plan.concurrency);
+        let mut command = runner_command(self.exe, runtime, &self.template, requests, concurrency);
+        command.args(self.args.client.to_args());
         if let Some(max) = plan.adaptive_max.filter(|_| plan.is_adaptive(runtime)) {
             command.args(["--adaptive-max", &max.to_string()]);
         }
@@ -331,42 +303,102 @@ impl<'a> ScenarioRun<'a> {
         if plan.cooldown_s.is_some() {
             command.arg("--cooldown");
         }
-        let child = command
-            .spawn()
-            .map_err(|e| format!("cannot start the runner: {e}"))?;
-        let mut guard = ChildGuard(child);
-        let stdout = guard.0.stdout.take().ok_or("the runner has no stdout")?;
-        let (tx, rx) = mpsc::channel::<String>();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout)
-                .lines()
-                .map_while(std::io::Result::ok)
-            {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let deadline = Instant::now() + self.runner_deadline(runtime);
-        let mut output = None;
-        loop {
-            match rx.recv_timeout(Duration::from_millis(200)) {
-                Ok(line) if line.starts_with('{') => match serde_json::from_str(&line) {
-                    Ok(parsed) => output = Some(parsed),
-                    Err(e) => eprintln!("warning: unreadable runner result: {e}"),
-                },
-                Ok(line) => println!("{line}"),
-                Err(RecvTimeoutError::Timeout) if Instant::now() > deadline => {
-                    eprintln!("warning: the {runtime} runner ran past its deadline; killing it");
-                    // Ignored error: it may have just exited.
-                    let _ = guard.0.kill();
-                }
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => break,
+        let deadline = self.runner_deadline(runtime);
+        run_runner(command, &runtime.name(), plan.requests, deadline)
+    }
+}
+
+/// `exe run-one` on `runtime` for `requests` URLs of `template`, at most
+/// `concurrency` in flight.
+pub fn runner_command(
+    exe: &Path,
+    runtime: Runtime,
+    template: &str,
+    requests: usize,
+    concurrency: usize,
+) -> Command {
+    let mut command = Command::new(exe);
+    command
+        .arg("run-one")
+        .args(["--runtime", &runtime.name(), "--url-template", template])
+        .args(["--requests", &requests.to_string()])
+        .args(["--concurrency", &concurrency.to_string()]);
+    command
+}
+
+/// Runs a runner (`command`) that is to report `requests` results, killing
+/// it past `deadline`, and returns what it reported; says so when it failed
+/// or reported fewer.
+pub fn run_runner(
+    command: Command,
+    name: &str,
+    requests: usize,
+    deadline: Duration,
+) -> Option<RunOutput> {
+    let (output, problem) = match read_runner(command, name, deadline) {
+        Ok((Some(o), status)) if status.success() && o.spans.len() >= requests => (Some(o), None),
+        Ok((Some(o), status)) if status.success() => {
+            let problem = format!("reported {} of {requests} results", o.spans.len());
+            (Some(o), Some(problem))
+        }
+        Ok((output, status)) if !status.success() => {
+            (output, Some(format!("exited with {status}")))
+        }
+        Ok((output, _)) => (output, Some("printed no results".to_owned())),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    if let Some(problem) = problem {
+        eprintln!("warning: the {name} runner {problem}; missing results are counted as `other`");
+    }
+    output
+}
+
+/// Starts `command` and returns its result line (if it printed one) and
+/// its exit status, printing its other lines.
+fn read_runner(
+    mut command: Command,
+    name: &str,
+    deadline: Duration,
+) -> Result<(Option<RunOutput>, ExitStatus)> {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let child = command
+        .spawn()
+        .map_err(|e| format!("cannot start the runner: {e}"))?;
+    let mut guard = ChildGuard(child);
+    let stdout = guard.0.stdout.take().ok_or("the runner has no stdout")?;
+    let (tx, rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout)
+            .lines()
+            .map_while(std::io::Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
             }
         }
-        Ok((output, guard.0.wait()?))
+    });
+    let deadline = Instant::now() + deadline;
+    let mut output = None;
+    loop {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) if line.starts_with('{') => match serde_json::from_str(&line) {
+                Ok(parsed) => output = Some(parsed),
+                Err(e) => eprintln!("warning: unreadable runner result: {e}"),
+            },
+            Ok(line) => println!("{line}"),
+            Err(RecvTimeoutError::Timeout) if Instant::now() > deadline => {
+                eprintln!("warning: the {name} runner ran past its deadline; killing it");
+                // Ignored error: it may have just exited.
+                let _ = guard.0.kill();
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
     }
+    Ok((output, guard.0.wait()?))
 }
 
 #[cfg(test)]

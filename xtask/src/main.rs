@@ -3,7 +3,8 @@
 //! `cargo xtask compare` runs the scenarios of `BENCHMARKS.md` on every
 //! runtime and prints a table per scenario and an SVG timeline. Each runtime
 //! runs in a process of its own (this binary as the hidden `run-one`), and
-//! so does the embedded volley-mock server (the hidden `mock`).
+//! so does the embedded volley-mock server (the hidden `mock`). With
+//! `--workers N`, N runners of each runtime share one rate through Redis.
 
 mod cli;
 mod compare;
@@ -14,6 +15,7 @@ mod recorder;
 mod report;
 mod runner;
 mod svg;
+mod workers;
 
 use std::process::ExitCode;
 

@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use volley_core::{Request, RequestBuilder, Response};
-use volley_mock::{MockServer, Stats};
+use volley_mock::{Arrivals, MockServer, Stats};
 
 use crate::Result;
 use crate::cli::MockArgs;
@@ -122,6 +122,12 @@ impl MockProcess {
     pub fn reset_stats(&self) -> Result<()> {
         let reset = Request::post(format!("{}/stats/reset", self.url));
         fetch_ok(&self.client, reset).map(drop)
+    }
+
+    /// When each request arrived since the last reset (`GET /arrivals`).
+    pub fn arrivals(&self) -> Result<Arrivals> {
+        let arrivals = Request::get(format!("{}/arrivals", self.url));
+        Ok(fetch_ok(&self.client, arrivals)?.json()?)
     }
 
     /// The server's counters (`GET /stats`).

@@ -7,18 +7,20 @@
 //! `.observe(..)`; the plain clients ([`plain`]) and the blocking client by
 //! hand.
 
+use std::io::Write;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 use volley::progress::Progress;
 use volley_core::adapter::{BuildClient, default_connection_cap, reserve_descriptors};
 use volley_core::{
-    Adaptive, ClientBuilder, Error, ErrorKind, Fetcher, FetcherExt, Request, RetryPolicy,
+    Adaptive, ClientBuilder, Error, ErrorKind, Fetcher, FetcherExt, Rate, Request, RetryPolicy,
 };
+use volley_redis::{RedisExt, SharedRate};
 
 use crate::Result;
-use crate::cli::{ADAPTIVE_INITIAL, RunOneArgs, Runtime};
+use crate::cli::{ADAPTIVE_INITIAL, RunOneArgs, Runtime, SharedArgs};
 use crate::plain;
 use crate::recorder::{Recorder, Recording, is_rejection, micros, thin};
 use crate::report::{Outcome, RunOutput, Span, parse_vm_hwm};
@@ -129,11 +131,10 @@ where
 {
     let observed = configure(builder, args).build()?.observe(recorder.clone());
     Ok(match Mode::of(args) {
-        Mode::Fixed(limit) => {
-            let t0 = recorder.start();
-            let gets = urls.iter().map(|url| get_record(&observed, url, recorder));
-            Ran::since(t0, volley_core::gather_limited(gets, limit).await, None)
-        }
+        Mode::Fixed(limit) => match shared_rate(&args.shared)? {
+            Some(quota) => fixed(&observed.shared_rate(&quota), urls, limit, recorder).await,
+            None => fixed(&observed, urls, limit, recorder).await,
+        },
         Mode::Adaptive(max) => {
             let config = Adaptive::new().initial(ADAPTIVE_INITIAL).max(max);
             let limited = observed.adaptive_limit(config);
@@ -152,6 +153,32 @@ where
             Ran::since(t0, volley_core::gather(gets).await, None)
         }
     })
+}
+
+/// Every URL through `client`, at most `limit` in flight.
+async fn fixed<F: Fetcher>(client: &F, urls: &[String], limit: usize, recorder: &Recorder) -> Ran {
+    let t0 = recorder.start();
+    let gets = urls.iter().map(|url| get_record(client, url, recorder));
+    Ran::since(t0, volley_core::gather_limited(gets, limit).await, None)
+}
+
+/// The rate shared through Redis, failing open, when `--redis` is given.
+fn shared_rate(args: &SharedArgs) -> Result<Option<SharedRate>> {
+    let Some(url) = &args.redis else {
+        return Ok(None);
+    };
+    let rate = Rate::per_second(args.rate);
+    let builder = SharedRate::builder(url.as_str(), args.key.as_str(), rate)?;
+    let builder = builder.redis_timeout(Duration::from_millis(250));
+    Ok(Some(builder.fail_open(args.workers)))
+}
+
+/// Sleeps until `at_ms` (ms since the Unix epoch), if it is still to come.
+fn wait_until(at_ms: u64) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    std::thread::sleep(Duration::from_millis(at_ms).saturating_sub(now));
 }
 
 /// The run's timeout and body cap, on the builder of any volley client.
@@ -258,6 +285,9 @@ pub fn run(args: &RunOneArgs) -> Result<()> {
         }
         _ => Recorder::new(&urls, progress.clone()),
     });
+    if let Some(at_ms) = args.shared.start_at_ms {
+        wait_until(at_ms);
+    }
     let ran = run_requests(args, &urls, &recorder);
     if let Some(progress) = progress {
         progress.finish_and_clear();
@@ -276,7 +306,10 @@ pub fn run(args: &RunOneArgs) -> Result<()> {
         in_flight: thin(&recording.in_flight, CURVE_BUCKETS),
         limits: thin(&recording.limits, CURVE_BUCKETS),
     };
-    println!("{}", serde_json::to_string(&output)?);
+    // A parent that has gone (a broken pipe) is an error, not a panic.
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{}", serde_json::to_string(&output)?)?;
+    stdout.flush()?;
     Ok(())
 }
 
@@ -306,6 +339,7 @@ mod tests {
             adaptive_max: None,
             progress: false,
             cooldown: false,
+            shared: SharedArgs::default(),
         };
         assert_eq!(Mode::of(&args), Mode::Fixed(5));
         args.adaptive_max = Some(100);

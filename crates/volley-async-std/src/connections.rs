@@ -162,8 +162,12 @@ impl Connections {
         if self.proxies.is_direct() {
             return None;
         }
-        let uri: http::Uri = url.as_str().parse().ok()?;
-        self.proxies.for_url(&uri).cloned()
+        // A URL `http::Uri` cannot hold (over 64 KiB) still goes through
+        // the proxy: a proxy may be the only way out.
+        match url.as_str().parse::<http::Uri>() {
+            Ok(uri) => self.proxies.for_url(&uri).cloned(),
+            Err(_) => self.proxies.for_scheme(url.scheme()).cloned(),
+        }
     }
 
     /// The pool of `url`'s origin, made on its first request (under the

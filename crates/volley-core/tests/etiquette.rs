@@ -383,3 +383,78 @@ fn the_adaptive_limit_and_the_cool_down_agree_on_overload() {
     let busy = arrivals_at(&arrivals, "busy.test");
     assert!(busy[1..].iter().all(|t| *t >= MS * 2010), "{busy:?}");
 }
+
+#[test]
+fn a_pause_past_an_attempts_timeout_is_not_retried() {
+    let timer = ManualTimer::new();
+    // The server pauses c.test for 30 s: the next request's attempt (1 s
+    // timeout) cannot wait it out, and fails once, at once.
+    let server = InMemoryFetcher::new(timer.clone()).script(|_, n| {
+        if n == 1 {
+            Reply::status(StatusCode::TOO_MANY_REQUESTS, "").header("retry-after", "30")
+        } else {
+            Reply::status(StatusCode::OK, "")
+        }
+    });
+    let cooled = server.clone().host_cooldown(Duration::from_secs(60));
+    let client = cooled
+        .clone()
+        .timeout(Duration::from_secs(1))
+        .retry(no_jitter().max_attempts(5));
+    run(&timer, async {
+        assert_eq!(
+            cooled.fetch(get("http://c.test/")).await.unwrap().status(),
+            429
+        );
+        let start = timer.now();
+        let err = client.fetch(get("http://c.test/")).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout);
+        assert!(err.message().contains("cool-down"), "{err}");
+        assert_eq!(err.attempts(), Some(1), "not retried");
+        assert_eq!(timer.now(), start, "at once");
+    })
+    .unwrap();
+    assert_eq!(server.calls(), 1);
+}
+
+#[test]
+fn a_rate_slot_past_the_deadline_fails_at_once() {
+    let timer = ManualTimer::new();
+    let server = InMemoryFetcher::new(timer.clone());
+    let client = server
+        .clone()
+        .rate_limit(Rate::per_second(1.0))
+        .timeout(Duration::from_millis(500));
+    let out = run(
+        &timer,
+        gather((0..2).map(|_| client.fetch(get("http://a.test/")))),
+    )
+    .unwrap();
+    assert!(out[0].is_ok());
+    let err = out[1].as_ref().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert!(err.message().contains("rate limit"), "{err}");
+    assert_eq!(timer.elapsed(), Duration::ZERO);
+    assert_eq!(server.calls(), 1);
+}
+
+#[test]
+fn huge_timeouts_and_pauses_do_not_overflow_the_clock() {
+    let timer = ManualTimer::new();
+    let server = InMemoryFetcher::new(timer.clone()).script(|_, n| {
+        if n == 1 {
+            Reply::status(StatusCode::SERVICE_UNAVAILABLE, "")
+                .header("retry-after", "99999999999999999999")
+        } else {
+            Reply::status(StatusCode::OK, "")
+        }
+    });
+    let client = server.host_cooldown(Duration::MAX).timeout(Duration::MAX);
+    run(&timer, async {
+        let first = client.fetch(get("http://a.test/")).await.unwrap();
+        assert_eq!(first.status(), 503);
+        // Paused for as long as the clock can tell; another host goes on.
+        assert!(client.fetch(get("http://b.test/")).await.is_ok());
+    })
+    .unwrap();
+}

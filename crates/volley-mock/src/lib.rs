@@ -50,7 +50,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 pub use server::{Config, bind, serve};
-pub use stats::{ServerState, Stats};
+pub use stats::{ARRIVALS_CAP, Arrivals, ServerState, Stats};
 
 /// Raises this process's soft limit on open files to its hard limit, so the
 /// server (and a client in the same process) can hold many thousands of
@@ -150,7 +150,13 @@ impl MockServer {
         self.state.stats()
     }
 
-    /// Zeroes the counters and the `/flaky` attempt counts and arms
+    /// When each request arrived since the start or the last reset, as
+    /// `GET /arrivals` returns it.
+    pub fn arrivals(&self) -> Arrivals {
+        self.state.arrivals()
+    }
+
+    /// Zeroes the counters, the `/flaky` attempt counts and the arrivals, and arms
     /// `/cooldown/{id}`'s `429` again, as `POST /stats/reset` does.
     pub fn reset_stats(&self) {
         self.state.reset();

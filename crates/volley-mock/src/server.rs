@@ -205,6 +205,7 @@ struct App {
 enum Target<'a> {
     Stats,
     StatsReset,
+    Arrivals,
     Api(Route, &'a str),
 }
 
@@ -227,9 +228,12 @@ impl App {
                 return Ok(json(StatusCode::OK, to_json(&self.state.reset())));
             }
             Target::StatsReset => return Ok(method_not_allowed("POST")),
+            Target::Arrivals => return Ok(json(StatusCode::OK, to_json(&self.state.arrivals()))),
             Target::Api(route, rest) => (route, rest),
         };
-        let arrived = self.state.count_request(route);
+        let query = req.uri().query().unwrap_or("");
+        let worker = param(query, "worker").and_then(|w| w.parse().ok());
+        let arrived = self.state.count_request(route, worker);
         if route == Route::Cooldown
             && self
                 .state
@@ -256,7 +260,6 @@ impl App {
         };
         let _in_flight = self.state.enter();
 
-        let query = req.uri().query().unwrap_or("");
         let delay = match param(query, "delay_ms") {
             None => self.config.latency,
             Some(v) => match v.parse() {
@@ -355,6 +358,7 @@ fn route(path: &str) -> Target<'_> {
     let route = match (head, rest) {
         ("stats", None) => return Target::Stats,
         ("stats", Some("reset")) => return Target::StatsReset,
+        ("arrivals", None) => return Target::Arrivals,
         ("users", Some(id)) if !id.is_empty() && !id.contains('/') => {
             return Target::Api(Route::Users, id);
         }
@@ -671,6 +675,7 @@ mod tests {
     fn routing() {
         assert!(matches!(route("/stats"), Target::Stats));
         assert!(matches!(route("/stats/reset"), Target::StatsReset));
+        assert!(matches!(route("/arrivals"), Target::Arrivals));
         assert!(matches!(route("/users/7"), Target::Api(Route::Users, "7")));
         assert!(matches!(route("/posts/x"), Target::Api(Route::Posts, "x")));
         assert!(matches!(route("/users/"), Target::Api(Route::Unknown, _)));

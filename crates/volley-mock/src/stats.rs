@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -41,6 +41,29 @@ pub struct Stats {
     /// `"unknown"` for paths that matched no route. Routes never hit are
     /// left out.
     pub paths: BTreeMap<String, u64>,
+}
+
+/// The most arrivals [`Arrivals`] keeps; later ones are only counted.
+pub const ARRIVALS_CAP: usize = 200_000;
+
+/// When each request arrived, as returned by [`ServerState::arrivals`] and
+/// `GET /arrivals`: the arrival times (µs since the server started or its
+/// stats were last reset), in order, each with the `?worker=N` its request
+/// carried (`None` without one). At most [`ARRIVALS_CAP`] are kept (3 MB);
+/// later ones are counted in `dropped`. Measures the rate a server really
+/// sees, per client too.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Arrivals {
+    /// `(µs since the start or the last reset, worker)` of each request kept.
+    pub arrivals: Vec<(u64, Option<u32>)>,
+    /// Requests that arrived once the log was full.
+    pub dropped: u64,
+}
+
+#[derive(Debug)]
+struct ArrivalLog {
+    since: Instant,
+    kept: Arrivals,
 }
 
 /// The routes whose hits are counted in [`Stats::paths`].
@@ -127,6 +150,7 @@ pub struct ServerState {
     cooldown_sent_us: AtomicU64,
     sent_during_cooldown: AtomicU64,
     flaky: Mutex<HashMap<String, u64>>,
+    arrivals: Mutex<ArrivalLog>,
 }
 
 impl ServerState {
@@ -145,6 +169,10 @@ impl ServerState {
             cooldown_sent_us: AtomicU64::new(u64::MAX),
             sent_during_cooldown: AtomicU64::default(),
             flaky: Mutex::default(),
+            arrivals: Mutex::new(ArrivalLog {
+                since: Instant::now(),
+                kept: Arrivals::default(),
+            }),
         }
     }
 
@@ -178,9 +206,14 @@ impl ServerState {
         }
     }
 
-    /// Zeroes the counters, forgets every `/flaky` key and arms
-    /// `/cooldown/{id}` again (its next request gets the `429`), then
-    /// returns the fresh snapshot.
+    /// The arrivals since the start or the last reset.
+    pub fn arrivals(&self) -> Arrivals {
+        lock(&self.arrivals).kept.clone()
+    }
+
+    /// Zeroes the counters, forgets every `/flaky` key and the arrivals
+    /// (whose clock starts again now) and arms `/cooldown/{id}` again (its
+    /// next request gets the `429`), then returns the fresh snapshot.
     ///
     /// `in_flight` is not a count of past events but of requests running now,
     /// so it is kept, and `max_in_flight` restarts from it.
@@ -197,10 +230,11 @@ impl ServerState {
         self.sent_during_cooldown.store(0, Relaxed);
         self.max_in_flight
             .store(self.in_flight.load(Relaxed), Relaxed);
-        self.flaky
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        lock(&self.flaky).clear();
+        *lock(&self.arrivals) = ArrivalLog {
+            since: Instant::now(),
+            kept: Arrivals::default(),
+        };
         self.stats()
     }
 
@@ -208,8 +242,18 @@ impl ServerState {
         self.connections.fetch_add(1, Relaxed);
     }
 
-    /// Counts a request that arrived now; returns its arrival (µs from `epoch`).
-    pub(crate) fn count_request(&self, route: Route) -> u64 {
+    /// Counts a request that arrived now, tagged `worker`; returns its
+    /// arrival (µs from `epoch`).
+    pub(crate) fn count_request(&self, route: Route, worker: Option<u32>) -> u64 {
+        {
+            let mut log = lock(&self.arrivals);
+            let since = u64::try_from(log.since.elapsed().as_micros()).unwrap_or(u64::MAX);
+            if log.kept.arrivals.len() < ARRIVALS_CAP {
+                log.kept.arrivals.push((since, worker));
+            } else {
+                log.kept.dropped += 1;
+            }
+        }
         let at = u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX - 1);
         self.first_arrival_us.fetch_min(at, Relaxed);
         self.last_arrival_us.fetch_max(at, Relaxed);
@@ -251,7 +295,7 @@ impl ServerState {
 
     /// Counts one more call for `key` and returns its attempt number (from 1).
     pub(crate) fn flaky_attempt(&self, key: &str) -> u64 {
-        let mut map = self.flaky.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut map = lock(&self.flaky);
         if let Some(n) = map.get_mut(key) {
             *n += 1;
             *n
@@ -260,6 +304,10 @@ impl ServerState {
             1
         }
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Decrements `in_flight` when dropped, whether the request finished or was
@@ -308,5 +356,19 @@ mod tests {
         assert_eq!(state.reset().sent_during_cooldown, 0);
         assert!(state.cooldown_arrival(9_000_000, 50_000, 2_000_000));
         assert!(!state.cooldown_arrival(9_000_000, 50_000, 2_000_000));
+    }
+
+    #[test]
+    fn arrivals_are_logged_in_order_with_their_worker_and_cleared_by_a_reset() {
+        let state = ServerState::new();
+        state.count_request(Route::Users, Some(3));
+        state.count_request(Route::Posts, None);
+        let log = state.arrivals();
+        let tags: Vec<Option<u32>> = log.arrivals.iter().map(|a| a.1).collect();
+        assert_eq!(tags, [Some(3), None]);
+        assert!(log.arrivals[0].0 <= log.arrivals[1].0);
+        assert_eq!(log.dropped, 0);
+        state.reset();
+        assert_eq!(state.arrivals(), Arrivals::default());
     }
 }

@@ -460,6 +460,30 @@ async fn stats_count_connections_requests_and_paths() {
     assert_eq!(server.stats(), volley_mock::Stats::default());
 }
 
+#[tokio::test]
+async fn arrivals_log_each_request_with_its_worker() {
+    let server = MockServer::start();
+    let c = client();
+    for url in [
+        "/users/1?worker=0",
+        "/posts/2?worker=7&delay_ms=1",
+        "/users/3",
+    ] {
+        get(&c, format!("{}{url}", server.url())).await;
+    }
+    get(&c, format!("{}/stats", server.url())).await;
+    let (status, over_http) = get_json(&c, format!("{}/arrivals", server.url())).await;
+    assert_eq!(status, StatusCode::OK);
+    let log: volley_mock::Arrivals = serde_json::from_value(over_http).expect("Arrivals");
+    assert_eq!(log, server.arrivals());
+    let workers: Vec<Option<u32>> = log.arrivals.iter().map(|a| a.1).collect();
+    assert_eq!(workers, [Some(0), Some(7), None], "/stats is not logged");
+    assert!(log.arrivals.windows(2).all(|w| w[0].0 <= w[1].0));
+    assert_eq!(log.dropped, 0);
+    server.reset_stats();
+    assert_eq!(server.arrivals(), volley_mock::Arrivals::default());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_in_flight_sees_concurrent_requests() {
     let server = MockServer::start();

@@ -15,7 +15,9 @@
 //! - [`SharedCooldown`]: a 429 or 503 with `Retry-After` seen by one process
 //!   pauses that host for all of them; every request checks its host's
 //!   pause before it is sent. A `SharedRate` can do both in one round trip
-//!   ([`share_cooldowns`](SharedRateBuilder::share_cooldowns)).
+//!   ([`share_cooldowns`](SharedRateBuilder::share_cooldowns)); with a
+//!   lease, only the request that makes the round trip checks its host's
+//!   pause in Redis (the others honour the pauses this process knows).
 //! - Faults are the caller's choice, made when the limiter is built:
 //!   [`fail_open`](SharedRateBuilder::fail_open) (each process goes on at
 //!   its share of the rate, through volley-core's in-process
@@ -29,7 +31,10 @@
 //!   request yields exactly one result either way.
 //!
 //! The layers are [`SharedLimit`] fetchers, made with `.layer(fetcher)` or
-//! [`RedisExt`]. volley-core knows nothing of Redis.
+//! [`RedisExt`]. volley-core knows nothing of Redis. The script needs Redis
+//! 5 or newer (or any Valkey): it writes after reading `TIME`, which older
+//! servers refuse. One key space, not a cluster: the script's two keys may
+//! hash to different slots.
 //!
 //! ## Runtimes
 //!

@@ -102,9 +102,12 @@ impl SharedRateBuilder {
     /// default) and hands them to this process's next requests, so a
     /// process at a high rate makes 1/`slots` of the round trips. Slots not
     /// used while they are due are dropped, never sent late: the shared
-    /// rate can only be under-used, not exceeded. Host pauses are checked
-    /// on each round trip, so a pause seen by another process reaches this
-    /// one within `slots` requests.
+    /// rate can only be under-used, not exceeded. A host's pause in Redis
+    /// is checked by the request that makes the round trip, for its own
+    /// host; the leased slots then go to requests to any host, which honour
+    /// the pauses this process knows of. A pause set by another process
+    /// reaches this one at its next round trip to that host: keep leases
+    /// small when pauses matter.
     pub fn lease(mut self, slots: u32) -> Self {
         self.settings.lease = slots.max(1);
         self

@@ -37,6 +37,18 @@ pub(crate) enum Admit {
     Local,
 }
 
+/// The longest a response that asked for a pause waits while the pause is
+/// written to Redis.
+const PAUSE_WRITE_BUDGET: Duration = Duration::from_millis(50);
+
+/// `now + wait`, or a year from now when the clock cannot hold it (a reply
+/// from Redis is data: it may say anything).
+fn later(now: Instant, wait: Duration) -> Instant {
+    now.checked_add(wait)
+        .or_else(|| now.checked_add(Duration::from_secs(365 * 24 * 3600)))
+        .unwrap_or(now)
+}
+
 /// Slots leased in one round trip, taken one per request.
 #[derive(Debug)]
 struct Lease {
@@ -55,7 +67,7 @@ impl Lease {
             .offset_us
             .saturating_add(self.interval_us.saturating_mul(i64::from(i)));
         match u64::try_from(at) {
-            Ok(us) if us > 0 => self.base + Duration::from_micros(us),
+            Ok(us) if us > 0 => later(self.base, Duration::from_micros(us)),
             _ => self.base,
         }
     }
@@ -241,7 +253,7 @@ impl Shared {
                 Ok(Grant::Paused(left)) => {
                     self.backend.set_degraded(false, observer);
                     let now = timer.now();
-                    self.note_pause(host, now + left, now);
+                    self.note_pause(host, later(now, left), now);
                 }
                 Err(failure) => {
                     self.backend.set_degraded(true, observer);
@@ -249,12 +261,12 @@ impl Shared {
                         Fault::Open { .. } => return Ok(Admit::Local),
                         Fault::Closed { max_wait } => {
                             let now = timer.now();
-                            let deadline = started + max_wait;
+                            let deadline = later(started, max_wait);
                             let next = self
                                 .backend
                                 .next_try()
                                 .filter(|t| *t > now)
-                                .unwrap_or(now + Duration::from_millis(10));
+                                .unwrap_or(later(now, Duration::from_millis(10)));
                             timer.sleep_until(next.min(deadline)).await;
                             if !matches!(failure, Failure::Resting) || last.is_none() {
                                 last = Some(failure);
@@ -298,7 +310,9 @@ impl Shared {
                 .await?;
             return Ok(match reply {
                 Reply::Granted(_) => Grant::At(timer.now()),
-                Reply::Paused(us) => Grant::Paused(Duration::from_micros(us.unsigned_abs())),
+                Reply::Paused(us) => {
+                    Grant::Paused(Duration::from_micros(us.unsigned_abs()).min(self.max_pause))
+                }
             });
         };
         let interval = micros(rate.interval());
@@ -318,7 +332,16 @@ impl Shared {
                 .await?;
             return Ok(self.grant(reply, timer.now(), interval_us, 1, &mut None));
         }
-        let mut pool = self.pool.lock().await;
+        // The wait for the pool is part of the round trip's budget: behind
+        // a slow Redis, waiters give up with it.
+        let pool = futures_lite::future::or(async { Some(self.pool.lock().await) }, async {
+            timer.sleep(budget).await;
+            None
+        })
+        .await;
+        let Some(mut pool) = pool else {
+            return Err(Failure::Timeout(budget));
+        };
         let now = timer.now();
         if let Some(at) = pool.as_mut().and_then(|l| l.take(now)) {
             return Ok(Grant::At(at));
@@ -345,7 +368,9 @@ impl Shared {
         pool: &mut Option<Lease>,
     ) -> Grant {
         match reply {
-            Reply::Paused(us) => Grant::Paused(Duration::from_micros(us.unsigned_abs())),
+            Reply::Paused(us) => {
+                Grant::Paused(Duration::from_micros(us.unsigned_abs()).min(self.max_pause))
+            }
             Reply::Granted(offset_us) => {
                 let mut lease = Lease {
                     base: now,
@@ -377,9 +402,11 @@ impl Shared {
             return Ok(());
         }
         let now = timer.now();
-        self.note_pause(host, now + pause, now);
+        self.note_pause(host, later(now, pause), now);
         let key = self.pause_key(host);
-        let budget = self.backend.timeout;
+        // The response that asked for the pause waits for this call: a
+        // short budget, as the pause holds here whatever Redis does.
+        let budget = self.backend.timeout.min(PAUSE_WRITE_BUDGET);
         match self
             .backend
             .run(timer, budget, [&self.key, &key], &["p", &micros(pause)])

@@ -228,8 +228,13 @@ fn proxy_of_scheme(proxies: &Arc<Proxies>, scheme: &'static str) -> Option<reqwe
     let target = proxy.uri().to_string();
     let choice = Arc::clone(proxies);
     let mut out = reqwest::Proxy::custom(move |url| {
-        let uri: Uri = url.as_str().parse().ok()?;
-        (url.scheme() == scheme && choice.for_url(&uri).is_some()).then(|| target.clone())
+        // A URL `http::Uri` cannot hold (over 64 KiB) still goes through
+        // the proxy: a proxy may be the only way out.
+        let proxied = match url.as_str().parse::<Uri>() {
+            Ok(uri) => choice.for_url(&uri).is_some(),
+            Err(_) => true,
+        };
+        (url.scheme() == scheme && proxied).then(|| target.clone())
     });
     if let Some(auth) = proxy.authorization() {
         out = out.custom_http_auth(auth.clone());

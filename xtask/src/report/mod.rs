@@ -7,8 +7,8 @@ mod table;
 #[cfg(test)]
 mod tests;
 
-#[cfg(test)]
-pub use model::ErrorCounts;
-pub use model::{AdaptiveBounds, Outcome, RunOutput, RuntimeResult, ScenarioReport, Skipped, Span};
+pub use model::{
+    AdaptiveBounds, ErrorCounts, Outcome, RunOutput, RuntimeResult, ScenarioReport, Skipped, Span,
+};
 pub use stats::{RunFacts, ideal_s, median_run, parse_vm_hwm, summarize};
-pub use table::render_table;
+pub use table::{align, render_table};

@@ -76,7 +76,7 @@ fn columns(report: &ScenarioReport) -> Vec<Column> {
 
 /// Aligns `rows` under `header`: the first column to the left, the others to
 /// the right, two spaces between columns.
-pub(super) fn align(header: &[&str], rows: &[Vec<String>]) -> String {
+pub fn align(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {

@@ -75,10 +75,10 @@ impl fmt::Debug for ProxyChoice {
             ProxyChoice::Environment => f.write_str("Environment"),
             ProxyChoice::Direct => f.write_str("Direct"),
             // The URL may hold credentials: show where it points only.
-            ProxyChoice::Through(url) => f
-                .debug_tuple("Through")
-                .field(&url.rsplit('@').next().unwrap_or(url))
-                .finish(),
+            ProxyChoice::Through(url) => match Proxy::parse(url) {
+                Ok(proxy) => f.debug_tuple("Through").field(proxy.authority()).finish(),
+                Err(_) => f.write_str("Through(<not a proxy URL>)"),
+            },
         }
     }
 }

@@ -113,6 +113,16 @@ impl Write for Capped {
             self.over = true;
             return Err(io::Error::other("the decoded body passed the maximum"));
         }
+        // Grown by doubling, but never past the cap: a body near the cap
+        // holds at most the cap, not twice it.
+        let needed = self.buf.len() + data.len();
+        if self.buf.capacity() < needed {
+            let max = usize::try_from(self.max).unwrap_or(usize::MAX);
+            let target = needed.max(self.buf.capacity().saturating_mul(2)).min(max);
+            let mut grown = BytesMut::with_capacity(target.max(needed));
+            grown.extend_from_slice(&self.buf);
+            self.buf = grown;
+        }
         self.buf.extend_from_slice(data);
         Ok(data.len())
     }

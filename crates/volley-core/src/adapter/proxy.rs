@@ -46,13 +46,14 @@ impl fmt::Debug for Proxy {
     }
 }
 
-fn bad_proxy(value: &str, why: &str) -> Error {
-    // Credentials may be in the value: name only its host part.
-    let shown = value.rsplit('@').next().unwrap_or(value);
-    Error::new(
-        ErrorKind::InvalidRequest,
-        format!("bad proxy {shown:?}: {why}"),
-    )
+/// The error for a proxy URL that cannot be used. The URL may hold
+/// credentials: it is named by its host alone, when it has one.
+fn bad_proxy(host: Option<&str>, why: &str) -> Error {
+    let message = match host {
+        Some(host) => format!("bad proxy at {host}: {why}"),
+        None => format!("bad proxy URL (not shown, it may hold credentials): {why}"),
+    };
+    Error::new(ErrorKind::InvalidRequest, message)
 }
 
 impl Proxy {
@@ -65,24 +66,24 @@ impl Proxy {
         } else {
             format!("http://{value}")
         };
-        let url = url::Url::parse(&with_scheme).map_err(|e| bad_proxy(value, &e.to_string()))?;
+        let url = url::Url::parse(&with_scheme).map_err(|e| bad_proxy(None, &e.to_string()))?;
+        let host = match url.host() {
+            Some(url::Host::Ipv6(ip)) => format!("[{ip}]"),
+            Some(host) => host.to_string(),
+            None => return Err(bad_proxy(None, "no host")),
+        };
         if url.scheme() != "http" {
             return Err(bad_proxy(
-                value,
+                Some(&host),
                 &format!(
                     "only http:// proxies are supported, not {}://",
                     url.scheme()
                 ),
             ));
         }
-        let host = match url.host() {
-            Some(url::Host::Ipv6(ip)) => format!("[{ip}]"),
-            Some(host) => host.to_string(),
-            None => return Err(bad_proxy(value, "no host")),
-        };
         let port = url.port_or_known_default().unwrap_or(80);
         let authority = Authority::try_from(format!("{host}:{port}"))
-            .map_err(|e| bad_proxy(value, &e.to_string()))?;
+            .map_err(|e| bad_proxy(Some(&host), &e.to_string()))?;
         let credentials = if url.username().is_empty() && url.password().is_none() {
             None
         } else {
@@ -153,13 +154,14 @@ enum Rule {
     /// A name: the host itself and every subdomain, on `port` or any.
     Name(String, Option<u16>),
     /// An address, or a block of them (`10.0.0.0/8`, `fd00::/8`).
-    Block(IpAddr, u8),
+    Block(IpAddr, u8, Option<u16>),
 }
 
 /// The hosts that never go through a proxy, as curl and reqwest read
 /// `NO_PROXY`: a comma-separated list of names (each matching the host and
 /// its subdomains; a leading dot is ignored; `name:port` for one port
-/// only), IP addresses, CIDR blocks (`192.168.0.0/16`), or `*` for all.
+/// only), IP addresses (`10.0.0.1`, `[::1]:8080` for one port), CIDR
+/// blocks (`192.168.0.0/16`), or `*` for all.
 /// Names compare without regard to case. Loopback is not implied: list
 /// `localhost,127.0.0.1,::1` to keep it direct.
 ///
@@ -206,7 +208,9 @@ impl NoProxy {
                             && host.as_bytes()[host.len() - name.len() - 1] == b'.'
                             && host[host.len() - name.len()..].eq_ignore_ascii_case(name))
             }
-            Rule::Block(net, bits) => ip.is_some_and(|ip| in_block(ip, *net, *bits)),
+            Rule::Block(net, bits, p) => {
+                p.is_none_or(|p| p == port) && ip.is_some_and(|ip| in_block(ip, *net, *bits))
+            }
         })
     }
 
@@ -224,11 +228,19 @@ fn parse_rule(entry: &str) -> Option<Rule> {
         let net: IpAddr = net.trim_matches(['[', ']']).parse().ok()?;
         let max = if net.is_ipv4() { 32 } else { 128 };
         let bits: u8 = bits.parse().ok().filter(|b| *b <= max)?;
-        return Some(Rule::Block(net, bits));
+        return Some(Rule::Block(net, bits, None));
     }
     if let Ok(ip) = entry.trim_matches(['[', ']']).parse::<IpAddr>() {
         let bits = if ip.is_ipv4() { 32 } else { 128 };
-        return Some(Rule::Block(ip, bits));
+        return Some(Rule::Block(ip, bits, None));
+    }
+    // An address with a port: `[::1]:8080`, `10.0.0.1:8080`.
+    if let Some((ip, port)) = entry.rsplit_once(':') {
+        let ip = ip.trim_matches(['[', ']']).parse::<IpAddr>();
+        if let (Ok(ip), Ok(port)) = (ip, port.parse()) {
+            let bits = if ip.is_ipv4() { 32 } else { 128 };
+            return Some(Rule::Block(ip, bits, Some(port)));
+        }
     }
     let (name, port) = match entry.rsplit_once(':') {
         Some((name, port)) => (name, Some(port.parse().ok()?)),
@@ -434,6 +446,19 @@ mod tests {
             !e.message().contains("pw"),
             "credentials are not shown: {e}"
         );
+        // Unparsable: nothing of it is shown.
+        let e = Proxy::parse("http://alice:s3cret").unwrap_err();
+        assert!(
+            !e.message().contains("s3cret") && !e.message().contains("alice"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn no_proxy_addresses_may_name_a_port() {
+        let d = NoProxy::parse("[::1]:8080, 10.0.0.1:81");
+        assert!(d.matches("[::1]", 8080) && !d.matches("[::1]", 80));
+        assert!(d.matches("10.0.0.1", 81) && !d.matches("10.0.0.1", 80));
     }
 
     #[test]

@@ -1,6 +1,5 @@
 //! [`HostCooldown`]: when a host says "slow down", every request to it waits.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -9,7 +8,7 @@ use http::StatusCode;
 use crate::error::Result;
 use crate::fetcher::Fetcher;
 use crate::layer::deadline::wait_past_deadline;
-use crate::layer::host::host_key;
+use crate::layer::host::{Hosts, host_key};
 use crate::layer::observe::SharedObserver;
 use crate::layer::retry::retry_after_of;
 use crate::layer::waits::{Lane, record};
@@ -27,14 +26,19 @@ pub(crate) fn is_overload_status(status: StatusCode) -> bool {
     )
 }
 
-/// Once the map holds this many hosts, hosts whose pause is over are
-/// dropped from it.
-const PRUNE_AT: usize = 1024;
+/// The latest instant after `now` the clock can tell: a pause that long
+/// never ends for the program.
+fn far_future(now: Instant) -> Instant {
+    const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
+    now.checked_add(YEAR * 100)
+        .or_else(|| now.checked_add(YEAR))
+        .unwrap_or(now)
+}
 
 #[derive(Debug)]
 struct Shared {
     max: Duration,
-    paused: Mutex<HashMap<Arc<str>, Instant>>,
+    paused: Mutex<Hosts<Instant>>,
 }
 
 impl Shared {
@@ -44,12 +48,9 @@ impl Shared {
     }
 
     /// Pauses `host` until `until`, unless it already is until later.
-    fn pause(&self, host: &Arc<str>, until: Instant, now: Instant) {
+    fn pause(&self, host: &str, until: Instant, now: Instant) {
         let mut paused = self.paused.lock().unwrap_or_else(|p| p.into_inner());
-        if paused.len() >= PRUNE_AT {
-            paused.retain(|_, u| *u > now);
-        }
-        let at = paused.entry(host.clone()).or_insert(until);
+        let at = paused.entry(host.to_owned(), |u| *u > now, || until);
         *at = (*at).max(until);
     }
 }
@@ -121,7 +122,11 @@ pub(crate) fn is_paused(request: &Request, now: Instant) -> bool {
 /// that would end after the request's deadline (a
 /// [`Timeout`](crate::layer::Timeout) or [`Deadline`](crate::layer::Deadline)
 /// written outside) fails the request at once with
-/// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout).
+/// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout), which the retry
+/// layer does not send again. A per-attempt `.timeout(d)` written between
+/// the cool-down and the retry is such a deadline too: a pause longer than
+/// `d` then fails the request at once, so write the timeout inside the
+/// cool-down (before it) when requests should wait pauses out.
 ///
 /// ```
 /// use std::time::Duration;
@@ -188,7 +193,9 @@ impl<F: Fetcher> Fetcher for HostCooldown<F> {
                 if let Some(wait) = retry_after_of(resp) {
                     let wait = wait.min(self.shared.max);
                     let now = timer.now();
-                    self.shared.pause(&gate.host, now + wait, now);
+                    // A pause too long for the clock is as long as it holds.
+                    let until = now.checked_add(wait).unwrap_or_else(|| far_future(now));
+                    self.shared.pause(&gate.host, until, now);
                     if let Some(o) = self.inner.observer() {
                         o.host_paused(&gate.host, wait);
                     }

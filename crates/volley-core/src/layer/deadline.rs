@@ -46,10 +46,33 @@ impl<F> Deadline<F> {
 #[derive(Debug, Clone, Copy)]
 struct RequestDeadline(Instant);
 
-/// Gives `request` the deadline `at`, or keeps the one it has if earlier.
-pub(crate) fn set_deadline(request: &mut Request, at: Instant) {
+/// Gives `request` the deadline `at` (`None`: too far to tell, no
+/// deadline), or keeps the one it has if earlier.
+pub(crate) fn set_deadline(request: &mut Request, at: Option<Instant>) {
+    let Some(at) = at else {
+        return;
+    };
     let at = deadline_of(request).map_or(at, |d| d.min(at));
     request.extensions_mut().insert(RequestDeadline(at));
+}
+
+/// Why a request failed at once: a wait it was asked for would have ended
+/// after its deadline. Carried as the error's source, so the retry layer
+/// does not send it again (the wait would not be shorter).
+#[derive(Debug)]
+pub(crate) struct PastDeadline;
+
+impl std::fmt::Display for PastDeadline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the wait would end after the request's deadline")
+    }
+}
+
+impl std::error::Error for PastDeadline {}
+
+/// True for the errors of [`wait_past_deadline`].
+pub(crate) fn is_past_deadline(error: &Error) -> bool {
+    std::error::Error::source(error).is_some_and(|s| s.is::<PastDeadline>())
 }
 
 /// The request's deadline, if a [`Timeout`](crate::layer::Timeout) or
@@ -68,7 +91,7 @@ pub(crate) fn wait_past_deadline(
     why: &str,
 ) -> Option<Error> {
     let deadline = deadline_of(request)?;
-    if now + wait <= deadline {
+    if now.checked_add(wait).is_some_and(|end| end <= deadline) {
         return None;
     }
     let left = deadline.saturating_duration_since(now);
@@ -77,12 +100,13 @@ pub(crate) fn wait_past_deadline(
         wait.as_millis(),
         left.as_millis()
     );
-    Some(Error::new(ErrorKind::Timeout, message).with_url(request.url().clone()))
+    let error = Error::new(ErrorKind::Timeout, message).with_source(PastDeadline);
+    Some(error.with_url(request.url().clone()))
 }
 
 impl<F: Fetcher> Fetcher for Deadline<F> {
     async fn fetch(&self, mut request: Request) -> Result<Response> {
-        set_deadline(&mut request, self.at);
+        set_deadline(&mut request, Some(self.at));
         let timer = self.inner.timer();
         let left = self.at.saturating_duration_since(timer.now());
         if left.is_zero() {

@@ -1,21 +1,16 @@
 //! [`PerHostLimit`]: at most N requests in flight to each host.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_lock::Semaphore;
 
 use crate::error::Result;
 use crate::fetcher::Fetcher;
-use crate::layer::host::{PerHost, host_key};
+use crate::layer::host::{Hosts, PerHost, host_key};
 use crate::layer::observe::acquire_reported;
 use crate::layer::waits::Lane;
 use crate::request::Request;
 use crate::response::Response;
-
-/// Once the map holds this many hosts, hosts with nothing in flight are
-/// dropped from it.
-const PRUNE_AT: usize = 1024;
 
 /// A layer that lets at most so many requests be in flight to each host
 /// (scheme, host and port) at once, like aiohttp's `limit_per_host`: one
@@ -39,7 +34,7 @@ const PRUNE_AT: usize = 1024;
 pub struct PerHostLimit<F> {
     inner: F,
     max: Arc<PerHost<usize>>,
-    hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    hosts: Arc<Mutex<Hosts<Arc<Semaphore>>>>,
 }
 
 impl<F> PerHostLimit<F> {
@@ -56,13 +51,10 @@ impl<F> PerHostLimit<F> {
     fn semaphore(&self, request: &Request) -> Arc<Semaphore> {
         let key = host_key(request.url());
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
-        if hosts.len() >= PRUNE_AT && !hosts.contains_key(&key) {
-            hosts.retain(|_, s| Arc::strong_count(s) > 1);
-        }
-        hosts
-            .entry(key)
-            .or_insert_with(|| Arc::new(Semaphore::new((*self.max.get(request.url())).max(1))))
-            .clone()
+        // A semaphore held by a request (its clone, its permit) is in use.
+        let in_use = |s: &Arc<Semaphore>| Arc::strong_count(s) > 1;
+        let make = || Arc::new(Semaphore::new((*self.max.get(request.url())).max(1)));
+        hosts.entry(key, in_use, make).clone()
     }
 }
 

@@ -1,18 +1,13 @@
 //! [`PerHostRate`]: a request rate for each host.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::error::Result;
 use crate::fetcher::Fetcher;
-use crate::layer::host::{PerHost, host_key};
+use crate::layer::host::{Hosts, PerHost, host_key};
 use crate::layer::rate_limit::{Gcra, Rate, wait_for_slot};
 use crate::request::Request;
 use crate::response::Response;
-
-/// Once the map holds this many hosts, hosts whose rate has nothing to say
-/// any more (no slot reserved ahead) are dropped from it.
-const PRUNE_AT: usize = 1024;
 
 /// A layer that spaces the requests to each host to that host's [`Rate`]
 /// (a [`PerHost`] quota: one rate for every host, overrides for some),
@@ -35,7 +30,7 @@ const PRUNE_AT: usize = 1024;
 pub struct PerHostRate<F> {
     inner: F,
     rates: Arc<PerHost<Rate>>,
-    hosts: Arc<Mutex<HashMap<String, Gcra>>>,
+    hosts: Arc<Mutex<Hosts<Gcra>>>,
 }
 
 impl<F> PerHostRate<F> {
@@ -55,10 +50,11 @@ impl<F: Fetcher> Fetcher for PerHostRate<F> {
         let key = host_key(request.url());
         wait_for_slot(&self.inner, &mut request, |now| {
             let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
-            if hosts.len() >= PRUNE_AT && !hosts.contains_key(&key) {
-                hosts.retain(|_, g| !g.is_idle(now));
-            }
-            hosts.entry(key.clone()).or_default().reserve(&rate, now)
+            // A rate with no slot reserved ahead says nothing any more.
+            let busy = |g: &Gcra| !g.is_idle(now);
+            hosts
+                .entry(key.clone(), busy, Gcra::default)
+                .reserve(&rate, now)
         })
         .await?;
         self.inner.fetch(request).await

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use crate::error::Result;
 use crate::fetcher::Fetcher;
 use crate::layer::cooldown::{hold_while_paused, is_paused};
+use crate::layer::deadline::wait_past_deadline;
 use crate::layer::waits::{Lane, record};
 use crate::request::Request;
 use crate::response::Response;
@@ -101,6 +102,9 @@ pub(crate) async fn wait_for_slot<F: Fetcher>(
             return Ok(());
         }
         let wait = at - now;
+        if let Some(e) = wait_past_deadline(request, now, wait, "the rate limit") {
+            return Err(e);
+        }
         if let Some(o) = inner.observer() {
             o.rate_limit_waited(wait);
         }

@@ -106,7 +106,7 @@ impl<F: Fetcher> Fetcher for Timeout<F> {
     async fn fetch(&self, mut request: Request) -> Result<Response> {
         let limit = request.timeout().unwrap_or(self.duration);
         let timer = self.inner.timer();
-        set_deadline(&mut request, timer.now() + limit);
+        set_deadline(&mut request, timer.now().checked_add(limit));
         fetch_within(&self.inner, &*timer, limit, request).await
     }
 

@@ -8,7 +8,7 @@ use http::header::RETRY_AFTER;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::fetcher::Fetcher;
-use crate::layer::deadline::wait_past_deadline;
+use crate::layer::deadline::{is_past_deadline, wait_past_deadline};
 use crate::layer::observe::RetryReason;
 use crate::layer::waits::{Lane, log_of, record, wanted};
 use crate::request::Request;
@@ -91,7 +91,12 @@ impl<F: Fetcher> Retry<F> {
                 let reason = RetryReason::Status(resp.status());
                 Verdict::Again(out, wait, reason)
             }
-            Err(e) if matches!(e.kind(), ErrorKind::Connect | ErrorKind::Timeout) => {
+            // A wait that would have crossed the deadline is no shorter the
+            // next time: not retried.
+            Err(e)
+                if matches!(e.kind(), ErrorKind::Connect | ErrorKind::Timeout)
+                    && !is_past_deadline(e) =>
+            {
                 let reason = RetryReason::Error(e.kind());
                 Verdict::Again(out, None, reason)
             }
@@ -144,19 +149,8 @@ impl<F: Fetcher> Fetcher for Retry<F> {
                     return exhausted(out, attempt);
                 }
                 Verdict::Again(out, retry_after, reason) => {
-                    if !self.withdraw() {
-                        return exhausted(out, attempt).map_err(|e| {
-                            let msg = format!("{}; retry budget spent", e.message());
-                            let mut next = Error::new(e.kind(), msg).with_attempts(attempt);
-                            if let Some(s) = e.status() {
-                                next = next.with_status(s);
-                            }
-                            if let Some(u) = e.url() {
-                                next = next.with_url(u.clone());
-                            }
-                            next
-                        });
-                    }
+                    // Checked before the budget is drawn on: a retry that
+                    // cannot happen costs nothing.
                     let delay = self.policy.delay(attempt, retry_after);
                     let why = if retry_after.is_some() {
                         "the server's Retry-After"
@@ -169,6 +163,19 @@ impl<F: Fetcher> Fetcher for Retry<F> {
                             Err(_) => e,
                         };
                         return Err(e.with_attempts(attempt));
+                    }
+                    if !self.withdraw() {
+                        return exhausted(out, attempt).map_err(|e| {
+                            let msg = format!("{}; retry budget spent", e.message());
+                            let mut next = Error::new(e.kind(), msg).with_attempts(attempt);
+                            if let Some(s) = e.status() {
+                                next = next.with_status(s);
+                            }
+                            if let Some(u) = e.url() {
+                                next = next.with_url(u.clone());
+                            }
+                            next
+                        });
                     }
                     drop(out);
                     if let Some(o) = self.inner.observer() {
