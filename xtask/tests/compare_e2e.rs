@@ -210,3 +210,44 @@ fn cooldown_run_counts_requests_sent_during_the_pause() {
     assert!(report["results"][1].get("wait_ms").is_none());
     assert!(svg.contains(r#"class="waiting""#));
 }
+
+#[test]
+fn nginx_serves_every_adapter_and_its_own_client() {
+    let Run {
+        stdout,
+        report,
+        runtimes,
+        ..
+    } = compare(
+        "nginx",
+        "--server nginx --requests 60 --concurrency 8 --latency-ms 0 \
+         --runtimes tokio,plain-reqwest,async-std,plain-surf,smol,plain-isahc",
+        Duration::from_secs(240),
+    );
+    assert_eq!(
+        runtimes,
+        [
+            "tokio",
+            "plain-reqwest",
+            "async-std",
+            "plain-surf",
+            "smol",
+            "plain-isahc"
+        ]
+    );
+    for result in report["results"].as_array().expect("results") {
+        assert_eq!(result["ok"], 60, "{result}");
+    }
+    assert!(!report["embedded_server"].as_bool().expect("a bool"));
+    for (volley, plain) in [
+        ("tokio", "plain-reqwest"),
+        ("async-std", "plain-surf"),
+        ("smol", "plain-isahc"),
+    ] {
+        let line = format!("vs its own client: {volley} takes");
+        assert!(
+            stdout.contains(&line) && stdout.contains(&format!("against {plain}'s")),
+            "{stdout}"
+        );
+    }
+}
