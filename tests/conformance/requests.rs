@@ -145,7 +145,4 @@ crate::on_every_adapter!(
     ignore(smol) = "volley-smol sends a body-less POST with an empty chunked body (Transfer-Encoding: chunked, no Content-Length), so that libcurl cannot send it again on a fresh connection"
 );
 
-crate::on_every_adapter!(
-    an_extension_method_reaches_the_server,
-    ignore(async_std) = "surf's Method has no extension methods: async-std refuses PURGE as InvalidRequest before sending (volley-async-std/tests)"
-);
+crate::on_every_adapter!(an_extension_method_reaches_the_server);

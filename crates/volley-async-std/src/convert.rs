@@ -20,17 +20,13 @@ pub(crate) fn to_surf(request: Request) -> Result<surf::Request> {
     let (method, uri, mut headers, body) = request.into_parts();
     let invalid = |message: String| Error::new(ErrorKind::InvalidRequest, message);
 
-    // http-types knows a fixed list of methods and upper-cases what it
-    // parses; methods are case-sensitive, so only an exact match will do.
+    // http-types knows a fixed list of methods (and upper-cases what it
+    // parses); the transport sends volley's own method from `Outgoing`, so
+    // an extension method (PURGE, MKCOL) travels under a stand-in.
     let ht_method = ht::Method::from_str(method.as_str())
         .ok()
         .filter(|m| m.as_ref() == method.as_str())
-        .ok_or_else(|| {
-            invalid(format!(
-                "method {method} is not supported by surf (only registered HTTP methods, in upper case)"
-            ))
-            .with_url(uri.clone())
-        })?;
+        .unwrap_or(ht::Method::Get);
     let url = ht::Url::parse(&uri.to_string()).map_err(|e| {
         invalid(format!("bad URL {uri}"))
             .with_url(uri.clone())
@@ -110,9 +106,9 @@ mod tests {
     }
 
     #[test]
-    fn refuses_what_surf_cannot_send() {
-        let err = to_surf(req(Request::builder("PURGE", "http://127.0.0.1:1/")))
-            .expect_err("extension method");
-        assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+    fn extension_methods_travel_beside_surfs_request() {
+        let surf_req =
+            to_surf(req(Request::builder("PURGE", "http://127.0.0.1:1/"))).expect("converts");
+        assert_eq!(outgoing(&surf_req).method.as_str(), "PURGE");
     }
 }
