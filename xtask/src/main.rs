@@ -7,6 +7,7 @@
 
 mod cli;
 mod compare;
+mod http2;
 mod mock;
 mod recorder;
 mod report;

@@ -149,9 +149,11 @@ where
     })
 }
 
-/// The run's timeout and body cap, on the builder of any volley client.
+/// The run's timeout, body cap and HTTP version, on the builder of any
+/// volley client.
 fn with_limits<C: BuildClient>(builder: ClientBuilder<C>, args: &RunOneArgs) -> ClientBuilder<C> {
-    let builder = builder.timeout(Duration::from_millis(args.client.timeout_ms));
+    let builder = crate::http2::volley_builder(builder, args.client.http2)
+        .timeout(Duration::from_millis(args.client.timeout_ms));
     match args.client.max_body_bytes {
         Some(max) => builder.max_body_bytes(max),
         None => builder,
@@ -229,7 +231,8 @@ async fn plain_get(client: &reqwest::Client, url: &str, retry: bool) -> (Outcome
 fn run_plain_reqwest(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Result<Ran> {
     tokio_runtime()?.block_on(async {
         let timeout = Duration::from_millis(args.client.timeout_ms);
-        let client = &reqwest::Client::builder().timeout(timeout).build()?;
+        let builder = reqwest::Client::builder().timeout(timeout);
+        let client = &crate::http2::reqwest_builder(builder, args.client.http2).build()?;
         let t0 = recorder.start();
         let gets = futures::stream::iter(urls.iter().enumerate()).map(|(i, url)| async move {
             let start = recorder.begin();
@@ -359,6 +362,7 @@ mod tests {
             client: crate::cli::ClientArgs {
                 timeout_ms: 1_000,
                 max_body_bytes: None,
+                http2: false,
             },
             adaptive_max: None,
             progress: false,
