@@ -23,6 +23,7 @@ mod compression;
 mod connections;
 mod early_response;
 mod errors;
+mod http2;
 mod limits;
 mod proxies;
 mod rate_limit;

@@ -27,6 +27,7 @@ pub struct Opts {
     pub proxy: Option<String>,
     pub accept_invalid_certs: bool,
     pub decompress: Option<bool>,
+    pub http2_prior_knowledge: bool,
 }
 
 impl Opts {
@@ -74,6 +75,10 @@ impl Opts {
         self.decompress = Some(yes);
         self
     }
+    pub fn http2_prior_knowledge(mut self) -> Self {
+        self.http2_prior_knowledge = true;
+        self
+    }
 }
 
 /// Builds a client of `$client` (a `ClientBuilder`-shaped adapter) from
@@ -112,6 +117,9 @@ macro_rules! try_build_client {
         b = b.danger_accept_invalid_certs(opts.accept_invalid_certs);
         if let Some(yes) = opts.decompress {
             b = b.decompress(yes);
+        }
+        if opts.http2_prior_knowledge {
+            b = b.http2_prior_knowledge();
         }
         b.build()
     }};

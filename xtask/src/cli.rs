@@ -322,6 +322,11 @@ pub struct ClientArgs {
     /// has no such setting and ignores it).
     #[arg(long)]
     pub max_body_bytes: Option<u64>,
+    /// Speak HTTP/2 with prior knowledge (h2c) to the server: tokio, smol
+    /// and plain-reqwest run it; async-std and blocking, which speak
+    /// HTTP/1.1 only, are listed as skipped.
+    #[arg(long)]
+    pub http2: bool,
 }
 
 impl ClientArgs {
@@ -330,6 +335,9 @@ impl ClientArgs {
         let mut out = vec!["--timeout-ms".to_owned(), self.timeout_ms.to_string()];
         if let Some(max) = self.max_body_bytes {
             out.extend(["--max-body-bytes".to_owned(), max.to_string()]);
+        }
+        if self.http2 {
+            out.push("--http2".to_owned());
         }
         out
     }

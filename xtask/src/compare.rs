@@ -41,6 +41,9 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     }
     let mut reports = Vec::new();
     for plan in &plans {
+        let mut plan = plan.clone();
+        plan.name = crate::http2::scenario_name(&plan.name, args.client.http2);
+        let plan = &plan;
         let scenario = ScenarioRun::start(&exe, args, plan, interactive)?;
         let report = scenario.run(&args.runtimes(plan))?;
         println!("{}", render_table(&report));
@@ -201,7 +204,12 @@ impl<'a> ScenarioRun<'a> {
         let mut skipped = Vec::new();
         let mut active = Vec::new();
         for &runtime in runtimes {
-            match skip_reason(runtime, plan, args.blocking_budget_s) {
+            let http2 = args
+                .client
+                .http2
+                .then(|| crate::http2::skip_reason(runtime));
+            let reason = http2.flatten();
+            match reason.or_else(|| skip_reason(runtime, plan, args.blocking_budget_s)) {
                 Some(reason) => {
                     self.say(|| format!("skipping {runtime}: {reason}"));
                     skipped.push(Skipped { runtime, reason });
@@ -263,6 +271,10 @@ impl<'a> ScenarioRun<'a> {
                 })
                 .ok()
         });
+        if let Some(stats) = stats.as_ref().filter(|_| self.args.client.http2) {
+            let line = crate::http2::connections_line(runtime, stats.connections, plan.requests);
+            println!("{line}");
+        }
         summarize(&RunFacts {
             runtime,
             plan,

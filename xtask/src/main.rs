@@ -8,6 +8,7 @@
 
 mod cli;
 mod compare;
+mod http2;
 mod mock;
 mod nginx;
 mod plain;

@@ -92,7 +92,8 @@ async fn reqwest_get(client: &reqwest::Client, url: &str, retry: bool) -> (Outco
 pub fn reqwest(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Result<Ran> {
     tokio_runtime()?.block_on(async {
         let timeout = Duration::from_millis(args.client.timeout_ms);
-        let client = &reqwest::Client::builder().timeout(timeout).build()?;
+        let builder = reqwest::Client::builder().timeout(timeout);
+        let client = &crate::http2::reqwest_builder(builder, args.client.http2).build()?;
         let get = |url| reqwest_get(client, url, args.cooldown);
         Ok(buffered(args, urls, recorder, get).await)
     })
@@ -118,7 +119,11 @@ pub fn surf(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Result<R
 pub fn isahc(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Result<Ran> {
     use isahc::config::Configurable;
     let timeout = Duration::from_millis(args.client.timeout_ms);
-    let client = isahc::HttpClient::builder().timeout(timeout).build()?;
+    let mut builder = isahc::HttpClient::builder().timeout(timeout);
+    if args.client.http2 {
+        builder = builder.version_negotiation(isahc::config::VersionNegotiation::http2());
+    }
+    let client = builder.build()?;
     let client = &client;
     smol::block_on(async {
         let get = |url| isahc_get(client, url);

@@ -181,9 +181,11 @@ fn wait_until(at_ms: u64) {
     std::thread::sleep(Duration::from_millis(at_ms).saturating_sub(now));
 }
 
-/// The run's timeout and body cap, on the builder of any volley client.
+/// The run's timeout, body cap and HTTP version, on the builder of any
+/// volley client.
 fn with_limits<C: BuildClient>(builder: ClientBuilder<C>, args: &RunOneArgs) -> ClientBuilder<C> {
-    let builder = builder.timeout(Duration::from_millis(args.client.timeout_ms));
+    let builder = crate::http2::volley_builder(builder, args.client.http2)
+        .timeout(Duration::from_millis(args.client.timeout_ms));
     match args.client.max_body_bytes {
         Some(max) => builder.max_body_bytes(max),
         None => builder,
@@ -335,6 +337,7 @@ mod tests {
             client: crate::cli::ClientArgs {
                 timeout_ms: 1_000,
                 max_body_bytes: None,
+                http2: false,
             },
             adaptive_max: None,
             progress: false,

@@ -116,7 +116,7 @@ impl Inner {
             .send(surf_request)
             .await
             .map_err(|e| errors::send_error(e, &url))?;
-        let (status, headers) = convert::head(&mut response, &url)?;
+        let (status, version, headers) = convert::head(&mut response, &url)?;
         // Checked before the body is read, so that a connection whose
         // response cannot be framed is closed, never reused.
         volley_core::adapter::check_response_framing(status, &headers)
@@ -124,7 +124,9 @@ impl Inner {
         if volley_core::adapter::response_has_no_body(&method, status) {
             // Nothing follows the head on the wire, whatever Content-Length says.
             exchange.finish();
-            return Ok(Response::new(status, url, bytes::Bytes::new()).with_headers(headers));
+            return Ok(Response::new(status, url, bytes::Bytes::new())
+                .with_headers(headers)
+                .with_version(version));
         }
 
         let mut collector = self
@@ -162,6 +164,7 @@ impl Inner {
         exchange.finish();
         collector
             .into_response(status, url.clone(), headers)
+            .map(|resp| resp.with_version(version))
             .map_err(|e| e.with_url(url).with_status(status))
     }
 }
@@ -240,10 +243,13 @@ fn check_tls_host(url: &Uri) -> Result<()> {
 ///   count against it.
 /// - With `danger_accept_invalid_certs(false)` (the default) certificates
 ///   are verified against the webpki roots that async-tls ships.
+/// - HTTP/1.1 only: `http2_prior_knowledge()` makes `build` fail with
+///   [`ErrorKind::InvalidRequest`](volley_core::ErrorKind::InvalidRequest).
 pub type ClientBuilder = volley_core::ClientBuilder<Client>;
 
 impl BuildClient for Client {
     fn build(config: ClientConfig) -> Result<Client> {
+        config.require_http1_only("volley-async-std")?;
         let path = SendPath::new(&config, Arc::new(AsyncStdTimer))?;
         let pool_size = config.pool_size.unwrap_or(DEFAULT_POOL_SIZE);
         if pool_size == 0 {

@@ -3,7 +3,7 @@
 use std::str::FromStr;
 
 use http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
-use http::{HeaderMap, StatusCode, Uri};
+use http::{HeaderMap, StatusCode, Uri, Version};
 use surf::http as ht;
 use volley_core::{Error, ErrorKind, Request, Result};
 
@@ -44,13 +44,20 @@ pub(crate) fn to_surf(request: Request) -> Result<surf::Request> {
     Ok(surf::Request::from(req))
 }
 
-/// The response's status and headers as the server sent them ([`RawHead`],
+/// The response's status, version and headers as the server sent them ([`RawHead`],
 /// which the transport attaches to every response it reads: statuses
 /// http-types does not list and header bytes that are not ASCII included).
-pub(crate) fn head(response: &mut surf::Response, url: &Uri) -> Result<(StatusCode, HeaderMap)> {
+pub(crate) fn head(
+    response: &mut surf::Response,
+    url: &Uri,
+) -> Result<(StatusCode, Version, HeaderMap)> {
     let inner: &mut ht::Response = response.as_mut();
     match inner.ext_mut().remove::<RawHead>() {
-        Some(RawHead { status, headers }) => Ok((status, headers)),
+        Some(RawHead {
+            status,
+            version,
+            headers,
+        }) => Ok((status, version, headers)),
         None => Err(Error::new(
             ErrorKind::Other,
             "the response did not come through volley's transport",

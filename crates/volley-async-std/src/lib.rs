@@ -65,7 +65,12 @@
 //!
 //! ## Limits of surf's client
 //!
-//! - HTTP/1.1 only.
+//! - HTTP/1.1 only, over http and https (surf's client, and hyper's
+//!   HTTP/1 connection under it, have no HTTP/2 here):
+//!   `ClientBuilder::http2_prior_knowledge()` is an
+//!   [`ErrorKind::InvalidRequest`](volley_core::ErrorKind::InvalidRequest)
+//!   from `build`, and every `Response::version()` is HTTP/1.1 (or HTTP/1.0
+//!   from such a server).
 //! - https needs a host name: https to an IP address is refused as an
 //!   invalid request. Certificates are checked against the webpki root
 //!   certificates that async-tls ships, not the system's.

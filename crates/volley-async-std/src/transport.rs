@@ -31,6 +31,7 @@ use crate::connections::{Forward, Lease};
 #[derive(Clone, Debug)]
 pub(crate) struct RawHead {
     pub(crate) status: http::StatusCode,
+    pub(crate) version: http::Version,
     pub(crate) headers: HeaderMap,
 }
 
@@ -127,6 +128,7 @@ fn from_hyper(response: http::Response<Incoming>, lease: Lease) -> ht::Result<ht
     ));
     out.ext_mut().insert(RawHead {
         status: parts.status,
+        version: parts.version,
         headers: parts.headers,
     });
     Ok(out)

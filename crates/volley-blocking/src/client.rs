@@ -155,6 +155,7 @@ impl Inner {
         let mut resp = sent.map_err(|e| e.with_url(uri.clone()))?;
 
         let status = resp.status();
+        let version = resp.version();
         let headers = std::mem::take(resp.headers_mut());
         let with_context = |e: Error| e.with_url(uri.clone()).with_status(status);
 
@@ -181,6 +182,7 @@ impl Inner {
         }
         collected
             .into_response(status, uri.clone(), headers)
+            .map(|resp| resp.with_version(version))
             .map_err(with_context)
     }
 
@@ -218,10 +220,15 @@ impl Inner {
 /// (volley-core's [`ConnectionCap`]; by default
 /// the open-files limit less an eighth), and is ureq's idle connections kept
 /// per host (default: all).
+///
+/// ureq speaks HTTP/1.1 only: `http2_prior_knowledge()` makes
+/// [`build`](volley_core::ClientBuilder::build) fail with
+/// [`ErrorKind::InvalidRequest`](volley_core::ErrorKind::InvalidRequest).
 pub type ClientBuilder = volley_core::ClientBuilder<Client>;
 
 impl BuildClient for Client {
     fn build(config: ClientConfig) -> Result<Client> {
+        config.require_http1_only("volley-blocking")?;
         let defaults = config.defaults()?;
         let tls = TlsConfig::builder()
             .root_certs(RootCerts::PlatformVerifier)

@@ -25,6 +25,11 @@
 //! Use this one for scripts and tools that make a few calls in turn, and as
 //! the baseline in benchmarks.
 //!
+//! It speaks HTTP/1.1 only (ureq has no HTTP/2), over http and https:
+//! `ClientBuilder::http2_prior_knowledge()` is an
+//! [`ErrorKind::InvalidRequest`] from `build`, and every `Response::version()`
+//! is HTTP/1.1 (or HTTP/1.0 from such a server).
+//!
 //! # Quick start
 //!
 //! ```no_run

@@ -1,7 +1,7 @@
 //! Responses, with the body already read (up to the fetcher's size cap).
 
 use bytes::Bytes;
-use http::{HeaderMap, StatusCode, Uri};
+use http::{HeaderMap, StatusCode, Uri, Version};
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -24,18 +24,38 @@ pub struct Response {
     status: StatusCode,
     headers: HeaderMap,
     url: Uri,
+    version: Version,
     body: Bytes,
 }
 
 impl Response {
-    /// A response with no headers.
+    /// A response with no headers, in HTTP/1.1 (see
+    /// [`with_version`](Response::with_version)).
     pub fn new(status: StatusCode, url: Uri, body: impl Into<Bytes>) -> Self {
         Response {
             status,
             headers: HeaderMap::new(),
             url,
+            version: Version::HTTP_11,
             body: body.into(),
         }
+    }
+
+    /// Replaces the HTTP version the response came in; every adapter sets
+    /// the one its client spoke.
+    ///
+    /// ```
+    /// use http::{StatusCode, Uri, Version};
+    /// use volley_core::Response;
+    /// let resp = Response::new(StatusCode::OK, Uri::from_static("/x"), "");
+    /// assert_eq!(resp.version(), Version::HTTP_11);
+    /// let resp = resp.with_version(Version::HTTP_2);
+    /// assert_eq!(resp.version(), Version::HTTP_2);
+    /// ```
+    #[must_use]
+    pub fn with_version(mut self, version: Version) -> Self {
+        self.version = version;
+        self
     }
 
     /// Replaces the headers.
@@ -53,6 +73,14 @@ impl Response {
     /// The headers.
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
+    }
+
+    /// The HTTP version the response came in: [`Version::HTTP_2`] when the
+    /// connection spoke HTTP/2 (chosen by ALPN over https, or
+    /// [`http2_prior_knowledge`](crate::ClientBuilder::http2_prior_knowledge)),
+    /// else [`Version::HTTP_11`] (or `HTTP_10` from an HTTP/1.0 server).
+    pub fn version(&self) -> Version {
+        self.version
     }
 
     /// The URL that answered (after redirects).

@@ -13,9 +13,13 @@
 //! once, which is how a benchmark checks that its calls really ran
 //! concurrently.
 //!
-//! It is built on hyper's HTTP/1.1 server with keep-alive; on two cores it
-//! holds 10,000 concurrent delayed connections and serves tens of thousands
-//! of requests per second at zero latency.
+//! It is built on hyper's server, HTTP/1.1 with keep-alive and HTTP/2 on
+//! the same port: a connection that opens with the HTTP/2 preface (h2c
+//! with prior knowledge) is served as HTTP/2, any other as HTTP/1.1. On two
+//! cores it holds 10,000 concurrent delayed connections and serves tens of
+//! thousands of requests per second at zero latency. [`MockServerBuilder::tls`]
+//! adds a TLS listener (HTTP/2 or HTTP/1.1, as the client chooses by ALPN)
+//! with a self-signed certificate made when it starts.
 //!
 //! There are three ways to run it:
 //!
@@ -29,7 +33,7 @@
 //! # When not to use it
 //!
 //! It is a test fixture, not a server to expose: it listens on loopback by
-//! default, has no TLS and no HTTP/2, and will happily send a gigabyte or
+//! default, its certificate is self-signed, and it will happily send a gigabyte or
 //! hang forever on request. Its records are generated, not stored, and
 //! nothing written to it is kept. It measures what a client does to it; it is
 //! not a model of any real service's behaviour under load.
@@ -40,6 +44,7 @@ mod body;
 mod data;
 mod server;
 mod stats;
+mod tls;
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -108,6 +113,8 @@ pub fn raise_fd_limit() -> Option<u64> {
 #[derive(Debug)]
 pub struct MockServer {
     addr: SocketAddr,
+    /// The TLS listener's address and certificate (PEM), when there is one.
+    tls: Option<(SocketAddr, String)>,
     state: Arc<ServerState>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -143,6 +150,28 @@ impl MockServer {
     /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The base URL of the TLS listener, `https://localhost:PORT`, when the
+    /// server was started with [`MockServerBuilder::tls`].
+    ///
+    /// ```
+    /// let server = volley_mock::MockServer::builder().tls().start();
+    /// assert!(server.https_url().is_some_and(|url| url.starts_with("https://localhost:")));
+    /// assert!(server.certificate_pem().is_some_and(|pem| pem.contains("BEGIN CERTIFICATE")));
+    /// assert!(volley_mock::MockServer::start().https_url().is_none());
+    /// ```
+    pub fn https_url(&self) -> Option<String> {
+        self.tls
+            .as_ref()
+            .map(|(addr, _)| format!("https://localhost:{}", addr.port()))
+    }
+
+    /// The TLS listener's self-signed certificate (for `localhost` and
+    /// `127.0.0.1`), PEM, for a client to trust; `None` without
+    /// [`MockServerBuilder::tls`].
+    pub fn certificate_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|(_, pem)| pem.as_str())
     }
 
     /// The current counters, read directly (no request is made).
@@ -182,6 +211,7 @@ impl Drop for MockServer {
 pub struct MockServerBuilder {
     config: Config,
     port: u16,
+    tls: bool,
 }
 
 impl MockServerBuilder {
@@ -207,6 +237,16 @@ impl MockServerBuilder {
         self
     }
 
+    /// A TLS listener as well, on another free port of `127.0.0.1`
+    /// ([`MockServer::https_url`]), with a self-signed certificate for
+    /// `localhost` and `127.0.0.1` made at start
+    /// ([`MockServer::certificate_pem`]). It offers HTTP/2 and HTTP/1.1 by
+    /// ALPN, serves the same routes and counts in the same [`Stats`].
+    pub fn tls(mut self) -> Self {
+        self.tls = true;
+        self
+    }
+
     /// Starts the server.
     ///
     /// # Panics
@@ -222,7 +262,8 @@ impl MockServerBuilder {
     }
 
     /// Starts the server, or returns why it could not: binding the socket,
-    /// creating the runtime or spawning its thread failed.
+    /// making the certificate, creating the runtime or spawning its thread
+    /// failed.
     ///
     /// # Errors
     ///
@@ -231,9 +272,15 @@ impl MockServerBuilder {
         raise_fd_limit();
         let state = Arc::new(ServerState::new());
         let (stop, stopped) = oneshot::channel::<()>();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<SocketAddr>>();
+        type Bound = (SocketAddr, Option<(SocketAddr, String)>);
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<Bound>>();
         let config = self.config;
         let port = self.port;
+        let tls = if self.tls {
+            Some(tls::self_signed()?)
+        } else {
+            None
+        };
         let server_state = state.clone();
         // The runtime is created, used and dropped on the server thread only,
         // so starting (or failing to start) from async code is fine.
@@ -255,20 +302,36 @@ impl MockServerBuilder {
                 };
                 let bound = {
                     let _context = runtime.enter();
-                    bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
-                        .and_then(|listener| Ok((listener.local_addr()?, listener)))
+                    let plain = bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+                        .and_then(|listener| Ok((listener.local_addr()?, listener)));
+                    plain.and_then(|plain| {
+                        let Some(tls) = tls else {
+                            return Ok((plain, None));
+                        };
+                        let listener = bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
+                        Ok((plain, Some((listener.local_addr()?, listener, tls))))
+                    })
                 };
-                let listener = match bound {
-                    Ok((addr, listener)) => {
-                        let _ = ready_tx.send(Ok(addr));
-                        listener
+                let (listener, tls) = match bound {
+                    Ok(((addr, listener), tls)) => {
+                        let tls_addr = tls
+                            .as_ref()
+                            .map(|(addr, _, tls)| (*addr, tls.certificate_pem.clone()));
+                        let _ = ready_tx.send(Ok((addr, tls_addr)));
+                        (listener, tls.map(|(_, listener, tls)| (listener, tls)))
                     }
                     Err(err) => {
                         let _ = ready_tx.send(Err(err));
                         return;
                     }
                 };
-                runtime.block_on(serve(listener, config, server_state, stopped));
+                runtime.block_on(server::serve_with_tls(
+                    listener,
+                    tls,
+                    config,
+                    server_state,
+                    stopped,
+                ));
                 runtime.shutdown_timeout(Duration::from_secs(1));
             })?;
         let started = ready_rx.recv().unwrap_or_else(|_| {
@@ -277,8 +340,9 @@ impl MockServerBuilder {
             ))
         });
         match started {
-            Ok(addr) => Ok(MockServer {
+            Ok((addr, tls)) => Ok(MockServer {
                 addr,
+                tls,
                 state,
                 stop: Some(stop),
                 thread: Some(thread),

@@ -13,16 +13,23 @@ use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER};
 use http::{Method, Request, Response, StatusCode};
 use hyper::body::{Body as _, Incoming};
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
 use serde::Serialize;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{Semaphore, watch};
 
 use crate::body::MockBody;
 use crate::data;
 use crate::stats::{Route, ServerState};
+use crate::tls::Tls;
+
+/// The most streams a client may have open at once on one HTTP/2
+/// connection (hyper's default is 200): enough that 10,000 requests at once
+/// share a connection, so the server is never what holds a client back.
+const H2_MAX_STREAMS: u32 = 16 * 1024;
 
 /// Listen backlog asked for by [`bind`]; the kernel caps it (on Linux at
 /// `net.core.somaxconn`).
@@ -93,9 +100,10 @@ pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
 
 /// Runs the mock server on `listener` until `shutdown` completes.
 ///
-/// Every accepted connection gets `TCP_NODELAY` and is served as HTTP/1.1
-/// with keep-alive on its own task, so a delayed or hanging request holds no
-/// thread. Counters are kept in `state`; keep a clone of the `Arc` to read
+/// Every accepted connection gets `TCP_NODELAY` and is served on its own
+/// task, so a delayed or hanging request holds no thread: as HTTP/1.1 with
+/// keep-alive, or as HTTP/2 when it opens with the HTTP/2 preface (h2c with
+/// prior knowledge; up to 16,384 streams at once on a connection). Counters are kept in `state`; keep a clone of the `Arc` to read
 /// them with [`ServerState::stats`] while the server runs.
 ///
 /// When `shutdown` completes the listener is closed, every open connection is
@@ -124,6 +132,20 @@ pub async fn serve<F>(listener: TcpListener, config: Config, state: Arc<ServerSt
 where
     F: Future,
 {
+    serve_with_tls(listener, None, config, state, shutdown).await;
+}
+
+/// [`serve`], and TLS connections (HTTP/2 or HTTP/1.1 by ALPN) accepted on
+/// a second listener as well, when there is one.
+pub(crate) async fn serve_with_tls<F>(
+    listener: TcpListener,
+    tls: Option<(TcpListener, Tls)>,
+    config: Config,
+    state: Arc<ServerState>,
+    shutdown: F,
+) where
+    F: Future,
+{
     let app = Arc::new(App::new(config, state));
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut shutdown = pin!(shutdown);
@@ -138,9 +160,17 @@ where
                 }
                 Err(err) => accept_error(err).await,
             },
+            accepted = accept_tls(tls.as_ref()) => match accepted {
+                Ok((stream, tls)) => {
+                    app.state.count_connection();
+                    tokio::spawn(tls_connection(stream, tls, app.clone(), stop_rx.clone()));
+                }
+                Err(err) => accept_error(err).await,
+            },
         }
     }
     drop(listener);
+    drop(tls);
     drop(stop_rx);
     // Ignored error: no receiver left means no connection is open.
     let _ = stop_tx.send(true);
@@ -161,16 +191,49 @@ async fn accept_error(err: io::Error) {
     }
 }
 
+/// The next connection on the TLS listener, if there is one (never, else).
+async fn accept_tls(tls: Option<&(TcpListener, Tls)>) -> io::Result<(TcpStream, Tls)> {
+    match tls {
+        Some((listener, tls)) => Ok((listener.accept().await?.0, tls.clone())),
+        None => std::future::pending().await,
+    }
+}
+
 /// Serves one connection until the client closes it or the server stops.
-async fn connection(stream: TcpStream, app: Arc<App>, mut stop: watch::Receiver<bool>) {
+async fn connection(stream: TcpStream, app: Arc<App>, stop: watch::Receiver<bool>) {
     // Ignored error: Nagle's algorithm only costs latency, never correctness.
     let _ = stream.set_nodelay(true);
+    serve_connection(stream, app, stop).await;
+}
+
+/// Serves one TLS connection, once its handshake is done.
+async fn tls_connection(stream: TcpStream, tls: Tls, app: Arc<App>, stop: watch::Receiver<bool>) {
+    // Ignored error: Nagle's algorithm only costs latency, never correctness.
+    let _ = stream.set_nodelay(true);
+    // A failed handshake is the client's doing: the connection is done.
+    if let Ok(stream) = tls.acceptor.accept(stream).await {
+        serve_connection(stream, app, stop).await;
+    }
+}
+
+/// Serves HTTP/1.1 or HTTP/2 (whichever the client opens with) on `io`
+/// until the client closes it or the server stops.
+async fn serve_connection<I>(io: I, app: Arc<App>, mut stop: watch::Receiver<bool>)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let service = service_fn(move |req| app.clone().handle(req));
-    let conn = http1::Builder::new()
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
         .keep_alive(true)
         .timer(TokioTimer::new())
-        .header_read_timeout(None)
-        .serve_connection(TokioIo::new(stream), service);
+        .header_read_timeout(None);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(H2_MAX_STREAMS);
+    let conn = builder.serve_connection(TokioIo::new(io), service);
     tokio::select! {
         // Errors here are the client's doing (bad request, early close) or a
         // deliberate `/reset`; either way the connection is simply done.

@@ -7,7 +7,7 @@ use futures_lite::io::AsyncReadExt;
 use http::Method;
 use isahc::AsyncBody;
 use isahc::auth::{Authentication, Credentials};
-use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
+use isahc::config::{Configurable, ExpectContinue, RedirectPolicy, VersionNegotiation};
 use volley_core::{
     Error, ErrorKind, Fetcher, Request, Response, Result,
     adapter::{BodyRules, BuildClient, ClientConfig, Proxies, SendPath, response_has_no_body},
@@ -22,6 +22,13 @@ use crate::timer::SmolTimer;
 /// size is set: large enough that a batch of thousands of concurrent calls
 /// reuses its connections in the next batch.
 const DEFAULT_CONNECTION_CACHE: usize = 10_000;
+
+/// With prior knowledge, the most HTTP/2 connections each agent opens to a
+/// host. libcurl carries up to 100 streams on each, so an agent has up to
+/// 1,000 requests at once on the wire to a host; more wait inside libcurl
+/// for a stream. The cap is also what makes a burst wait for the first
+/// connection to say it multiplexes, instead of opening one per request.
+const H2_CONNECTIONS_PER_AGENT: usize = 10;
 
 /// The largest read from a response body at a time.
 const READ_CHUNK: usize = 16 * 1024;
@@ -139,6 +146,7 @@ impl Client {
 
         let (parts, mut body) = resp.into_parts();
         let status = parts.status;
+        let version = parts.version;
         let declared = if response_has_no_body(&method, status) {
             None
         } else {
@@ -167,6 +175,7 @@ impl Client {
         }
         collected
             .into_response(status, url.clone(), parts.headers)
+            .map(|resp| resp.with_version(version))
             .map_err(|e| e.with_url(url).with_status(status))
     }
 }
@@ -209,6 +218,18 @@ impl Fetcher for Client {
 /// the open-files limit less an eighth), and is libcurl's maximum
 /// connections per host (default: no cap), shared out between the client's agents so that together they open
 /// at most `n`, and sizes their connection caches.
+///
+/// `http2_prior_knowledge()` is libcurl's HTTP/2 with prior knowledge
+/// (isahc's `VersionNegotiation::http2()`): plain `http://` in HTTP/2 from
+/// the first byte (h2c). Without it, `http://` is HTTP/1.1 and `https://`
+/// offers HTTP/2 and HTTP/1.1 by ALPN. On HTTP/2 libcurl multiplexes the
+/// requests of each agent over its connections to a host, up to 100 streams
+/// on each (or fewer, as the server says). With prior knowledge each agent
+/// opens at most 10 connections to a host (fewer when the pool size's share
+/// is smaller): up to 1,000 requests of an agent on the wire to a host at
+/// once, the rest waiting inside libcurl for a stream (within their
+/// timeout). Over https without it, a burst may open a connection per
+/// request before the first says it speaks HTTP/2.
 pub type ClientBuilder = volley_core::ClientBuilder<Client>;
 
 impl BuildClient for Client {
@@ -220,8 +241,20 @@ impl BuildClient for Client {
             .danger_accept_invalid_certs(config.accept_invalid_certs)
             .danger_accept_invalid_hosts(config.accept_invalid_certs)
             .build();
+        let version = if config.http2_prior_knowledge {
+            VersionNegotiation::http2()
+        } else {
+            // HTTP/2 by ALPN over https, HTTP/1.1 over plain http.
+            VersionNegotiation::latest_compatible()
+        };
         let agents = agent_caps(per_host, agent_count())
             .into_iter()
+            .map(|cap| match config.http2_prior_knowledge {
+                // 0 is "no cap" to libcurl.
+                true if cap == 0 => H2_CONNECTIONS_PER_AGENT,
+                true => cap.min(H2_CONNECTIONS_PER_AGENT),
+                false => cap,
+            })
             .map(|cap| {
                 isahc::HttpClient::builder()
                     .max_connections_per_host(cap)
@@ -234,6 +267,7 @@ impl BuildClient for Client {
                     // libcurl hands the bytes over as they came.
                     .automatic_decompression(false)
                     .expect_continue(ExpectContinue::disabled())
+                    .version_negotiation(version.clone())
                     // No proxy from the environment, no hosts skipped by
                     // libcurl's reading of `no_proxy`: volley-core decides.
                     .proxy(None)

@@ -19,8 +19,14 @@
 //! - Your program runs on async-std: use `volley-async-std`.
 //! - You have no async runtime at all: use `volley-blocking`.
 //!
-//! This adapter speaks HTTP/1.1 (with keep-alive) and HTTPS through rustls,
-//! built into a statically linked libcurl; it needs a C compiler to build.
+//! This adapter speaks HTTP/1.1 (with keep-alive) and HTTP/2, and HTTPS
+//! through rustls, built into a statically linked libcurl (with libnghttp2,
+//! statically linked too); it needs a C compiler to build. Over `https://`
+//! the server chooses HTTP/2 or HTTP/1.1 by ALPN; plain `http://` is
+//! HTTP/1.1 unless the builder says `http2_prior_knowledge()`, and then
+//! HTTP/2 from the first byte (h2c). On HTTP/2 the requests of an agent
+//! share its connection to a host. `Response::version()` says which was
+//! spoken.
 //!
 //! ## What to know about libcurl
 //!

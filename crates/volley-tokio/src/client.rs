@@ -157,6 +157,7 @@ impl Inner {
             .await
             .map_err(|e| map_error(e, Phase::Send).with_url(uri.clone()))?;
         let status = resp.status();
+        let version = resp.version();
         let headers = std::mem::take(resp.headers_mut());
         let with_context = |e: Error| e.with_url(uri.clone()).with_status(status);
 
@@ -172,6 +173,7 @@ impl Inner {
             body.push(&chunk).map_err(with_context)?;
         }
         body.into_response(status, uri.clone(), headers)
+            .map(|resp| resp.with_version(version))
             .map_err(with_context)
     }
 }
@@ -184,6 +186,12 @@ impl Inner {
 /// the open-files limit less an eighth), and is reqwest's
 /// `pool_max_idle_per_host`: how many idle connections to each host are
 /// kept (default: all).
+///
+/// `http2_prior_knowledge()` is reqwest's: plain `http://` in HTTP/2 from
+/// the first byte (h2c), and `https://` offering HTTP/2 alone. Without it,
+/// `http://` is HTTP/1.1 and `https://` offers HTTP/2 and HTTP/1.1 by ALPN.
+/// On HTTP/2 reqwest keeps one connection per host and every request to it
+/// is a stream on that connection.
 pub type ClientBuilder = volley_core::ClientBuilder<Client>;
 
 impl BuildClient for Client {
@@ -200,6 +208,9 @@ impl BuildClient for Client {
             if let Some(proxy) = proxy_of_scheme(&proxies, scheme) {
                 http = http.proxy(proxy);
             }
+        }
+        if config.http2_prior_knowledge {
+            http = http.http2_prior_knowledge();
         }
         let http = http
             .connect_timeout(config.connect_timeout)

@@ -19,7 +19,12 @@
 //!
 //! Plain `http://` URLs are spoken in HTTP/1.1; for `https://` the TLS
 //! handshake (rustls, certificates checked against the system's roots)
-//! offers HTTP/2 and HTTP/1.1 and the server chooses.
+//! offers HTTP/2 and HTTP/1.1 and the server chooses. With
+//! `ClientBuilder::http2_prior_knowledge()` plain `http://` is HTTP/2 from
+//! the first byte (h2c) and `https://` offers HTTP/2 alone. On HTTP/2 every
+//! request to a host is a stream on one connection: 1,000 requests at once
+//! are one connection, not 1,000. `Response::version()` says which was
+//! spoken.
 //!
 //! # When to use another adapter
 //!

@@ -8,7 +8,7 @@ use crate::adapter::body::{BodyRules, DEFAULT_MAX_BODY_BYTES};
 use crate::adapter::decode::ACCEPT_ENCODING;
 use crate::adapter::proxy::{NoProxy, Proxies, Proxy};
 use crate::adapter::redirect::Redirects;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::request::Defaults;
 
 /// The time each request gets by default, redirects and body included: 30 s.
@@ -51,6 +51,11 @@ pub struct ClientConfig {
     pub decompress: bool,
     /// Which proxy requests go through (see [`ClientConfig::proxies`]).
     pub proxy: ProxyChoice,
+    /// Whether plain `http://` is spoken in HTTP/2 from the first byte
+    /// (h2c with prior knowledge), and `https://` offers HTTP/2 alone (see
+    /// [`ClientBuilder::http2_prior_knowledge`]). Adapters that speak
+    /// HTTP/1.1 only refuse it ([`ClientConfig::require_http1_only`]).
+    pub http2_prior_knowledge: bool,
 }
 
 /// Where a client's proxies come from: the environment (the default), one
@@ -97,6 +102,7 @@ impl Default for ClientConfig {
             accept_invalid_certs: false,
             proxy: ProxyChoice::default(),
             decompress: true,
+            http2_prior_knowledge: false,
         }
     }
 }
@@ -107,15 +113,57 @@ impl ClientConfig {
     /// set, else [`default_connection_cap`](crate::adapter::default_connection_cap),
     /// what the process may open less headroom. Requests past it wait.
     ///
+    /// With [`http2_prior_knowledge`](ClientConfig::http2_prior_knowledge)
+    /// every request shares its host's connection instead of holding one,
+    /// so a pool size caps the client's connections (the adapter's pool
+    /// does), not its requests: the cap is then
+    /// [`default_connection_cap`](crate::adapter::default_connection_cap)
+    /// whatever the pool size, and 1,000 requests at once on a pool of 2
+    /// all go out. Over https, where the server chooses HTTP/2 by ALPN
+    /// only once connected, the cap still counts requests (as many as the
+    /// pool size share the connection at once).
+    ///
     /// ```
-    /// use volley_core::adapter::ClientConfig;
+    /// use volley_core::adapter::{ClientConfig, default_connection_cap};
     /// let mut config = ClientConfig::default();
     /// config.pool_size = Some(20);
     /// assert_eq!(config.connection_cap(), 20);
+    /// config.http2_prior_knowledge = true;
+    /// assert_eq!(config.connection_cap(), default_connection_cap());
     /// ```
     pub fn connection_cap(&self) -> usize {
-        self.pool_size
-            .unwrap_or_else(crate::adapter::default_connection_cap)
+        match self.pool_size {
+            Some(size) if !self.http2_prior_knowledge => size,
+            _ => crate::adapter::default_connection_cap(),
+        }
+    }
+
+    /// For an adapter that speaks HTTP/1.1 only, `adapter` being its name:
+    /// an [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest)
+    /// saying so when the builder asked for
+    /// [`http2_prior_knowledge`](ClientBuilder::http2_prior_knowledge), so
+    /// that the client is not built to speak what it cannot.
+    ///
+    /// ```
+    /// use volley_core::{ErrorKind, adapter::ClientConfig};
+    /// let mut config = ClientConfig::default();
+    /// assert!(config.require_http1_only("volley-blocking").is_ok());
+    /// config.http2_prior_knowledge = true;
+    /// let err = config.require_http1_only("volley-blocking").unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+    /// assert!(err.to_string().contains("HTTP/1.1 only"));
+    /// ```
+    pub fn require_http1_only(&self, adapter: &str) -> Result<()> {
+        if self.http2_prior_knowledge {
+            return Err(Error::new(
+                ErrorKind::InvalidRequest,
+                format!(
+                    "{adapter} speaks HTTP/1.1 only: http2_prior_knowledge() needs an adapter \
+                     that speaks HTTP/2 (volley-tokio or volley-smol)"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// The proxies the client sends through, decided once: read from the
@@ -389,6 +437,35 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// ```
     pub fn decompress(mut self, yes: bool) -> Self {
         self.config.decompress = yes;
+        self
+    }
+
+    /// Speaks HTTP/2 from the first byte: plain `http://` as h2c with prior
+    /// knowledge (no upgrade, no fallback: the server must speak HTTP/2),
+    /// and `https://` offering HTTP/2 alone in the TLS handshake. Many
+    /// requests to a host then share one connection, and a
+    /// [`pool_size`](Self::pool_size) caps connections, not requests (see
+    /// [`ClientConfig::connection_cap`]).
+    ///
+    /// Without it, `http://` is HTTP/1.1 and `https://` offers HTTP/2 and
+    /// HTTP/1.1 by ALPN, on the adapters that speak HTTP/2 (volley-tokio and
+    /// volley-smol); [`Response::version`](crate::Response::version) says
+    /// which was spoken. volley-async-std and volley-blocking speak
+    /// HTTP/1.1 only: on them [`build`](Self::build) fails with
+    /// [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest).
+    ///
+    /// ```
+    /// use volley_core::{ClientBuilder, adapter::{BuildClient, ClientConfig}};
+    /// struct Client(ClientConfig);
+    /// impl BuildClient for Client {
+    ///     fn build(config: ClientConfig) -> volley_core::Result<Self> { Ok(Client(config)) }
+    /// }
+    /// let client = ClientBuilder::<Client>::new().http2_prior_knowledge().build()?;
+    /// assert!(client.0.http2_prior_knowledge);
+    /// # Ok::<(), volley_core::Error>(())
+    /// ```
+    pub fn http2_prior_knowledge(mut self) -> Self {
+        self.config.http2_prior_knowledge = true;
         self
     }
 

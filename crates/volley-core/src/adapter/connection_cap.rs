@@ -44,6 +44,15 @@ pub fn default_connection_cap() -> usize {
 /// one to finish instead of failing with "too many open files"; the wait
 /// does not count against its timeout. Clones share the cap.
 ///
+/// The cap counts requests, not connections: on HTTP/1.1 they are the
+/// same, one request to a connection at a time. On HTTP/2 many requests
+/// share one connection, so the cap is looser than the descriptors it
+/// guards, never tighter than the client's pool: with
+/// [`http2_prior_knowledge`](crate::ClientBuilder::http2_prior_knowledge)
+/// it is the process's [`default_connection_cap`] whatever the pool size
+/// (see [`ClientConfig::connection_cap`](crate::adapter::ClientConfig::connection_cap)),
+/// and a pool size bounds the connections the adapter opens.
+///
 /// A client's pool may still hold more descriptors than requests (idle
 /// connections, a connect raced against an idle one coming back): a request
 /// whose connect finds the process out of descriptors, while others of the
