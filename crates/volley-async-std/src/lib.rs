@@ -76,8 +76,6 @@
 //!   certificates that async-tls ships, not the system's.
 //! - Host names are resolved by async-std (the system resolver, on its
 //!   blocking-task pool).
-//! - Only registered HTTP methods can be sent (surf's `Method` has no
-//!   extension methods): `PURGE` is an invalid request.
 //!
 //! [async-std]: https://docs.rs/async-std
 //! [smol]: https://docs.rs/smol
