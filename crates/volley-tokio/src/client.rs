@@ -2,9 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use volley_core::http::header::{CONTENT_LENGTH, HeaderValue};
 use volley_core::http::{Method, Uri};
@@ -17,41 +15,14 @@ use volley_core::{
 use crate::errors::{Phase, map_error};
 use crate::timer::TokioTimer;
 
-/// A spawned request: aborted when dropped, its panic passed on.
-struct TaskGuard(tokio::task::JoinHandle<Result<Response>>);
-
-impl Future for TaskGuard {
-    type Output = Result<Response>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match Pin::new(&mut self.0).poll(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Ok(out)) => Poll::Ready(out),
-            Poll::Ready(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Poll::Ready(Err(e)) => Poll::Ready(Err(Error::new(
-                ErrorKind::Cancelled,
-                "the runtime shut down before the request finished",
-            )
-            .with_source(e))),
-        }
-    }
-}
-
-impl Drop for TaskGuard {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 /// An HTTP client on tokio and reqwest that implements [`Fetcher`].
 ///
 /// Cloning is cheap and clones share one connection pool. Requests must be
 /// awaited inside a tokio runtime; outside one, [`Fetcher::fetch`] returns
-/// an [`ErrorKind::Other`] error instead of sending. Each request's I/O
-/// (each redirect hop's) runs as a task of its own on that runtime, so many
-/// requests use every worker thread even when one task awaits them all; the
-/// rest of the send path runs where the request is polled. Dropping the
-/// request's future aborts its task.
+/// an [`ErrorKind::Other`] error instead of sending. A request runs where
+/// it is polled, as with reqwest alone; hyper gives each connection a task
+/// of its own that reads and writes it on the runtime's workers. Dropping
+/// the request's future drops the exchange and closes its connection.
 ///
 /// ```no_run
 /// use volley_core::{Fetcher, Request};
@@ -101,7 +72,7 @@ impl Fetcher for Client {
     fn fetch(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
         let inner = Arc::clone(&self.inner);
         async move {
-            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            if tokio::runtime::Handle::try_current().is_err() {
                 return Err(Error::new(
                     ErrorKind::Other,
                     "volley-tokio's Client must be awaited inside a tokio runtime",
@@ -109,17 +80,13 @@ impl Fetcher for Client {
                 .with_url(request.url().clone()));
             };
             // The send path (room on the wire, rules, redirects, timeout)
-            // runs here; each hop's I/O runs as a task of its own, so that
-            // connecting, writing and reading spread over every worker of
-            // the runtime instead of all running where the caller polls,
-            // and a request waiting for room on the wire is no task at all.
-            // Dropping this future aborts the task (and closes its
-            // connection).
+            // and each hop run here, in the caller's task, as with reqwest
+            // alone; hyper's connection tasks read and write on the
+            // runtime's workers. Dropping this future drops the exchange
+            // (and closes its connection).
             inner
                 .path
-                .send(request, |hop, _limit| {
-                    TaskGuard(runtime.spawn(Arc::clone(&inner).send_once(hop)))
-                })
+                .send(request, |hop, _limit| Arc::clone(&inner).send_once(hop))
                 .await
         }
     }
