@@ -122,25 +122,7 @@ impl SharedRateBuilder {
         self
     }
 
-    /// The longest pause a `Retry-After` can set (default 5 minutes).
-    pub fn max_pause(mut self, max: Duration) -> Self {
-        self.settings.max_pause = max;
-        self
-    }
-
-    /// The deadline of one call to Redis, connecting included (default
-    /// 500 ms): a slow Redis counts as out of reach after it.
-    pub fn redis_timeout(mut self, timeout: Duration) -> Self {
-        self.settings.timeout = timeout;
-        self
-    }
-
-    /// How long to leave Redis alone after a failure before trying it again
-    /// (default 1 s).
-    pub fn retry_every(mut self, every: Duration) -> Self {
-        self.settings.retry_every = every;
-        self
-    }
+    crate::shared::settings_methods!();
 
     /// When Redis is out of reach, each process goes on alone at its share
     /// of the rate: the rate divided by `workers` (the number of processes

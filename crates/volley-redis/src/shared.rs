@@ -37,6 +37,33 @@ pub(crate) enum Admit {
     Local,
 }
 
+/// The settings every builder of this crate shares, on a builder with a
+/// `settings: Settings` field.
+macro_rules! settings_methods {
+    () => {
+        /// The longest pause a `Retry-After` can set (default 5 minutes).
+        pub fn max_pause(mut self, max: std::time::Duration) -> Self {
+            self.settings.max_pause = max;
+            self
+        }
+
+        /// The deadline of one call to Redis, connecting included (default
+        /// 500 ms): a slow Redis counts as out of reach after it.
+        pub fn redis_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.settings.timeout = timeout;
+            self
+        }
+
+        /// How long to leave Redis alone after a failure before trying it
+        /// again (default 1 s).
+        pub fn retry_every(mut self, every: std::time::Duration) -> Self {
+            self.settings.retry_every = every;
+            self
+        }
+    };
+}
+pub(crate) use settings_methods;
+
 /// The longest a response that asked for a pause waits while the pause is
 /// written to Redis.
 const PAUSE_WRITE_BUDGET: Duration = Duration::from_millis(50);
