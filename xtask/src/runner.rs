@@ -229,6 +229,9 @@ async fn plain_get(client: &reqwest::Client, url: &str, retry: bool) -> (Outcome
 fn run_plain_reqwest(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Result<Ran> {
     tokio_runtime()?.block_on(async {
         let timeout = Duration::from_millis(args.client.timeout_ms);
+        // reqwest is built without a crypto provider of its own: ring,
+        // as the adapters use, for the whole process.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = &reqwest::Client::builder().timeout(timeout).build()?;
         let t0 = recorder.start();
         let gets = futures::stream::iter(urls.iter().enumerate()).map(|(i, url)| async move {

@@ -25,6 +25,10 @@ struct Cause {
     io: Option<(io::ErrorKind, Option<i32>)>,
     /// What hyper said of the exchange, if it failed there.
     hyper: Option<Hyper>,
+    /// rustls failed on an open connection: the server ended the TLS
+    /// session with an alert (in TLS 1.3 a server that refuses the client's
+    /// certificate says so only after the handshake).
+    tls: bool,
 }
 
 /// The hyper failures that have a kind of their own.
@@ -78,6 +82,12 @@ pub(crate) fn send_error(err: surf::Error, url: &Uri) -> Error {
             .chain()
             .find_map(|e| e.downcast_ref::<hyper::Error>())
             .map(Hyper::of),
+        tls: inner.chain().any(|e| {
+            e.is::<rustls::Error>()
+                || e.downcast_ref::<io::Error>()
+                    .and_then(|io| io.get_ref())
+                    .is_some_and(|inner| inner.is::<rustls::Error>())
+        }),
     };
     let (kind, message) = classify_send(&text, cause);
     Error::new(kind, message)
@@ -90,6 +100,9 @@ fn classify_send(text: &str, cause: Cause) -> (ErrorKind, &'static str) {
 
     if cause.connect == Some(true) {
         return (ErrorKind::Connect, "the TLS handshake failed");
+    }
+    if cause.tls {
+        return (ErrorKind::Connect, "the server refused the TLS session");
     }
     if cause.connect.is_some() && cause.io.is_some_and(|(kind, _)| kind == K::TimedOut) {
         return (ErrorKind::Connect, "the connection timed out");
@@ -191,6 +204,7 @@ mod tests {
                 connect,
                 io,
                 hyper: None,
+                tls: false,
             },
         )
         .0
@@ -212,6 +226,7 @@ mod tests {
                     connect: Some(true),
                     io: bad_cert,
                     hyper: None,
+                    tls: false,
                 }
             ),
             (ErrorKind::Connect, "the TLS handshake failed")
@@ -223,10 +238,20 @@ mod tests {
                     connect: Some(false),
                     io: Some((io::ErrorKind::Other, None)),
                     hyper: None,
+                    tls: false,
                 }
             )
             .1,
             "the host name could not be resolved"
+        );
+        let alert = Cause {
+            io: Some((io::ErrorKind::InvalidData, None)),
+            tls: true,
+            ..Cause::default()
+        };
+        assert_eq!(
+            classify_send("received fatal alert: CertificateRequired", alert),
+            (ErrorKind::Connect, "the server refused the TLS session")
         );
         let timed_out = Some((io::ErrorKind::TimedOut, None));
         assert_eq!(
@@ -236,6 +261,7 @@ mod tests {
                     connect: Some(false),
                     io: timed_out,
                     hyper: None,
+                    tls: false,
                 }
             ),
             (ErrorKind::Connect, "the connection timed out")

@@ -65,10 +65,10 @@
 //!
 //! ## Limits of surf's client
 //!
-//! - HTTP/1.1 only.
-//! - https needs a host name: https to an IP address is refused as an
-//!   invalid request. Certificates are checked against the webpki root
-//!   certificates that async-tls ships, not the system's.
+//! - HTTP/1.1 only. TLS is rustls on the `ring` provider, with the trust
+//!   volley-core decides for every adapter (Mozilla's roots and any added,
+//!   the client identity); https to an IP address is checked against the
+//!   certificate's IP addresses.
 //! - Host names are resolved by async-std (the system resolver, on its
 //!   blocking-task pool).
 //! - Only registered HTTP methods can be sent (surf's `Method` has no

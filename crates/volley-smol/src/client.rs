@@ -64,6 +64,8 @@ struct Inner {
     path: SendPath,
     proxies: Proxies,
     body: BodyRules,
+    /// Where libcurl reads the client identity; kept while the agents live.
+    _identity_files: Option<crate::tls::IdentityFiles>,
 }
 
 impl std::fmt::Debug for Client {
@@ -216,10 +218,7 @@ impl BuildClient for Client {
         let path = SendPath::new(&config, Arc::new(SmolTimer))?;
         let proxies = config.proxies()?;
         let per_host = config.pool_size.unwrap_or(0);
-        let tls = isahc::tls::TlsConfig::builder()
-            .danger_accept_invalid_certs(config.accept_invalid_certs)
-            .danger_accept_invalid_hosts(config.accept_invalid_certs)
-            .build();
+        let (tls, identity_files) = crate::tls::tls_config(&config)?;
         let agents = agent_caps(per_host, agent_count())
             .into_iter()
             .map(|cap| {
@@ -256,6 +255,7 @@ impl BuildClient for Client {
                 path,
                 proxies,
                 body: config.body_rules(),
+                _identity_files: identity_files,
             }),
         })
     }

@@ -21,6 +21,14 @@
 //!
 //! This adapter speaks HTTP/1.1 (with keep-alive) and HTTPS through rustls,
 //! built into a statically linked libcurl; it needs a C compiler to build.
+//! libcurl trusts the roots volley-core decides for every adapter
+//! (Mozilla's and any added), handed over as one PEM bundle in memory. Its
+//! rustls backend reads a client identity from files only: they are
+//! written readable by their owner alone, in `/dev/shm` (memory) where there
+//! is one, else the temporary directory, and removed when the client is
+//! dropped. That libcurl's
+//! rustls runs on `aws-lc-rs` (`curl-sys` turns on rustls-ffi's default
+//! provider), not the `ring` the other adapters use.
 //!
 //! ## What to know about libcurl
 //!
@@ -90,6 +98,7 @@ mod agents;
 mod client;
 mod errors;
 mod timer;
+mod tls;
 
 pub use client::{Client, ClientBuilder};
 pub use timer::SmolTimer;

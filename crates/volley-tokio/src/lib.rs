@@ -18,8 +18,12 @@
 //! [`FetcherExt`](volley_core::FetcherExt).
 //!
 //! Plain `http://` URLs are spoken in HTTP/1.1; for `https://` the TLS
-//! handshake (rustls, certificates checked against the system's roots)
-//! offers HTTP/2 and HTTP/1.1 and the server chooses.
+//! handshake (rustls on the `ring` provider) offers HTTP/2 and HTTP/1.1 and
+//! the server chooses. Certificates are checked against the roots volley-core
+//! decides, the same on every adapter: Mozilla's (`webpki-root-certs`), not
+//! the system's store, plus any given to `add_root_certificate`; see
+//! [`ClientBuilder`](volley_core::ClientBuilder) for those, the client
+//! identity of mutual TLS and `tls_built_in_roots(false)`.
 //!
 //! # When to use another adapter
 //!
@@ -64,6 +68,7 @@
 mod client;
 mod errors;
 mod timer;
+mod tls;
 
 pub use client::{Client, ClientBuilder};
 pub use timer::TokioTimer;
