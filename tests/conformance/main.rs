@@ -34,6 +34,7 @@ mod response_framing;
 mod retries;
 mod schemes;
 mod timeouts;
+mod tls;
 
 use std::time::Duration;
 
