@@ -36,6 +36,9 @@ struct Cause {
 enum Hyper {
     /// The connection closed before a complete response.
     Incomplete,
+    /// The connection ended (its task failed, as on a TLS alert) before the
+    /// request was answered, and took the request with it.
+    Canceled,
     /// The head's framing (a length, a transfer coding) was invalid.
     Framing,
     /// The head was not HTTP.
@@ -48,6 +51,9 @@ impl Hyper {
     fn of(e: &hyper::Error) -> Hyper {
         if e.is_incomplete_message() {
             return Hyper::Incomplete;
+        }
+        if e.is_canceled() {
+            return Hyper::Canceled;
         }
         if e.is_parse() {
             let text = e.to_string();
@@ -115,7 +121,7 @@ fn classify_send(text: &str, cause: Cause) -> (ErrorKind, &'static str) {
             );
         }
         Some(Hyper::Parse) => return (ErrorKind::Other, "the server's answer is not HTTP"),
-        Some(Hyper::Incomplete) if cause.io.is_none() => {
+        Some(Hyper::Incomplete | Hyper::Canceled) if cause.io.is_none() => {
             return (
                 ErrorKind::Connect,
                 "the connection was closed before a response arrived",
@@ -280,6 +286,7 @@ mod tests {
             .0
         };
         assert_eq!(hyper(Hyper::Incomplete), ErrorKind::Connect);
+        assert_eq!(hyper(Hyper::Canceled), ErrorKind::Connect);
         assert_eq!(hyper(Hyper::Framing), ErrorKind::Body);
         assert_eq!(hyper(Hyper::Parse), ErrorKind::Other);
         assert_eq!(

@@ -64,8 +64,9 @@ struct Inner {
     path: SendPath,
     proxies: Proxies,
     body: BodyRules,
-    /// Where libcurl reads the client identity; kept while the agents live.
-    _identity_files: Option<crate::tls::IdentityFiles>,
+    /// Where libcurl reads the trusted roots and the client identity; kept
+    /// while the agents live.
+    _tls_files: crate::tls::TlsFiles,
 }
 
 impl std::fmt::Debug for Client {
@@ -218,7 +219,7 @@ impl BuildClient for Client {
         let path = SendPath::new(&config, Arc::new(SmolTimer))?;
         let proxies = config.proxies()?;
         let per_host = config.pool_size.unwrap_or(0);
-        let (tls, identity_files) = crate::tls::tls_config(&config)?;
+        let (tls, tls_files) = crate::tls::tls_config(&config)?;
         let agents = agent_caps(per_host, agent_count())
             .into_iter()
             .map(|cap| {
@@ -255,7 +256,7 @@ impl BuildClient for Client {
                 path,
                 proxies,
                 body: config.body_rules(),
-                _identity_files: identity_files,
+                _tls_files: tls_files,
             }),
         })
     }

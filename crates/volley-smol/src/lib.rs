@@ -22,13 +22,15 @@
 //! This adapter speaks HTTP/1.1 (with keep-alive) and HTTPS through rustls,
 //! built into a statically linked libcurl; it needs a C compiler to build.
 //! libcurl trusts the roots volley-core decides for every adapter
-//! (Mozilla's and any added), handed over as one PEM bundle in memory. Its
-//! rustls backend reads a client identity from files only: they are
+//! (Mozilla's and any added) and presents the client identity, both handed
+//! over as PEM files (libcurl would copy a bundle held in memory into every
+//! connection, and its rustls backend reads an identity from files only):
 //! written readable by their owner alone, in `/dev/shm` (memory) where there
 //! is one, else the temporary directory, and removed when the client is
-//! dropped. That libcurl's
-//! rustls runs on `aws-lc-rs` (`curl-sys` turns on rustls-ffi's default
-//! provider), not the `ring` the other adapters use.
+//! dropped. libcurl's rustls (rustls-ffi) takes the crypto provider that
+//! `curl-sys` asks for: its default, `aws-lc-rs`, where this crate comes from
+//! crates.io; `ring`, as on every other adapter, inside the volley workspace,
+//! which patches that default.
 //!
 //! ## What to know about libcurl
 //!
