@@ -126,7 +126,4 @@ crate::on_every_adapter!(
     ignore(smol) = "isahc reports a refused connect as libcurl's CURLE_COULDNT_CONNECT: the error reads 'the connection could not be made: failed to connect to the server', never 'refused'"
 );
 
-crate::on_every_adapter!(
-    a_failed_tls_handshake_is_connect,
-    ignore(async_std) = "async-std refuses https to an IP address before connecting, as InvalidRequest (volley-async-std/tests), so no handshake is tried against 127.0.0.1"
-);
+crate::on_every_adapter!(a_failed_tls_handshake_is_connect);

@@ -35,6 +35,7 @@ mod response_framing;
 mod retries;
 mod schemes;
 mod timeouts;
+mod tls;
 
 use std::time::Duration;
 

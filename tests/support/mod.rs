@@ -28,6 +28,11 @@ pub struct Opts {
     pub accept_invalid_certs: bool,
     pub decompress: Option<bool>,
     pub http2_prior_knowledge: bool,
+    /// PEMs given to `add_root_certificate`, in turn.
+    pub root_certificates: Vec<String>,
+    pub built_in_roots: Option<bool>,
+    /// `(cert_chain_pem, key_pem)` for `identity`.
+    pub identity: Option<(String, String)>,
 }
 
 impl Opts {
@@ -79,6 +84,23 @@ impl Opts {
         self.http2_prior_knowledge = true;
         self
     }
+    /// Adds a root certificate (PEM); may be called more than once.
+    pub fn root_certificate(mut self, pem: impl Into<String>) -> Self {
+        self.root_certificates.push(pem.into());
+        self
+    }
+    pub fn built_in_roots(mut self, yes: bool) -> Self {
+        self.built_in_roots = Some(yes);
+        self
+    }
+    pub fn identity(
+        mut self,
+        cert_chain_pem: impl Into<String>,
+        key_pem: impl Into<String>,
+    ) -> Self {
+        self.identity = Some((cert_chain_pem.into(), key_pem.into()));
+        self
+    }
 }
 
 /// Builds a client of `$client` (a `ClientBuilder`-shaped adapter) from
@@ -120,6 +142,15 @@ macro_rules! try_build_client {
         }
         if opts.http2_prior_knowledge {
             b = b.http2_prior_knowledge();
+        }
+        for pem in &opts.root_certificates {
+            b = b.add_root_certificate(pem.as_bytes());
+        }
+        if let Some(yes) = opts.built_in_roots {
+            b = b.tls_built_in_roots(yes);
+        }
+        if let Some((chain, key)) = &opts.identity {
+            b = b.identity(chain.as_bytes(), key.as_bytes());
         }
         b.build()
     }};

@@ -92,6 +92,9 @@ async fn reqwest_get(client: &reqwest::Client, url: &str, retry: bool) -> (Outco
 pub fn reqwest(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Result<Ran> {
     tokio_runtime()?.block_on(async {
         let timeout = Duration::from_millis(args.client.timeout_ms);
+        // reqwest is built without a crypto provider of its own: ring, as
+        // the adapters use, for the whole process.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let builder = reqwest::Client::builder().timeout(timeout);
         let client = &crate::http2::reqwest_builder(builder, args.client.http2).build()?;
         let get = |url| reqwest_get(client, url, args.cooldown);

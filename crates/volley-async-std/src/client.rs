@@ -2,11 +2,9 @@
 
 use std::fmt;
 use std::future::Future;
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use futures_lite::io::{AsyncBufRead, AsyncBufReadExt};
-use http::Uri;
 use volley_core::{
     Error, ErrorKind, Fetcher, Request, Response, Result,
     adapter::{BodyCollector, BodyRules, BuildClient, ClientConfig, SendPath},
@@ -107,7 +105,6 @@ impl Inner {
     /// Sends one request (no redirects) and reads its body within the cap.
     async fn send_once(self: Arc<Self>, request: Request) -> Result<Response> {
         let url = request.url().clone();
-        check_tls_host(&url)?;
         let method = request.method().clone();
         let surf_request = convert::to_surf(request)?;
 
@@ -191,25 +188,6 @@ async fn read_body(
     }
 }
 
-/// async-tls's rustls (webpki 0.21) checks certificates against DNS names only,
-/// so an https URL with an IP address cannot work: say so before sending.
-fn check_tls_host(url: &Uri) -> Result<()> {
-    if url.scheme_str() != Some("https") {
-        return Ok(());
-    }
-    let host = url.host().unwrap_or_default();
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    if bare.parse::<IpAddr>().is_ok() {
-        return Err(Error::new(
-            ErrorKind::InvalidRequest,
-            "https to an IP address is not supported by the async-std adapter: \
-             its rustls client verifies DNS names only; use a host name",
-        )
-        .with_url(url.clone()));
-    }
-    Ok(())
-}
-
 /// Configures a [`Client`]. Mistakes (a bad base URL or header) are kept
 /// and returned by [`build`](ClientBuilder::build).
 ///
@@ -241,8 +219,10 @@ fn check_tls_host(url: &Uri) -> Result<()> {
 /// - `connect_timeout` bounds opening a connection, TCP connect and TLS
 ///   handshake together; a request waiting for the pool's cap does not
 ///   count against it.
-/// - With `danger_accept_invalid_certs(false)` (the default) certificates
-///   are verified against the webpki roots that async-tls ships.
+/// - TLS is rustls on the `ring` provider; certificates are verified
+///   against the roots volley-core decides (see
+///   [`tls_built_in_roots`](volley_core::ClientBuilder::tls_built_in_roots)),
+///   for host names and IP addresses alike.
 /// - HTTP/1.1 only: `http2_prior_knowledge()` makes `build` fail with
 ///   [`ErrorKind::InvalidRequest`](volley_core::ErrorKind::InvalidRequest).
 pub type ClientBuilder = volley_core::ClientBuilder<Client>;
@@ -259,11 +239,8 @@ impl BuildClient for Client {
             ));
         }
 
-        let tls = if config.accept_invalid_certs {
-            async_tls::TlsConnector::from(tls::accept_invalid_certs())
-        } else {
-            async_tls::TlsConnector::default()
-        };
+        // HTTP/1.1 only, so ALPN offers nothing else.
+        let tls = tls::connector(&config, &[b"http/1.1"])?;
         // No middleware: redirects and timeouts are volley's.
         let surf_config = surf::Config::new()
             .set_timeout(None)
@@ -318,18 +295,6 @@ mod tests {
                 .build()
                 .is_ok()
         );
-    }
-
-    #[test]
-    fn https_to_an_ip_is_refused_before_sending() {
-        let ip = Uri::from_static("https://127.0.0.1:8443/x");
-        assert_eq!(
-            check_tls_host(&ip).map_err(|e| e.kind()),
-            Err(ErrorKind::InvalidRequest)
-        );
-        assert!(check_tls_host(&Uri::from_static("https://[::1]/x")).is_err());
-        assert!(check_tls_host(&Uri::from_static("https://localhost/x")).is_ok());
-        assert!(check_tls_host(&Uri::from_static("http://127.0.0.1/x")).is_ok());
     }
 
     #[test]

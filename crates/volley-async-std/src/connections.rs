@@ -24,11 +24,12 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_std::net::TcpStream;
-use async_tls::TlsConnector;
-use async_tls::client::TlsStream;
 use bytes::Bytes;
 use deadpool::managed::{self, Metrics, Object, RecycleError, RecycleResult};
 use futures_lite::io::{AsyncRead, AsyncWrite};
+use futures_rustls::TlsConnector;
+use futures_rustls::client::TlsStream;
+use futures_rustls::pki_types::ServerName;
 use http_body_util::Full;
 use hyper::client::conn::http1;
 use smol_hyper::rt::FuturesIo;
@@ -93,7 +94,7 @@ pub(crate) struct Connections {
     max_per_origin: usize,
     /// The time a new connection gets, TCP and TLS together.
     connect_timeout: Duration,
-    /// Set for `danger_accept_invalid_certs`; webpki's roots otherwise.
+    /// rustls, trusting what volley-core decided.
     tls: TlsConnector,
     pools: RwLock<HashMap<Origin, Pool>>,
     /// The proxy of each origin, as volley-core decided.
@@ -289,7 +290,12 @@ impl Connector {
                 .await
                 .map_err(failed)?;
         }
-        match connector.connect(&self.host, tcp).await {
+        // A host name or an IP address, checked against the certificate.
+        let name = ServerName::try_from(self.host.clone()).map_err(|e| ConnectFailed {
+            tls: true,
+            source: io::Error::new(io::ErrorKind::InvalidInput, e),
+        })?;
+        match connector.connect(name, tcp).await {
             Ok(tls) => Ok(Stream::Tls(Box::new(tls))),
             Err(source) => Err(ConnectFailed { tls: true, source }),
         }
@@ -458,7 +464,9 @@ mod tests {
 
     fn connector(url: &str) -> ht::Result<Connector> {
         let url = Url::parse(url).map_err(|e| ht::Error::from_str(400, e.to_string()))?;
-        Connector::new(&url, Duration::from_secs(1), &TlsConnector::default(), None)
+        let tls = crate::tls::connector(&volley_core::adapter::ClientConfig::default(), &[])
+            .map_err(|e| ht::Error::from_str(400, e.to_string()))?;
+        Connector::new(&url, Duration::from_secs(1), &tls, None)
     }
 
     #[test]

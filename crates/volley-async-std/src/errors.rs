@@ -25,6 +25,10 @@ struct Cause {
     io: Option<(io::ErrorKind, Option<i32>)>,
     /// What hyper said of the exchange, if it failed there.
     hyper: Option<Hyper>,
+    /// rustls failed on an open connection: the server ended the TLS
+    /// session with an alert (in TLS 1.3 a server that refuses the client's
+    /// certificate says so only after the handshake).
+    tls: bool,
 }
 
 /// The hyper failures that have a kind of their own.
@@ -32,6 +36,9 @@ struct Cause {
 enum Hyper {
     /// The connection closed before a complete response.
     Incomplete,
+    /// The connection ended (its task failed, as on a TLS alert) before the
+    /// request was answered, and took the request with it.
+    Canceled,
     /// The head's framing (a length, a transfer coding) was invalid.
     Framing,
     /// The head was not HTTP.
@@ -44,6 +51,9 @@ impl Hyper {
     fn of(e: &hyper::Error) -> Hyper {
         if e.is_incomplete_message() {
             return Hyper::Incomplete;
+        }
+        if e.is_canceled() {
+            return Hyper::Canceled;
         }
         if e.is_parse() {
             let text = e.to_string();
@@ -78,6 +88,12 @@ pub(crate) fn send_error(err: surf::Error, url: &Uri) -> Error {
             .chain()
             .find_map(|e| e.downcast_ref::<hyper::Error>())
             .map(Hyper::of),
+        tls: inner.chain().any(|e| {
+            e.is::<rustls::Error>()
+                || e.downcast_ref::<io::Error>()
+                    .and_then(|io| io.get_ref())
+                    .is_some_and(|inner| inner.is::<rustls::Error>())
+        }),
     };
     let (kind, message) = classify_send(&text, cause);
     Error::new(kind, message)
@@ -91,6 +107,9 @@ fn classify_send(text: &str, cause: Cause) -> (ErrorKind, &'static str) {
     if cause.connect == Some(true) {
         return (ErrorKind::Connect, "the TLS handshake failed");
     }
+    if cause.tls {
+        return (ErrorKind::Connect, "the server refused the TLS session");
+    }
     if cause.connect.is_some() && cause.io.is_some_and(|(kind, _)| kind == K::TimedOut) {
         return (ErrorKind::Connect, "the connection timed out");
     }
@@ -102,7 +121,7 @@ fn classify_send(text: &str, cause: Cause) -> (ErrorKind, &'static str) {
             );
         }
         Some(Hyper::Parse) => return (ErrorKind::Other, "the server's answer is not HTTP"),
-        Some(Hyper::Incomplete) if cause.io.is_none() => {
+        Some(Hyper::Incomplete | Hyper::Canceled) if cause.io.is_none() => {
             return (
                 ErrorKind::Connect,
                 "the connection was closed before a response arrived",
@@ -191,6 +210,7 @@ mod tests {
                 connect,
                 io,
                 hyper: None,
+                tls: false,
             },
         )
         .0
@@ -212,6 +232,7 @@ mod tests {
                     connect: Some(true),
                     io: bad_cert,
                     hyper: None,
+                    tls: false,
                 }
             ),
             (ErrorKind::Connect, "the TLS handshake failed")
@@ -223,10 +244,20 @@ mod tests {
                     connect: Some(false),
                     io: Some((io::ErrorKind::Other, None)),
                     hyper: None,
+                    tls: false,
                 }
             )
             .1,
             "the host name could not be resolved"
+        );
+        let alert = Cause {
+            io: Some((io::ErrorKind::InvalidData, None)),
+            tls: true,
+            ..Cause::default()
+        };
+        assert_eq!(
+            classify_send("received fatal alert: CertificateRequired", alert),
+            (ErrorKind::Connect, "the server refused the TLS session")
         );
         let timed_out = Some((io::ErrorKind::TimedOut, None));
         assert_eq!(
@@ -236,6 +267,7 @@ mod tests {
                     connect: Some(false),
                     io: timed_out,
                     hyper: None,
+                    tls: false,
                 }
             ),
             (ErrorKind::Connect, "the connection timed out")
@@ -254,6 +286,7 @@ mod tests {
             .0
         };
         assert_eq!(hyper(Hyper::Incomplete), ErrorKind::Connect);
+        assert_eq!(hyper(Hyper::Canceled), ErrorKind::Connect);
         assert_eq!(hyper(Hyper::Framing), ErrorKind::Body);
         assert_eq!(hyper(Hyper::Parse), ErrorKind::Other);
         assert_eq!(

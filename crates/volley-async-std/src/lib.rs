@@ -71,9 +71,10 @@
 //!   [`ErrorKind::InvalidRequest`](volley_core::ErrorKind::InvalidRequest)
 //!   from `build`, and every `Response::version()` is HTTP/1.1 (or HTTP/1.0
 //!   from such a server).
-//! - https needs a host name: https to an IP address is refused as an
-//!   invalid request. Certificates are checked against the webpki root
-//!   certificates that async-tls ships, not the system's.
+//! - TLS is rustls on the `ring` provider, with the trust volley-core
+//!   decides for every adapter (Mozilla's roots and any added, the client
+//!   identity); https to an IP address is checked against the
+//!   certificate's IP addresses.
 //! - Host names are resolved by async-std (the system resolver, on its
 //!   blocking-task pool).
 //!

@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use futures::executor::block_on;
 use ureq::config::AutoHeaderValue;
-use ureq::tls::{RootCerts, TlsConfig};
 use volley_core::http::header::EXPECT;
 use volley_core::http::{self, Method};
 use volley_core::{
@@ -230,10 +229,7 @@ impl BuildClient for Client {
     fn build(config: ClientConfig) -> Result<Client> {
         config.require_http1_only("volley-blocking")?;
         let defaults = config.defaults()?;
-        let tls = TlsConfig::builder()
-            .root_certs(RootCerts::PlatformVerifier)
-            .disable_verification(config.accept_invalid_certs)
-            .build();
+        let tls = crate::tls::tls_config(&config)?;
         let agent_config = ureq::Agent::config_builder()
             // Error statuses are responses; volley follows redirects itself.
             .http_status_as_error(false)

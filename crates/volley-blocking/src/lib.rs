@@ -14,6 +14,11 @@
 //! returns the result itself, so the async combinators and layers of
 //! `volley-core` do not apply to it.
 //!
+//! HTTPS is ureq's rustls on the `ring` provider, trusting the roots
+//! volley-core decides for every adapter (Mozilla's and any added with
+//! `add_root_certificate`) and presenting the client identity when one is
+//! set.
+//!
 //! # When to use another adapter
 //!
 //! - To make many calls at once: `volley-tokio`, `volley-async-std` or
@@ -59,5 +64,6 @@
 
 mod client;
 mod errors;
+mod tls;
 
 pub use client::{Client, ClientBuilder};

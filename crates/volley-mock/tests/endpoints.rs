@@ -7,15 +7,23 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use volley_mock::MockServer;
 
-fn client() -> reqwest::Client {
+/// reqwest's builder. In the workspace, reqwest's features include
+/// `rustls-no-provider` (volley-tokio's), so a crypto provider is installed
+/// first.
+fn builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
+}
+
+fn client() -> reqwest::Client {
+    builder()
         .timeout(Duration::from_secs(10))
         .build()
         .expect("client builds")
 }
 
 fn no_redirect_client() -> reqwest::Client {
-    reqwest::Client::builder()
+    builder()
         .timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -262,7 +270,7 @@ async fn slow_body_trickles_then_completes() {
 #[tokio::test]
 async fn hang_never_answers() {
     let server = MockServer::start();
-    let c = reqwest::Client::builder()
+    let c = builder()
         .timeout(Duration::from_millis(300))
         .build()
         .expect("client");

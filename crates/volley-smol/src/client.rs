@@ -71,6 +71,9 @@ struct Inner {
     path: SendPath,
     proxies: Proxies,
     body: BodyRules,
+    /// Where libcurl reads the trusted roots and the client identity; kept
+    /// while the agents live.
+    _tls_files: crate::tls::TlsFiles,
 }
 
 impl std::fmt::Debug for Client {
@@ -237,10 +240,7 @@ impl BuildClient for Client {
         let path = SendPath::new(&config, Arc::new(SmolTimer))?;
         let proxies = config.proxies()?;
         let per_host = config.pool_size.unwrap_or(0);
-        let tls = isahc::tls::TlsConfig::builder()
-            .danger_accept_invalid_certs(config.accept_invalid_certs)
-            .danger_accept_invalid_hosts(config.accept_invalid_certs)
-            .build();
+        let (tls, tls_files) = crate::tls::tls_config(&config)?;
         let version = if config.http2_prior_knowledge {
             VersionNegotiation::http2()
         } else {
@@ -290,6 +290,7 @@ impl BuildClient for Client {
                 path,
                 proxies,
                 body: config.body_rules(),
+                _tls_files: tls_files,
             }),
         })
     }

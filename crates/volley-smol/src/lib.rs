@@ -27,6 +27,16 @@
 //! HTTP/2 from the first byte (h2c). On HTTP/2 the requests of an agent
 //! share its connection to a host. `Response::version()` says which was
 //! spoken.
+//! libcurl trusts the roots volley-core decides for every adapter
+//! (Mozilla's and any added) and presents the client identity, both handed
+//! over as PEM files (libcurl would copy a bundle held in memory into every
+//! connection, and its rustls backend reads an identity from files only):
+//! written readable by their owner alone, in `/dev/shm` (memory) where there
+//! is one, else the temporary directory, and removed when the client is
+//! dropped. libcurl's rustls (rustls-ffi) takes the crypto provider that
+//! `curl-sys` asks for: its default, `aws-lc-rs`, where this crate comes from
+//! crates.io; `ring`, as on every other adapter, inside the volley workspace,
+//! which patches that default.
 //!
 //! ## What to know about libcurl
 //!
@@ -96,6 +106,7 @@ mod agents;
 mod client;
 mod errors;
 mod timer;
+mod tls;
 
 pub use client::{Client, ClientBuilder};
 pub use timer::SmolTimer;

@@ -67,6 +67,8 @@ fn volley_client(rt: &tokio::runtime::Runtime) -> volley_tokio::Client {
 }
 
 fn reqwest_client(rt: &tokio::runtime::Runtime) -> reqwest::Client {
+    // reqwest is built without a crypto provider of its own.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
     rt.block_on(async {
         futures::stream::iter(0..IN_FLIGHT)

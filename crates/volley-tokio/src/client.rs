@@ -183,7 +183,9 @@ impl BuildClient for Client {
             .connect_timeout(config.connect_timeout)
             .pool_max_idle_per_host(config.pool_size.unwrap_or(usize::MAX))
             .tcp_nodelay(true)
-            .tls_danger_accept_invalid_certs(config.accept_invalid_certs)
+            // rustls on ring, trusting what volley-core decided; ALPN
+            // offers HTTP/2 first.
+            .tls_backend_preconfigured(crate::tls::client_config(&config, &[b"h2", b"http/1.1"])?)
             .build()
             .map_err(|e| {
                 Error::new(ErrorKind::Other, "the HTTP client could not be built").with_source(e)

@@ -150,6 +150,8 @@ mod tests {
     fn reqwest_error_from(source: io::Error) -> reqwest::Error {
         let server = volley_mock::MockServer::start();
         let source = std::sync::Mutex::new(Some(source));
+        // reqwest is built without a crypto provider of its own.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::custom(
                 move |attempt| match source.lock().ok().and_then(|mut s| s.take()) {

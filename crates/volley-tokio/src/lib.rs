@@ -18,13 +18,17 @@
 //! [`FetcherExt`](volley_core::FetcherExt).
 //!
 //! Plain `http://` URLs are spoken in HTTP/1.1; for `https://` the TLS
-//! handshake (rustls, certificates checked against the system's roots)
-//! offers HTTP/2 and HTTP/1.1 and the server chooses. With
-//! `ClientBuilder::http2_prior_knowledge()` plain `http://` is HTTP/2 from
-//! the first byte (h2c) and `https://` offers HTTP/2 alone. On HTTP/2 every
-//! request to a host is a stream on one connection: 1,000 requests at once
-//! are one connection, not 1,000. `Response::version()` says which was
-//! spoken.
+//! handshake (rustls on the `ring` provider) offers HTTP/2 and HTTP/1.1 and
+//! the server chooses. With `ClientBuilder::http2_prior_knowledge()` plain
+//! `http://` is HTTP/2 from the first byte (h2c) and `https://` offers
+//! HTTP/2 alone. On HTTP/2 every request to a host is a stream on one
+//! connection: 1,000 requests at once are one connection, not 1,000.
+//! `Response::version()` says which was spoken. Certificates are checked
+//! against the roots volley-core decides, the same on every adapter:
+//! Mozilla's (`webpki-root-certs`), not the system's store, plus any given
+//! to `add_root_certificate`; see [`ClientBuilder`](volley_core::ClientBuilder)
+//! for those, the client identity of mutual TLS and
+//! `tls_built_in_roots(false)`.
 //!
 //! # When to use another adapter
 //!
@@ -69,6 +73,7 @@
 mod client;
 mod errors;
 mod timer;
+mod tls;
 
 pub use client::{Client, ClientBuilder};
 pub use timer::TokioTimer;

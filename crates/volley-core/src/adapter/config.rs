@@ -8,6 +8,7 @@ use crate::adapter::body::{BodyRules, DEFAULT_MAX_BODY_BYTES};
 use crate::adapter::decode::ACCEPT_ENCODING;
 use crate::adapter::proxy::{NoProxy, Proxies, Proxy};
 use crate::adapter::redirect::Redirects;
+use crate::adapter::tls::{Identity, built_in_roots, parse_certificates};
 use crate::error::{Error, ErrorKind, Result};
 use crate::request::Defaults;
 
@@ -47,6 +48,14 @@ pub struct ClientConfig {
     pub redirects: Redirects,
     /// Whether TLS certificates go unverified (dangerous).
     pub accept_invalid_certs: bool,
+    /// Whether the built-in roots ([`built_in_roots`](crate::adapter::built_in_roots))
+    /// are trusted; see [`ClientConfig::trusted_roots`].
+    pub built_in_roots: bool,
+    /// Roots trusted besides the built-in ones (or instead of them), as DER.
+    pub root_certificates: Vec<pki_types::CertificateDer<'static>>,
+    /// The certificate chain and key the client presents when a server asks
+    /// for one (mutual TLS).
+    pub identity: Option<Identity>,
     /// Whether `Accept-Encoding` is sent and compressed bodies are decoded.
     pub decompress: bool,
     /// Which proxy requests go through (see [`ClientConfig::proxies`]).
@@ -100,6 +109,9 @@ impl Default for ClientConfig {
             pool_size: None,
             redirects: Redirects::default(),
             accept_invalid_certs: false,
+            built_in_roots: true,
+            root_certificates: Vec::new(),
+            identity: None,
             proxy: ProxyChoice::default(),
             decompress: true,
             http2_prior_knowledge: false,
@@ -186,6 +198,31 @@ impl ClientConfig {
             ProxyChoice::Direct => Ok(Proxies::none()),
             ProxyChoice::Through(url) => Ok(Proxies::all(Proxy::parse(url)?, NoProxy::default())),
         }
+    }
+
+    /// Every root certificate the client trusts, as DER: the built-in roots
+    /// (unless turned off), then the added ones. Each adapter's TLS client
+    /// trusts exactly these, and no other store. Unused when
+    /// [`accept_invalid_certs`](ClientConfig::accept_invalid_certs) is set.
+    ///
+    /// ```
+    /// use volley_core::adapter::{ClientConfig, built_in_roots};
+    /// let mut config = ClientConfig::default();
+    /// assert_eq!(config.trusted_roots().len(), built_in_roots().len());
+    /// config.built_in_roots = false;
+    /// assert!(config.trusted_roots().is_empty());
+    /// ```
+    pub fn trusted_roots(&self) -> Vec<pki_types::CertificateDer<'static>> {
+        let built_in = if self.built_in_roots {
+            built_in_roots()
+        } else {
+            &[]
+        };
+        built_in
+            .iter()
+            .chain(&self.root_certificates)
+            .cloned()
+            .collect()
     }
 
     /// How the client reads response bodies: the cap, and whether they are
@@ -276,6 +313,9 @@ pub trait BuildClient: Sized {
 #[must_use = "a builder does nothing until .build() is called"]
 pub struct ClientBuilder<C> {
     config: ClientConfig,
+    /// The first certificate or key that could not be read, reported by
+    /// `build`.
+    tls_problem: Option<String>,
     client: PhantomData<fn() -> C>,
 }
 
@@ -283,6 +323,7 @@ impl<C> Clone for ClientBuilder<C> {
     fn clone(&self) -> Self {
         ClientBuilder {
             config: self.config.clone(),
+            tls_problem: self.tls_problem.clone(),
             client: PhantomData,
         }
     }
@@ -298,6 +339,7 @@ impl<C> Default for ClientBuilder<C> {
     fn default() -> Self {
         ClientBuilder {
             config: ClientConfig::default(),
+            tls_problem: None,
             client: PhantomData,
         }
     }
@@ -383,6 +425,65 @@ impl<C: BuildClient> ClientBuilder<C> {
     pub fn danger_accept_invalid_certs(mut self, yes: bool) -> Self {
         self.config.accept_invalid_certs = yes;
         self
+    }
+
+    /// Trusts the root certificate(s) in `pem` (one or more `CERTIFICATE`
+    /// sections), besides the built-in roots: for a company's or a test's
+    /// own certificate authority. May be called more than once. A PEM that
+    /// holds no certificate, or a malformed one, fails
+    /// [`build`](Self::build) with
+    /// [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest).
+    ///
+    /// ```
+    /// use volley_core::{ClientBuilder, ErrorKind, adapter::{BuildClient, ClientConfig, to_pem}};
+    /// struct Client(ClientConfig);
+    /// impl BuildClient for Client {
+    ///     fn build(config: ClientConfig) -> volley_core::Result<Self> { Ok(Client(config)) }
+    /// }
+    /// # let ca_pem = to_pem("CERTIFICATE", &volley_core::adapter::built_in_roots()[0]);
+    /// let client = ClientBuilder::<Client>::new()
+    ///     .add_root_certificate(ca_pem.as_bytes())
+    ///     .build()?;
+    /// assert_eq!(client.0.root_certificates.len(), 1);
+    /// let bad = ClientBuilder::<Client>::new().add_root_certificate(b"oops").build();
+    /// assert_eq!(bad.err().map(|e| e.kind()), Some(ErrorKind::InvalidRequest));
+    /// # Ok::<(), volley_core::Error>(())
+    /// ```
+    pub fn add_root_certificate(mut self, pem: &[u8]) -> Self {
+        match parse_certificates(pem) {
+            Ok(certs) => self.config.root_certificates.extend(certs),
+            Err(e) => self.note_tls_problem(format!("add_root_certificate: {}", e.message())),
+        }
+        self
+    }
+
+    /// Whether the built-in roots are trusted; default `true`. They are
+    /// Mozilla's root certificates (the `webpki-root-certs` crate), the same
+    /// on every adapter, not the operating system's store: a certificate
+    /// authority installed on the machine only is trusted once it is added
+    /// with [`add_root_certificate`](Self::add_root_certificate). With
+    /// `false`, only the added roots are trusted; with none added either,
+    /// [`build`](Self::build) fails, as no server could be.
+    pub fn tls_built_in_roots(mut self, yes: bool) -> Self {
+        self.config.built_in_roots = yes;
+        self
+    }
+
+    /// The client certificate presented to servers that ask for one
+    /// (mutual TLS): `cert_chain_pem` holds the client's certificate, then
+    /// any intermediates; `key_pem` its private key (PKCS#8, or PKCS#1 RSA,
+    /// or SEC1 EC). Either failing to read fails [`build`](Self::build)
+    /// with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest).
+    pub fn identity(mut self, cert_chain_pem: &[u8], key_pem: &[u8]) -> Self {
+        match Identity::from_pem(cert_chain_pem, key_pem) {
+            Ok(identity) => self.config.identity = Some(identity),
+            Err(e) => self.note_tls_problem(format!("identity: {}", e.message())),
+        }
+        self
+    }
+
+    fn note_tls_problem(&mut self, problem: String) {
+        self.tls_problem.get_or_insert(problem);
     }
 
     /// Sends every request through the HTTP proxy at `url`
@@ -476,12 +577,26 @@ impl<C: BuildClient> ClientBuilder<C> {
 
     /// Builds the client; an
     /// [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest) for a
-    /// bad base URL, header or user agent.
+    /// bad base URL, header, user agent, root certificate or identity, or
+    /// for no trusted root at all (see
+    /// [`tls_built_in_roots`](Self::tls_built_in_roots)).
     /// Before the client is built, the process's table of open files is
     /// grown to hold the pool (1,024 when unset; see
     /// [`reserve_descriptors`](crate::adapter::reserve_descriptors)), so that the
     /// first burst of connections does not stall on its growth.
     pub fn build(self) -> Result<C> {
+        if let Some(problem) = self.tls_problem {
+            return Err(Error::new(ErrorKind::InvalidRequest, problem));
+        }
+        if !self.config.built_in_roots
+            && self.config.root_certificates.is_empty()
+            && !self.config.accept_invalid_certs
+        {
+            return Err(Error::new(
+                ErrorKind::InvalidRequest,
+                "tls_built_in_roots(false) with no add_root_certificate: no server would be trusted",
+            ));
+        }
         crate::adapter::reserve_descriptors(
             self.config
                 .pool_size

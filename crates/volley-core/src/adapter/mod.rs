@@ -5,7 +5,8 @@
 //! [`FRAMING_HEADERS`], [`check_response_framing`], the [`ConnectionCap`]),
 //! reading a body within its cap and decoding it ([`BodyCollector`],
 //! [`BodyRules`], [`Decoder`]) and the one wording of shared errors
-//! ([`too_many_open_files`]).
+//! ([`too_many_open_files`]) and the TLS trust every adapter applies
+//! ([`ClientConfig::trusted_roots`], [`Identity`]).
 //!
 //! A user of volley needs none of this; a new adapter needs all of it.
 
@@ -19,6 +20,7 @@ pub(crate) mod proxy;
 pub(crate) mod redirect;
 pub(crate) mod rules;
 pub(crate) mod send_path;
+pub(crate) mod tls;
 
 pub use crate::request::Defaults;
 pub use body::{BodyCollector, BodyRules, DEFAULT_MAX_BODY_BYTES};
@@ -35,3 +37,8 @@ pub use rules::{
     FRAMING_HEADERS, check_response_framing, check_scheme, is_framing_header, response_has_no_body,
 };
 pub use send_path::SendPath;
+pub use tls::{Identity, built_in_roots, key_label, parse_certificates, to_pem};
+
+/// The DER types certificates and keys are held in (`rustls-pki-types`,
+/// the crate rustls and the other Rust TLS clients share).
+pub use pki_types;
