@@ -1,101 +1,13 @@
-//! The rustls configuration of the TLS connections: ring as the one crypto
-//! provider, and the trust volley-core decided (its roots, the client
-//! identity, or no verification at all when told).
+//! The TLS connector of the connections: volley-rustls's configuration of
+//! what volley-core decided (ring, the trusted roots, the client identity).
 
 use std::sync::Arc;
 
 use futures_rustls::TlsConnector;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
-use volley_core::{Error, ErrorKind, Result, adapter::ClientConfig};
+use volley_core::{Result, adapter::ClientConfig};
 
 /// The client's TLS connector, offering `alpn` (most preferred first).
 pub(crate) fn connector(config: &ClientConfig, alpn: &[&[u8]]) -> Result<TlsConnector> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| invalid("the TLS versions", e))?;
-    let builder = if config.accept_invalid_certs {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
-    } else {
-        let mut roots = RootCertStore::empty();
-        for cert in config.trusted_roots() {
-            roots
-                .add(cert)
-                .map_err(|e| invalid("a root certificate", e))?;
-        }
-        builder.with_root_certificates(roots)
-    };
-    let mut tls = match &config.identity {
-        Some(id) => builder
-            .with_client_auth_cert(id.cert_chain().to_vec(), id.key().clone_key())
-            .map_err(|e| invalid("the client identity", e))?,
-        None => builder.with_no_client_auth(),
-    };
-    tls.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    let tls = volley_rustls::client_config(config, alpn)?;
     Ok(TlsConnector::from(Arc::new(tls)))
-}
-
-fn invalid(what: &str, e: rustls::Error) -> Error {
-    Error::new(
-        ErrorKind::InvalidRequest,
-        format!("{what} cannot be used for TLS: {e}"),
-    )
-    .with_source(e)
-}
-
-/// Accepts any certificate chain for any name
-/// (`danger_accept_invalid_certs`). The handshake's signatures are still
-/// checked against the presented certificate's key, but nothing ties that
-/// key to the server's name: anyone on the path can impersonate the server.
-#[derive(Debug)]
-struct AcceptAnyCertificate(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }

@@ -185,7 +185,10 @@ impl BuildClient for Client {
             .tcp_nodelay(true)
             // rustls on ring, trusting what volley-core decided; ALPN
             // offers HTTP/2 first.
-            .tls_backend_preconfigured(crate::tls::client_config(&config, &[b"h2", b"http/1.1"])?)
+            .tls_backend_preconfigured(volley_rustls::client_config(
+                &config,
+                &[b"h2", b"http/1.1"],
+            )?)
             .build()
             .map_err(|e| {
                 Error::new(ErrorKind::Other, "the HTTP client could not be built").with_source(e)

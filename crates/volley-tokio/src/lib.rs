@@ -73,7 +73,6 @@
 mod client;
 mod errors;
 mod timer;
-mod tls;
 
 pub use client::{Client, ClientBuilder};
 pub use timer::TokioTimer;

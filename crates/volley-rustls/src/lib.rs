@@ -1,6 +1,21 @@
-//! The rustls configuration reqwest is handed: ring as the one crypto
-//! provider, and the trust volley-core decided (its roots, the client
-//! identity, or no verification at all when told).
+//! # volley-rustls
+//!
+//! What volley-core decided about TLS, as a rustls client configuration on
+//! the `ring` provider: the roots it trusts
+//! ([`ClientConfig::trusted_roots`]: Mozilla's unless turned off, and the
+//! added ones), the client identity of mutual TLS, or no verification at
+//! all when the builder was told `danger_accept_invalid_certs(true)`. The
+//! adapters whose client takes a rustls configuration (volley-tokio's
+//! reqwest, volley-async-std's connections) build theirs here, so the rule
+//! is written once.
+//!
+//! ```
+//! use volley_core::adapter::ClientConfig;
+//! let tls = volley_rustls::client_config(&ClientConfig::default(), &[b"h2", b"http/1.1"])?;
+//! assert_eq!(tls.alpn_protocols, [b"h2".to_vec(), b"http/1.1".to_vec()]);
+//! # Ok::<(), volley_core::Error>(())
+//! ```
+#![forbid(unsafe_code)]
 
 use std::sync::Arc;
 
@@ -10,8 +25,11 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 use volley_core::{Error, ErrorKind, Result, adapter::ClientConfig};
 
-/// The client's TLS configuration, offering `alpn` (most preferred first).
-pub(crate) fn client_config(config: &ClientConfig, alpn: &[&[u8]]) -> Result<rustls::ClientConfig> {
+pub use rustls;
+
+/// The client's TLS configuration, offering `alpn` (most preferred first);
+/// an [`ErrorKind::InvalidRequest`] for a root or identity rustls refuses.
+pub fn client_config(config: &ClientConfig, alpn: &[&[u8]]) -> Result<rustls::ClientConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
