@@ -41,6 +41,11 @@ pub struct Request {
     timeout: Option<Duration>,
     attempt: u32,
     extensions: Extensions,
+    /// Where the request's time went, shared by its clones (one per
+    /// attempt); made by the layers that report it. A field of its own, not
+    /// an extension: every request of a batch handed over at once carries
+    /// one, so it costs one small allocation, not a map.
+    pub(crate) waits: Option<std::sync::Arc<crate::layer::waits::WaitLog>>,
 }
 
 impl Request {
@@ -70,6 +75,7 @@ impl Request {
                 timeout: None,
                 attempt: 1,
                 extensions: Extensions::new(),
+                waits: None,
             });
         RequestBuilder { inner }
     }

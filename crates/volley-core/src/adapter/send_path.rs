@@ -1,11 +1,10 @@
 //! [`SendPath`]: the path of one request through an adapter.
 
 use std::fmt;
-use std::future::{Future, ready};
+use std::future::Future;
 use std::time::Duration;
 
 use futures::FutureExt;
-use futures::future::Either;
 
 use crate::adapter::config::ClientConfig;
 use crate::adapter::connection_cap::ConnectionCap;
@@ -117,21 +116,20 @@ impl SendPath {
     {
         // A plain function building the future, not an `async fn`: the
         // request is not kept a second time inside it.
-        let request = match self.defaults.apply(request) {
-            Ok(request) => request,
-            Err(e) => return Either::Left(ready(Err(e))),
-        };
-        let url = request.url().clone();
         let limit = request.timeout().unwrap_or(self.timeout);
         let timer = SharedTimer::clone(&self.timer);
         let redirects = self.redirects;
         let cap = &self.cap;
+        let defaults = &self.defaults;
         // A request waiting for room is only its request and this closure:
-        // the exchange's future, with every state it may pass through, is
-        // allocated once the room is there, so 50,000 requests handed over
-        // at once cost memory for those on the wire, not for all of them.
-        let sent = self.cap.acquire().then(move |permit| {
+        // the defaults are applied, and the exchange's future, with every
+        // state it may pass through, is allocated once the room is there,
+        // so 50,000 requests handed over at once cost memory for those on
+        // the wire, not for all of them.
+        self.cap.acquire().then(move |permit| {
             Box::pin(async move {
+                let request = defaults.apply(request)?;
+                let url = request.url().clone();
                 let started = timer.now();
                 let timer = &*timer;
                 let out = with_timeout(
@@ -144,9 +142,8 @@ impl SendPath {
                 )
                 .await;
                 drop(permit);
-                out
+                out.map_err(|e| e.or_url(url))
             })
-        });
-        Either::Right(sent.map(move |out| out.map_err(|e| e.or_url(url))))
+        })
     }
 }

@@ -82,7 +82,7 @@ pub(crate) enum Lane {
 const LANES: usize = 6;
 
 /// The running sums of one request, shared by its clones (one per attempt)
-/// through the request's extensions.
+/// through the request's `waits` field.
 #[derive(Debug, Default)]
 pub(crate) struct WaitLog {
     nanos: [AtomicU64; LANES],
@@ -110,12 +110,7 @@ impl WaitLog {
 
 /// The request's log, made if it has none yet.
 pub(crate) fn log_of(request: &mut Request) -> Arc<WaitLog> {
-    if let Some(log) = request.extensions().get::<Arc<WaitLog>>() {
-        return log.clone();
-    }
-    let log = Arc::new(WaitLog::default());
-    request.extensions_mut().insert(log.clone());
-    log
+    Arc::clone(request.waits.get_or_insert_with(Arc::default))
 }
 
 /// True when someone will read the log: an observer, or the tracing span.
@@ -133,7 +128,7 @@ pub(crate) fn record(
     if waited.is_zero() {
         return;
     }
-    if let Some(log) = request.extensions().get::<Arc<WaitLog>>() {
+    if let Some(log) = &request.waits {
         log.add(lane, waited);
     } else if wanted(observer) {
         log_of(request).add(lane, waited);
