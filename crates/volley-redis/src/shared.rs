@@ -4,11 +4,9 @@
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use http::StatusCode;
-use http::header::RETRY_AFTER;
-use volley_core::layer::{SharedObserver, parse_retry_after};
+use volley_core::layer::{SharedObserver, pause_asked};
 use volley_core::rt::SharedTimer;
 use volley_core::{Error, ErrorKind, Rate, Response, Result};
 
@@ -337,9 +335,7 @@ impl Shared {
                 .await?;
             return Ok(match reply {
                 Reply::Granted(_) => Grant::At(timer.now()),
-                Reply::Paused(us) => {
-                    Grant::Paused(Duration::from_micros(us.unsigned_abs()).min(self.max_pause))
-                }
+                Reply::Paused(us) => self.paused(us),
             });
         };
         let interval = micros(rate.interval());
@@ -386,6 +382,11 @@ impl Shared {
         Ok(self.grant(reply, timer.now(), interval_us, self.lease, &mut pool))
     }
 
+    /// A pause Redis reports, in µs, as long as this limiter allows.
+    fn paused(&self, us: i64) -> Grant {
+        Grant::Paused(Duration::from_micros(us.unsigned_abs()).min(self.max_pause))
+    }
+
     fn grant(
         &self,
         reply: Reply,
@@ -395,9 +396,7 @@ impl Shared {
         pool: &mut Option<Lease>,
     ) -> Grant {
         match reply {
-            Reply::Paused(us) => {
-                Grant::Paused(Duration::from_micros(us.unsigned_abs()).min(self.max_pause))
-            }
+            Reply::Paused(us) => self.paused(us),
             Reply::Granted(offset_us) => {
                 let mut lease = Lease {
                     base: now,
@@ -467,16 +466,8 @@ impl Shared {
         if !self.cooldowns {
             return;
         }
-        let status = response.status();
-        if status != StatusCode::TOO_MANY_REQUESTS && status != StatusCode::SERVICE_UNAVAILABLE {
-            return;
-        }
-        let Some(after) = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, SystemTime::now()))
-        else {
+        // The same rule as volley-core's own cool-down.
+        let Some(after) = pause_asked(response) else {
             return;
         };
         // The pause holds locally whatever Redis says; a failure to share it

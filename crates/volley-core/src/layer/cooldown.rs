@@ -26,6 +26,30 @@ pub(crate) fn is_overload_status(status: StatusCode) -> bool {
     )
 }
 
+/// The pause a response asks its host for: a 429 or 503 with a readable
+/// `Retry-After` (seconds, or a date measured from now). The one rule of
+/// what pauses a host, for [`HostCooldown`] and for layers that share the
+/// pause elsewhere (volley-redis).
+///
+/// ```
+/// use http::StatusCode;
+/// use std::time::Duration;
+/// use volley_core::{Response, layer::pause_asked};
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert(http::header::RETRY_AFTER, "2".parse().unwrap());
+/// let busy = Response::new(StatusCode::TOO_MANY_REQUESTS, "/".parse().unwrap(), "").with_headers(headers);
+/// assert_eq!(pause_asked(&busy), Some(Duration::from_secs(2)));
+/// let ok = Response::new(StatusCode::OK, "/".parse().unwrap(), "");
+/// assert_eq!(pause_asked(&ok), None);
+/// ```
+pub fn pause_asked(response: &Response) -> Option<Duration> {
+    if is_overload_status(response.status()) {
+        retry_after_of(response)
+    } else {
+        None
+    }
+}
+
 /// The latest instant after `now` the clock can tell: a pause that long
 /// never ends for the program.
 fn far_future(now: Instant) -> Instant {
@@ -189,24 +213,22 @@ impl<F: Fetcher> Fetcher for HostCooldown<F> {
         hold_while_paused(&mut request, &timer, self.inner.observer()).await?;
         let out = self.inner.fetch(request).await;
         if let Ok(resp) = &out {
-            if is_overload_status(resp.status()) {
-                if let Some(wait) = retry_after_of(resp) {
-                    let wait = wait.min(self.shared.max);
-                    let now = timer.now();
-                    // A pause too long for the clock is as long as it holds.
-                    let until = now.checked_add(wait).unwrap_or_else(|| far_future(now));
-                    self.shared.pause(&gate.host, until, now);
-                    if let Some(o) = self.inner.observer() {
-                        o.host_paused(&gate.host, wait);
-                    }
-                    #[cfg(feature = "tracing")]
-                    tracing::info!(
-                        host = &*gate.host,
-                        status = resp.status().as_u16(),
-                        pause_ms = wait.as_secs_f64() * 1e3,
-                        "host paused"
-                    );
+            if let Some(wait) = pause_asked(resp) {
+                let wait = wait.min(self.shared.max);
+                let now = timer.now();
+                // A pause too long for the clock is as long as it holds.
+                let until = now.checked_add(wait).unwrap_or_else(|| far_future(now));
+                self.shared.pause(&gate.host, until, now);
+                if let Some(o) = self.inner.observer() {
+                    o.host_paused(&gate.host, wait);
                 }
+                #[cfg(feature = "tracing")]
+                tracing::info!(
+                    host = &*gate.host,
+                    status = resp.status().as_u16(),
+                    pause_ms = wait.as_secs_f64() * 1e3,
+                    "host paused"
+                );
             }
         }
         out

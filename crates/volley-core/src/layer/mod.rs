@@ -31,7 +31,7 @@ pub(crate) mod timeout;
 pub(crate) mod waits;
 
 pub use adaptive::{Adaptive, AdaptiveLimit};
-pub use cooldown::HostCooldown;
+pub use cooldown::{HostCooldown, pause_asked};
 pub use deadline::Deadline;
 pub use host::PerHost;
 pub use limit::Limit;
