@@ -33,7 +33,7 @@ pub(crate) fn self_signed() -> io::Result<Tls> {
         certified.signing_key.serialize_der(),
     ));
     let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
+        rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
     .map_err(io::Error::other)?
