@@ -307,22 +307,18 @@ mod tests {
                 .with_rate(Rate::per_second(rate))
                 .lower_bound()
         };
-        assert_eq!(
-            at(10_000, 5.0).as_deref(),
-            Some("10,000 requests at 5/s: at least 33 min 20 s")
-        );
-        assert_eq!(
-            at(1_000_000, 100.0).as_deref(),
-            Some("1,000,000 requests at 100/s: at least 2 h 46 min 40 s")
-        );
-        assert_eq!(
-            at(3, 2.5).as_deref(),
-            Some("3 requests at 2.5/s: at least 0.8 s")
-        );
-        assert_eq!(
-            at(1, 5.0).as_deref(),
-            Some("1 request at 5/s: at least 0 s")
-        );
+        for (n, rate, text) in [
+            (10_000, 5.0, "10,000 requests at 5/s: at least 33 min 20 s"),
+            (
+                1_000_000,
+                100.0,
+                "1,000,000 requests at 100/s: at least 2 h 46 min 40 s",
+            ),
+            (3, 2.5, "3 requests at 2.5/s: at least 0.8 s"),
+            (1, 5.0, "1 request at 5/s: at least 0 s"),
+        ] {
+            assert_eq!(at(n, rate).as_deref(), Some(text));
+        }
         assert_eq!(Progress::new(5).lower_bound(), None);
     }
 

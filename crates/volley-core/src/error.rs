@@ -277,38 +277,25 @@ impl StdError for Error {
     }
 }
 
-impl From<http::Error> for Error {
-    fn from(e: http::Error) -> Self {
-        Error::new(ErrorKind::InvalidRequest, "").with_source(e)
-    }
+/// `From` for the `http` crate's errors: each is an
+/// [`ErrorKind::InvalidRequest`] with the message given.
+macro_rules! invalid_request_from {
+    ($($source:ty => $message:expr),* $(,)?) => {$(
+        impl From<$source> for Error {
+            fn from(e: $source) -> Self {
+                Error::new(ErrorKind::InvalidRequest, $message).with_source(e)
+            }
+        }
+    )*};
 }
 
-impl From<http::uri::InvalidUri> for Error {
-    fn from(e: http::uri::InvalidUri) -> Self {
-        Error::new(ErrorKind::InvalidRequest, "bad URL").with_source(e)
-    }
-}
-
-impl From<http::header::InvalidHeaderValue> for Error {
-    fn from(e: http::header::InvalidHeaderValue) -> Self {
-        Error::new(
-            ErrorKind::InvalidRequest,
-            "bad header value (control characters such as CR/LF are not allowed)",
-        )
-        .with_source(e)
-    }
-}
-
-impl From<http::header::InvalidHeaderName> for Error {
-    fn from(e: http::header::InvalidHeaderName) -> Self {
-        Error::new(ErrorKind::InvalidRequest, "bad header name").with_source(e)
-    }
-}
-
-impl From<http::method::InvalidMethod> for Error {
-    fn from(e: http::method::InvalidMethod) -> Self {
-        Error::new(ErrorKind::InvalidRequest, "bad method").with_source(e)
-    }
+invalid_request_from! {
+    http::Error => "",
+    http::uri::InvalidUri => "bad URL",
+    http::header::InvalidHeaderValue =>
+        "bad header value (control characters such as CR/LF are not allowed)",
+    http::header::InvalidHeaderName => "bad header name",
+    http::method::InvalidMethod => "bad method",
 }
 
 impl From<std::convert::Infallible> for Error {

@@ -302,19 +302,12 @@ impl RequestBuilder {
     /// # Ok::<(), volley_core::Error>(())
     /// ```
     pub fn json<T: Serialize + ?Sized>(self, value: &T) -> Self {
-        self.map(|req| {
-            let body = serde_json::to_vec(value).map_err(|e| {
-                Error::new(
-                    ErrorKind::InvalidRequest,
-                    "the JSON body could not be serialised",
-                )
-                .with_source(e)
-            })?;
-            req.body = Bytes::from(body);
-            req.headers
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            Ok(())
-        })
+        let body = serde_json::to_vec(value);
+        self.serialized_body(
+            body,
+            "application/json",
+            "the JSON body could not be serialised",
+        )
     }
 
     /// Sets a form body (`application/x-www-form-urlencoded`, as an HTML
@@ -336,19 +329,28 @@ impl RequestBuilder {
     /// # Ok::<(), volley_core::Error>(())
     /// ```
     pub fn form<T: Serialize + ?Sized>(self, value: &T) -> Self {
+        let body = serde_urlencoded::to_string(value).map(String::into_bytes);
+        self.serialized_body(
+            body,
+            "application/x-www-form-urlencoded",
+            "the form body could not be serialised (it must be a flat list of pairs)",
+        )
+    }
+
+    /// The body `serialized` (or an [`ErrorKind::InvalidRequest`] saying
+    /// `failure`, from its error) with its `content_type`.
+    fn serialized_body<E: std::error::Error + Send + Sync + 'static>(
+        self,
+        serialized: std::result::Result<Vec<u8>, E>,
+        content_type: &'static str,
+        failure: &'static str,
+    ) -> Self {
         self.map(|req| {
-            let body = serde_urlencoded::to_string(value).map_err(|e| {
-                Error::new(
-                    ErrorKind::InvalidRequest,
-                    "the form body could not be serialised (it must be a flat list of pairs)",
-                )
-                .with_source(e)
-            })?;
+            let body = serialized
+                .map_err(|e| Error::new(ErrorKind::InvalidRequest, failure).with_source(e))?;
             req.body = Bytes::from(body);
-            req.headers.insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static("application/x-www-form-urlencoded"),
-            );
+            req.headers
+                .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
             Ok(())
         })
     }

@@ -350,20 +350,20 @@ impl App {
                 Ok(record(route, rest))
             }
             Route::Status => Ok(status(rest)),
-            Route::RateLimited => Ok(rate_limited(query)),
-            Route::Flaky => Ok(self.flaky(query)),
+            Route::RateLimited => Ok(rate_limited(query).unwrap_or_else(BadQuery::answer)),
+            Route::Flaky => Ok(self.flaky(query).unwrap_or_else(BadQuery::answer)),
             Route::Malformed => Ok(json(
                 StatusCode::OK,
                 Bytes::from_static(br#"{"id": 1, "name": "Leanne Graham", "email": "#),
             )),
-            Route::SlowBody => Ok(slow_body(query)),
+            Route::SlowBody => Ok(slow_body(query).unwrap_or_else(BadQuery::answer)),
             Route::Hang => {
                 // Pending until the request is dropped (client gone or
                 // server shutting down); holds no thread meanwhile.
                 std::future::pending().await
             }
             Route::Reset => Err(DropConnection("connection reset on purpose by /reset")),
-            Route::Big => Ok(big(query)),
+            Route::Big => Ok(big(query).unwrap_or_else(BadQuery::answer)),
             Route::Redirect => Ok(redirect(query)),
             Route::RedirectLoop => Ok(found(HeaderValue::from_static("/redirect-loop"))),
             Route::Echo => echo(req).await,
@@ -371,17 +371,9 @@ impl App {
         }
     }
 
-    fn flaky(&self, query: &str) -> Response<MockBody> {
-        let fail = match param(query, "fail").map(str::parse::<u64>) {
-            None => 1,
-            Some(Ok(k)) => k,
-            Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "fail must be a whole number"),
-        };
-        let id = match param(query, "id").map(str::parse::<u64>) {
-            None => 1,
-            Some(Ok(id)) => id,
-            Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "id must be a whole number"),
-        };
+    fn flaky(&self, query: &str) -> Answer {
+        let fail = number(query, "fail", 1)?;
+        let id = number(query, "id", 1)?;
         let key = param(query, "key").map_or(Cow::Borrowed("default"), decode);
         let attempt = self.state.flaky_attempt(&key);
         #[derive(Serialize)]
@@ -407,7 +399,7 @@ impl App {
         } else {
             StatusCode::OK
         };
-        json(status, to_json(&body))
+        Ok(json(status, to_json(&body)))
     }
 }
 
@@ -494,30 +486,17 @@ fn status(code: &str) -> Response<MockBody> {
 }
 
 /// `/ratelimited?retry_after=S`.
-fn rate_limited(query: &str) -> Response<MockBody> {
-    let secs = match param(query, "retry_after").map(str::parse::<u64>) {
-        None => 1,
-        Some(Ok(s)) => s,
-        Some(Err(_)) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "retry_after must be a whole number",
-            );
-        }
-    };
+fn rate_limited(query: &str) -> Answer {
+    let secs = number(query, "retry_after", 1)?;
     let mut resp = error(StatusCode::TOO_MANY_REQUESTS, "rate limited");
     resp.headers_mut()
         .insert(RETRY_AFTER, HeaderValue::from(secs));
-    resp
+    Ok(resp)
 }
 
 /// `/slow-body?ms=N`.
-fn slow_body(query: &str) -> Response<MockBody> {
-    let ms = match param(query, "ms").map(str::parse::<u64>) {
-        None => SLOW_BODY_DEFAULT_MS,
-        Some(Ok(ms)) => ms,
-        Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "ms must be a whole number"),
-    };
+fn slow_body(query: &str) -> Answer {
+    let ms = number(query, "ms", SLOW_BODY_DEFAULT_MS)?;
     #[derive(Serialize)]
     struct Slow {
         id: u64,
@@ -537,16 +516,12 @@ fn slow_body(query: &str) -> Response<MockBody> {
         Duration::from_millis(ms),
     ));
     resp.headers_mut().insert(CONTENT_TYPE, JSON);
-    resp
+    Ok(resp)
 }
 
 /// `/big?bytes=N`.
-fn big(query: &str) -> Response<MockBody> {
-    let len = match param(query, "bytes").map(str::parse::<u64>) {
-        None => BIG_DEFAULT_BYTES,
-        Some(Ok(n)) => n,
-        Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "bytes must be a whole number"),
-    };
+fn big(query: &str) -> Answer {
+    let len = number(query, "bytes", BIG_DEFAULT_BYTES)?;
     let mut resp = Response::new(MockBody::filler(len));
     let headers = resp.headers_mut();
     headers.insert(
@@ -554,7 +529,7 @@ fn big(query: &str) -> Response<MockBody> {
         HeaderValue::from_static("application/octet-stream"),
     );
     headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
-    resp
+    Ok(resp)
 }
 
 /// `/redirect?to=URL`.
@@ -632,6 +607,27 @@ async fn echo(req: Request<Incoming>) -> HandlerResult {
 }
 
 /// The raw value of query parameter `name`, if present (first one wins).
+/// A response, or what was wrong with the query.
+type Answer = Result<Response<MockBody>, BadQuery>;
+
+/// A malformed query, answered with a 400 that says what is wrong.
+struct BadQuery(String);
+
+impl BadQuery {
+    fn answer(self) -> Response<MockBody> {
+        error(StatusCode::BAD_REQUEST, &self.0)
+    }
+}
+
+/// The whole number `name` of `query`, or `default` when it is absent.
+fn number(query: &str, name: &str, default: u64) -> Result<u64, BadQuery> {
+    match param(query, name).map(str::parse::<u64>) {
+        None => Ok(default),
+        Some(Ok(n)) => Ok(n),
+        Some(Err(_)) => Err(BadQuery(format!("{name} must be a whole number"))),
+    }
+}
+
 fn param<'q>(query: &'q str, name: &str) -> Option<&'q str> {
     query
         .split('&')

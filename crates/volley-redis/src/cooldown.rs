@@ -91,25 +91,20 @@ impl SharedCooldownBuilder {
     /// this process has seen itself. Reported to the observer's
     /// `backend_changed("redis-cooldown", ..)`.
     pub fn fail_open(self) -> SharedCooldown {
-        SharedCooldown {
-            shared: Arc::new(Shared::new(
-                self.settings,
-                "redis-cooldown",
-                Fault::Open { workers: 1 },
-            )),
-        }
+        self.with_fault(Fault::Open { workers: 1 })
     }
 
     /// When Redis is out of reach, requests wait for it up to `max_wait`,
     /// then fail with an [`ErrorKind::Connect`](volley_core::ErrorKind::Connect)
     /// error that names Redis.
     pub fn fail_closed(self, max_wait: Duration) -> SharedCooldown {
+        self.with_fault(Fault::Closed { max_wait })
+    }
+
+    fn with_fault(self, fault: Fault) -> SharedCooldown {
+        let shared = Shared::new(self.settings, "redis-cooldown", fault);
         SharedCooldown {
-            shared: Arc::new(Shared::new(
-                self.settings,
-                "redis-cooldown",
-                Fault::Closed { max_wait },
-            )),
+            shared: Arc::new(shared),
         }
     }
 }

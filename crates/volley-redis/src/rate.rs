@@ -130,12 +130,9 @@ impl SharedRateBuilder {
     /// [`RateLimit`](volley_core::layer::RateLimit). The switch and the way
     /// back are reported to the observer's `backend_changed("redis-rate", ..)`.
     pub fn fail_open(self, workers: u32) -> SharedRate {
-        let fault = Fault::Open {
+        self.with_fault(Fault::Open {
             workers: workers.max(1),
-        };
-        SharedRate {
-            shared: Arc::new(Shared::new(self.settings, "redis-rate", fault)),
-        }
+        })
     }
 
     /// When Redis is out of reach, requests wait for it up to `max_wait`,
@@ -144,12 +141,13 @@ impl SharedRateBuilder {
     /// names Redis; nothing is sent without a slot. Reported to the
     /// observer like [`fail_open`](Self::fail_open).
     pub fn fail_closed(self, max_wait: Duration) -> SharedRate {
+        self.with_fault(Fault::Closed { max_wait })
+    }
+
+    fn with_fault(self, fault: Fault) -> SharedRate {
+        let shared = Shared::new(self.settings, "redis-rate", fault);
         SharedRate {
-            shared: Arc::new(Shared::new(
-                self.settings,
-                "redis-rate",
-                Fault::Closed { max_wait },
-            )),
+            shared: Arc::new(shared),
         }
     }
 }

@@ -321,19 +321,11 @@ impl Shared {
         host: &str,
         budget: Duration,
     ) -> Result<Grant, Failure> {
-        let pause_key = self.pause_key(host);
-        let check = if self.cooldowns { "1" } else { "0" };
+        let ask = |interval, tolerance, slots| {
+            self.ask(timer, budget, host, [interval, tolerance, slots])
+        };
         let Some(rate) = self.rate else {
-            let reply = self
-                .backend
-                .run(
-                    timer,
-                    budget,
-                    [&self.key, &pause_key],
-                    &["a", "0", "0", "1", check],
-                )
-                .await?;
-            return Ok(match reply {
+            return Ok(match ask("0", "0", "1").await? {
                 Reply::Granted(_) => Grant::At(timer.now()),
                 Reply::Paused(us) => self.paused(us),
             });
@@ -344,15 +336,7 @@ impl Shared {
         .to_string();
         let interval_us = i64::try_from(rate.interval().as_micros()).unwrap_or(i64::MAX);
         if self.lease <= 1 {
-            let reply = self
-                .backend
-                .run(
-                    timer,
-                    budget,
-                    [&self.key, &pause_key],
-                    &["a", &interval, &tolerance, "1", check],
-                )
-                .await?;
+            let reply = ask(&interval, &tolerance, "1").await?;
             return Ok(self.grant(reply, timer.now(), interval_us, 1, &mut None));
         }
         // The wait for the pool is part of the round trip's budget: behind
@@ -369,17 +353,23 @@ impl Shared {
         if let Some(at) = pool.as_mut().and_then(|l| l.take(now)) {
             return Ok(Grant::At(at));
         }
-        let slots = self.lease.to_string();
-        let reply = self
-            .backend
-            .run(
-                timer,
-                budget,
-                [&self.key, &pause_key],
-                &["a", &interval, &tolerance, &slots, check],
-            )
-            .await?;
+        let reply = ask(&interval, &tolerance, &self.lease.to_string()).await?;
         Ok(self.grant(reply, timer.now(), interval_us, self.lease, &mut pool))
+    }
+
+    /// One call of the script: `[interval, tolerance, slots]` in µs and
+    /// slots, and whether `host`'s pause is checked.
+    async fn ask(
+        &self,
+        timer: &SharedTimer,
+        budget: Duration,
+        host: &str,
+        [interval, tolerance, slots]: [&str; 3],
+    ) -> Result<Reply, Failure> {
+        let check = if self.cooldowns { "1" } else { "0" };
+        let keys = [self.key.as_str(), &self.pause_key(host)];
+        let args = ["a", interval, tolerance, slots, check];
+        self.backend.run(timer, budget, keys, &args).await
     }
 
     /// A pause Redis reports, in µs, as long as this limiter allows.

@@ -312,7 +312,7 @@ fn is_zlib_header(cmf: u8, flg: u8) -> bool {
 mod tests {
     use super::*;
     use flate2::Compression;
-    use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
+    use flate2::read::{DeflateEncoder, GzEncoder, ZlibEncoder};
 
     fn sample() -> Vec<u8> {
         let mut out = Vec::new();
@@ -323,29 +323,24 @@ mod tests {
     }
 
     fn gzip(data: &[u8]) -> Vec<u8> {
-        let mut e = GzEncoder::new(Vec::new(), Compression::default());
-        e.write_all(data).unwrap();
-        e.finish().unwrap()
+        read_all(GzEncoder::new(data, Compression::default()))
     }
 
     fn zlib(data: &[u8]) -> Vec<u8> {
-        let mut e = ZlibEncoder::new(Vec::new(), Compression::default());
-        e.write_all(data).unwrap();
-        e.finish().unwrap()
+        read_all(ZlibEncoder::new(data, Compression::default()))
     }
 
     fn raw_deflate(data: &[u8]) -> Vec<u8> {
-        let mut e = DeflateEncoder::new(Vec::new(), Compression::default());
-        e.write_all(data).unwrap();
-        e.finish().unwrap()
+        read_all(DeflateEncoder::new(data, Compression::default()))
     }
 
     fn brotli(data: &[u8]) -> Vec<u8> {
+        read_all(brotli::CompressorReader::new(data, 4096, 5, 22))
+    }
+
+    fn read_all(mut encoder: impl std::io::Read) -> Vec<u8> {
         let mut out = Vec::new();
-        {
-            let mut w = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
-            w.write_all(data).unwrap();
-        }
+        encoder.read_to_end(&mut out).unwrap();
         out
     }
 

@@ -292,51 +292,39 @@ mod tests {
         );
     }
 
+    /// A GET of `https://a.test/x` under `policy`, each hop answered by `answer`.
+    fn follow<Fut: Future<Output = Result<Response>>>(
+        policy: Redirects,
+        answer: impl FnMut(Request) -> Fut,
+    ) -> Result<Response> {
+        let req = Request::get("https://a.test/x").build().unwrap();
+        block_on(follow_redirects(&policy, None, req, answer))
+    }
+
     #[test]
     fn refuses_loops_limits_and_downgrades() {
-        let req = || Request::get("https://a.test/x").build().unwrap();
-        let err = block_on(follow_redirects(
-            &Redirects::default(),
-            None,
-            req(),
-            |_| async { Ok(redirect("/x", 302)) },
-        ))
-        .unwrap_err();
+        let err = follow(Redirects::default(), |_| async { Ok(redirect("/x", 302)) }).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Redirect);
         assert!(err.to_string().contains("loop"), "{err}");
 
         let n = Mutex::new(0);
-        let err = block_on(follow_redirects(
-            &Redirects::limited(3),
-            None,
-            req(),
-            |_| {
-                let mut n = n.lock().unwrap();
-                *n += 1;
-                let to = format!("/hop{n}");
-                async move { Ok(redirect(&to, 302)) }
-            },
-        ))
+        let err = follow(Redirects::limited(3), |_| {
+            let mut n = n.lock().unwrap();
+            *n += 1;
+            let to = format!("/hop{n}");
+            async move { Ok(redirect(&to, 302)) }
+        })
         .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Redirect);
         assert_eq!(*n.lock().unwrap(), 4);
 
-        let err = block_on(follow_redirects(
-            &Redirects::default(),
-            None,
-            req(),
-            |_| async { Ok(redirect("http://a.test/plain", 301)) },
-        ))
+        let err = follow(Redirects::default(), |_| async {
+            Ok(redirect("http://a.test/plain", 301))
+        })
         .unwrap_err();
         assert!(err.to_string().contains("https to http"), "{err}");
 
-        let out = block_on(follow_redirects(
-            &Redirects::none(),
-            None,
-            req(),
-            |_| async { Ok(redirect("/y", 302)) },
-        ))
-        .unwrap();
+        let out = follow(Redirects::none(), |_| async { Ok(redirect("/y", 302)) }).unwrap();
         assert_eq!(out.status(), StatusCode::FOUND);
     }
 
