@@ -18,6 +18,7 @@ mod support;
 
 mod auth;
 mod bodies;
+mod builder;
 mod cancellation;
 mod compression;
 mod connections;

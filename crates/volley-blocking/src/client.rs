@@ -295,24 +295,3 @@ fn ureq_proxy(proxy: Option<&Proxy>) -> Result<Option<ureq::Proxy>> {
         .with_source(e)
     })
 }
-
-#[cfg(test)]
-mod tests {
-    use volley_core::ErrorKind;
-
-    use super::*;
-
-    #[test]
-    fn builder_errors_are_deferred_to_build() {
-        let kind = |b: ClientBuilder| b.build().map(|_| ()).map_err(|e| e.kind());
-        assert_eq!(
-            kind(Client::builder().base_url("ftp://nope")),
-            Err(ErrorKind::InvalidRequest)
-        );
-        assert_eq!(
-            kind(Client::builder().default_header("x-a", "a\r\nb")),
-            Err(ErrorKind::InvalidRequest)
-        );
-        assert_eq!(kind(Client::builder()), Ok(()));
-    }
-}

@@ -406,7 +406,7 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// files". Bound concurrency with
     /// [`gather_limited`](crate::gather_limited) or
     /// [`.limit(n)`](crate::FetcherExt::limit) as well; the lower of the two
-    /// caps wins.
+    /// caps wins. A size of 0 is refused by [`build`](Self::build).
     pub fn pool_size(mut self, size: usize) -> Self {
         self.config.pool_size = Some(size);
         self
@@ -577,8 +577,8 @@ impl<C: BuildClient> ClientBuilder<C> {
 
     /// Builds the client; an
     /// [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest) for a
-    /// bad base URL, header, user agent, root certificate or identity, or
-    /// for no trusted root at all (see
+    /// bad base URL, header, user agent, root certificate or identity, a
+    /// `pool_size` of 0, or for no trusted root at all (see
     /// [`tls_built_in_roots`](Self::tls_built_in_roots)).
     /// Before the client is built, the process's table of open files is
     /// grown to hold the pool (1,024 when unset; see
@@ -587,6 +587,12 @@ impl<C: BuildClient> ClientBuilder<C> {
     pub fn build(self) -> Result<C> {
         if let Some(problem) = self.tls_problem {
             return Err(Error::new(ErrorKind::InvalidRequest, problem));
+        }
+        if self.config.pool_size == Some(0) {
+            return Err(Error::new(
+                ErrorKind::InvalidRequest,
+                "pool_size must be at least 1 (every request would wait forever for a connection)",
+            ));
         }
         if !self.config.built_in_roots
             && self.config.root_certificates.is_empty()

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use futures::FutureExt;
 
+use crate::adapter::body::BodyRules;
 use crate::adapter::config::ClientConfig;
 use crate::adapter::connection_cap::ConnectionCap;
 use crate::adapter::redirect::{Redirects, follow_redirects};
@@ -99,6 +100,44 @@ impl SendPath {
     /// The adapter's timer.
     pub fn timer(&self) -> &SharedTimer {
         &self.timer
+    }
+
+    /// The start of an adapter's `Debug` for its client, the same on every
+    /// adapter: `Client { base_url, timeout, redirects, body`, to which the
+    /// adapter adds its own fields before it finishes.
+    ///
+    /// ```
+    /// use std::fmt;
+    /// use std::sync::Arc;
+    /// use volley_core::testing::ManualTimer;
+    /// use volley_core::adapter::{BodyRules, ClientConfig, SendPath};
+    ///
+    /// struct Client { path: SendPath, body: BodyRules }
+    /// impl fmt::Debug for Client {
+    ///     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    ///         self.path.debug_client(f, &self.body).finish_non_exhaustive()
+    ///     }
+    /// }
+    /// let config = ClientConfig::default();
+    /// let client = Client {
+    ///     path: SendPath::new(&config, Arc::new(ManualTimer::new()))?,
+    ///     body: config.body_rules(),
+    /// };
+    /// assert!(format!("{client:?}").starts_with("Client { base_url: None, timeout: 30s"));
+    /// # Ok::<(), volley_core::Error>(())
+    /// ```
+    pub fn debug_client<'a, 'b>(
+        &self,
+        f: &'a mut fmt::Formatter<'b>,
+        body: &BodyRules,
+    ) -> fmt::DebugStruct<'a, 'b> {
+        let mut client = f.debug_struct("Client");
+        client
+            .field("base_url", &self.defaults.base())
+            .field("timeout", &self.timeout)
+            .field("redirects", &self.redirects)
+            .field("body", body);
+        client
     }
 
     /// Sends `request`: room on the wire taken, defaults applied, each hop
