@@ -97,29 +97,42 @@ impl fmt::Debug for Client {
 
 impl Inner {
     /// One request, no redirects followed, the body read within the cap.
-    async fn send_once(self: Arc<Self>, request: Request) -> Result<Response> {
+    /// The request is handed to reqwest before the future is made, so the
+    /// future keeps reqwest's small handle, not the request.
+    fn send_once(self: Arc<Self>, request: Request) -> impl Future<Output = Result<Response>> {
         let (method, uri, headers, body) = request.into_parts();
-        let url = reqwest::Url::parse(&uri.to_string()).map_err(|e| {
-            Error::new(ErrorKind::InvalidRequest, format!("bad URL {uri}"))
-                .with_url(uri.clone())
-                .with_source(e)
-        })?;
-        let sends_body =
-            !body.is_empty() || matches!(method, Method::POST | Method::PUT | Method::PATCH);
-        let mut req = reqwest::Request::new(method, url);
-        *req.headers_mut() = headers;
-        if sends_body {
-            // hyper leaves out `content-length: 0`, which servers (like
-            // `requests` and aiohttp) expect on a POST without a body.
-            req.headers_mut()
-                .entry(CONTENT_LENGTH)
-                .or_insert_with(|| HeaderValue::from(body.len()));
-            *req.body_mut() = Some(reqwest::Body::from(body));
-        }
+        let pending = reqwest::Url::parse(&uri.to_string())
+            .map(|url| {
+                let sends_body = !body.is_empty()
+                    || matches!(method, Method::POST | Method::PUT | Method::PATCH);
+                let mut req = reqwest::Request::new(method, url);
+                *req.headers_mut() = headers;
+                if sends_body {
+                    // hyper leaves out `content-length: 0`, which servers
+                    // (like `requests` and aiohttp) expect on a POST
+                    // without a body.
+                    req.headers_mut()
+                        .entry(CONTENT_LENGTH)
+                        .or_insert_with(|| HeaderValue::from(body.len()));
+                    *req.body_mut() = Some(reqwest::Body::from(body));
+                }
+                self.http.execute(req)
+            })
+            .map_err(|e| {
+                Error::new(ErrorKind::InvalidRequest, format!("bad URL {uri}"))
+                    .with_url(uri.clone())
+                    .with_source(e)
+            });
+        async move { self.read(pending?, uri).await }
+    }
 
-        let mut resp = self
-            .http
-            .execute(req)
+    /// The response to `pending`, its body read within the cap.
+    async fn read(
+        &self,
+        pending: impl Future<Output = reqwest::Result<reqwest::Response>>,
+        uri: Uri,
+    ) -> Result<Response> {
+        let mut resp = pending
             .await
             .map_err(|e| map_error(e, Phase::Send).with_url(uri.clone()))?;
         let status = resp.status();

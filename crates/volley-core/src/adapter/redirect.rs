@@ -79,90 +79,96 @@ impl Redirects {
 /// 301, 302 and 303 turn a non-GET/HEAD request into a body-less `GET`; 307
 /// and 308 keep the method and body. With a policy of [`Redirects::none`]
 /// the 3xx response is returned unchanged.
-pub async fn follow_redirects<S, Fut>(
+// Not an `async fn`, for the size of its future (see the body).
+#[allow(clippy::manual_async_fn)]
+pub fn follow_redirects<S, Fut>(
     policy: &Redirects,
     cap: Option<&ConnectionCap>,
-    request: Request,
+    mut current: Request,
     mut send: S,
-) -> Result<Response>
+) -> impl Future<Output = Result<Response>>
 where
     S: FnMut(Request) -> Fut,
     Fut: Future<Output = Result<Response>>,
 {
-    let mut visited: HashSet<Uri> = HashSet::new();
-    let mut current = request;
-    let mut followed = 0usize;
-    loop {
-        // One await of `send` in the whole loop keeps this future small.
-        // The rules of every hop: only http(s) leaves, and only the
-        // transport frames the message.
-        check_scheme(current.url())?;
-        strip_framing(current.headers_mut());
-        let keep = (policy.max > 0 || cap.is_some()).then(|| current.clone());
-        let releases = cap.map_or(0, ConnectionCap::releases);
-        let response = match send(current).await {
-            Ok(response) => response,
-            Err(e) => match (cap, keep) {
-                // Out of descriptors before anything was sent, while other
-                // requests of this client hold some: wait for one to end.
-                (Some(cap), Some(again))
-                    if e.kind() == ErrorKind::Connect
-                        && is_too_many_open_files(&e)
-                        && cap.wait_for_another(releases).await =>
-                {
-                    current = again;
-                    continue;
-                }
-                _ => return Err(e),
-            },
-        };
-        check_response_framing(response.status(), response.headers())
-            .map_err(|e| e.with_url(response.url().clone()))?;
-        let Some(keep) = keep.filter(|_| policy.max > 0) else {
-            return Ok(response);
-        };
-        let status = response.status();
-        if !is_redirect(status) {
-            return Ok(response);
+    // A plain function around an `async` block, not an `async fn`: the
+    // request is kept once in the future (an `async fn` keeps its
+    // arguments, and a loop variable made of one, apart).
+    async move {
+        let mut visited: HashSet<Uri> = HashSet::new();
+        let mut followed = 0usize;
+        loop {
+            // One await of `send` in the whole loop keeps this future small.
+            // The rules of every hop: only http(s) leaves, and only the
+            // transport frames the message.
+            check_scheme(current.url())?;
+            strip_framing(current.headers_mut());
+            let keep = (policy.max > 0 || cap.is_some()).then(|| current.clone());
+            let releases = cap.map_or(0, ConnectionCap::releases);
+            let response = match send(current).await {
+                Ok(response) => response,
+                Err(e) => match (cap, keep) {
+                    // Out of descriptors before anything was sent, while other
+                    // requests of this client hold some: wait for one to end.
+                    (Some(cap), Some(again))
+                        if e.kind() == ErrorKind::Connect
+                            && is_too_many_open_files(&e)
+                            && cap.wait_for_another(releases).await =>
+                    {
+                        current = again;
+                        continue;
+                    }
+                    _ => return Err(e),
+                },
+            };
+            check_response_framing(response.status(), response.headers())
+                .map_err(|e| e.with_url(response.url().clone()))?;
+            let Some(keep) = keep.filter(|_| policy.max > 0) else {
+                return Ok(response);
+            };
+            let status = response.status();
+            if !is_redirect(status) {
+                return Ok(response);
+            }
+            let Some(location) = response.headers().get(LOCATION) else {
+                return Ok(response);
+            };
+            if followed >= policy.max {
+                return Err(Error::new(
+                    ErrorKind::Redirect,
+                    format!("more than {} redirects", policy.max),
+                )
+                .with_url(keep.url().clone())
+                .with_status(status));
+            }
+            followed += 1;
+            let from = keep.url().clone();
+            let location = location.to_str().map_err(|e| {
+                Error::new(ErrorKind::Redirect, "the Location header is not text")
+                    .with_url(from.clone())
+                    .with_source(e)
+            })?;
+            let next_url = resolve(&from, location)?;
+            if from.scheme_str() == Some("https")
+                && next_url.scheme_str() == Some("http")
+                && !policy.allow_downgrade
+            {
+                return Err(Error::new(
+                    ErrorKind::Redirect,
+                    format!("refused to follow a redirect from https to http ({next_url})"),
+                )
+                .with_url(from));
+            }
+            visited.insert(from.clone());
+            if visited.contains(&next_url) {
+                return Err(Error::new(
+                    ErrorKind::Redirect,
+                    format!("redirect loop back to {next_url}"),
+                )
+                .with_url(from));
+            }
+            current = next_request(keep, status, next_url)?;
         }
-        let Some(location) = response.headers().get(LOCATION) else {
-            return Ok(response);
-        };
-        if followed >= policy.max {
-            return Err(Error::new(
-                ErrorKind::Redirect,
-                format!("more than {} redirects", policy.max),
-            )
-            .with_url(keep.url().clone())
-            .with_status(status));
-        }
-        followed += 1;
-        let from = keep.url().clone();
-        let location = location.to_str().map_err(|e| {
-            Error::new(ErrorKind::Redirect, "the Location header is not text")
-                .with_url(from.clone())
-                .with_source(e)
-        })?;
-        let next_url = resolve(&from, location)?;
-        if from.scheme_str() == Some("https")
-            && next_url.scheme_str() == Some("http")
-            && !policy.allow_downgrade
-        {
-            return Err(Error::new(
-                ErrorKind::Redirect,
-                format!("refused to follow a redirect from https to http ({next_url})"),
-            )
-            .with_url(from));
-        }
-        visited.insert(from.clone());
-        if visited.contains(&next_url) {
-            return Err(Error::new(
-                ErrorKind::Redirect,
-                format!("redirect loop back to {next_url}"),
-            )
-            .with_url(from));
-        }
-        current = next_request(keep, status, next_url)?;
     }
 }
 

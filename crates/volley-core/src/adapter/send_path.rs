@@ -5,6 +5,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use futures::FutureExt;
+use futures::future::{self, Either};
 
 use crate::adapter::body::BodyRules;
 use crate::adapter::config::ClientConfig;
@@ -153,36 +154,35 @@ impl SendPath {
         S: FnMut(Request, Duration) -> Fut,
         Fut: Future<Output = Result<Response>>,
     {
-        // A plain function building the future, not an `async fn`: the
-        // request is not kept a second time inside it.
+        // A plain function building the future, not an `async fn`, and the
+        // exchange made of combinators, not an `async` block: the request
+        // is kept once in the future, not again as the argument of an
+        // `async` block and the local it is moved to.
         let limit = request.timeout().unwrap_or(self.timeout);
-        let timer = SharedTimer::clone(&self.timer);
-        let redirects = self.redirects;
-        let cap = &self.cap;
-        let defaults = &self.defaults;
+        let timer = &self.timer;
+        let (redirects, cap, defaults) = (&self.redirects, &self.cap, &self.defaults);
         // A request waiting for room is only its request and this closure:
         // the defaults are applied, and the exchange's future, with every
         // state it may pass through, is allocated once the room is there,
         // so 50,000 requests handed over at once cost memory for those on
         // the wire, not for all of them.
         self.cap.acquire().then(move |permit| {
-            Box::pin(async move {
-                let request = defaults.apply(request)?;
-                let url = request.url().clone();
-                let started = timer.now();
-                let timer = &*timer;
-                let out = with_timeout(
-                    timer,
-                    Some(limit),
-                    follow_redirects(&redirects, Some(cap), request, move |hop| {
+            let exchange = match defaults.apply(request) {
+                Err(e) => Either::Left(future::ready(Err(e))),
+                Ok(request) => {
+                    let url = request.url().clone();
+                    let started = timer.now();
+                    let hops = follow_redirects(redirects, Some(cap), request, move |hop| {
                         // What is left of the request's time for this hop.
                         send_once(hop, limit.saturating_sub(timer.now() - started))
-                    }),
-                )
-                .await;
-                drop(permit);
-                out.map_err(|e| e.or_url(url))
-            })
+                    });
+                    Either::Right(with_timeout(&**timer, Some(limit), hops).map(move |out| {
+                        drop(permit);
+                        out.map_err(|e| e.or_url(url))
+                    }))
+                }
+            };
+            Box::pin(exchange)
         })
     }
 }
