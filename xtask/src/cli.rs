@@ -1,12 +1,11 @@
 //! The command line: `compare`, and the hidden `mock` and `run-one` that
 //! `compare` runs as child processes of itself.
 
-use std::ffi::OsStr;
+use std::collections::HashSet;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +40,7 @@ pub enum Command {
 /// one request after another), each async adapter's own client used alone
 /// with `buffer_unordered` for reference (`plain-reqwest`, `plain-surf`,
 /// `plain-isahc`), and volley-tokio at a fixed limit of N (`tokio-fixed-N`).
+/// Named the same on the command line, in tables and in JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
 pub enum Runtime {
@@ -76,15 +76,6 @@ impl Runtime {
 
     /// The runtimes that can run with an adaptive limit.
     pub const ADAPTIVE: [Runtime; 3] = [Runtime::Tokio, Runtime::AsyncStd, Runtime::Smol];
-
-    /// The name used on the command line, in tables and in JSON.
-    pub fn name(self) -> String {
-        if let Runtime::TokioFixed(n) = self {
-            return format!("tokio-fixed-{n}");
-        }
-        let named = NAMES.iter().find(|(runtime, _)| *runtime == self);
-        named.map_or_else(String::new, |(_, name)| (*name).to_owned())
-    }
 
     /// True for the volley adapters that run requests concurrently.
     pub fn is_volley_async(self) -> bool {
@@ -127,7 +118,11 @@ impl Runtime {
 
 impl fmt::Display for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name())
+        if let Runtime::TokioFixed(n) = self {
+            return write!(f, "tokio-fixed-{n}");
+        }
+        let name = NAMES.iter().find(|(runtime, _)| runtime == self);
+        f.write_str(name.map_or("", |(_, name)| name))
     }
 }
 
@@ -135,23 +130,21 @@ impl FromStr for Runtime {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Runtime, String> {
-        if let Some((runtime, _)) = NAMES.iter().find(|(_, name)| *name == s) {
-            return Ok(*runtime);
+        if let Some(&(runtime, _)) = NAMES.iter().find(|(_, name)| *name == s) {
+            return Ok(runtime);
         }
-        match s.strip_prefix("tokio-fixed-").map(positive) {
-            Some(Ok(n)) => Ok(Runtime::TokioFixed(n)),
-            Some(Err(e)) => Err(format!("the N of tokio-fixed-N {e}")),
-            None => Err(
-                "expected one of tokio, async-std, smol, blocking, plain-reqwest, plain-surf, plain-isahc, tokio-fixed-N"
-                    .to_owned(),
-            ),
-        }
+        let Some(n) = s.strip_prefix("tokio-fixed-") else {
+            let names = NAMES.map(|(_, name)| name).join(", ");
+            return Err(format!("expected one of {names}, tokio-fixed-N"));
+        };
+        let n = positive(n).map_err(|e| format!("the N of tokio-fixed-N {e}"))?;
+        Ok(Runtime::TokioFixed(n))
     }
 }
 
 impl From<Runtime> for String {
     fn from(runtime: Runtime) -> String {
-        runtime.name()
+        runtime.to_string()
     }
 }
 
@@ -160,28 +153,6 @@ impl TryFrom<String> for Runtime {
 
     fn try_from(name: String) -> Result<Runtime, String> {
         name.parse()
-    }
-}
-
-/// Parses a runtime name for clap, with an `InvalidValue` error naming it.
-#[derive(Debug, Clone, Copy)]
-struct RuntimeParser;
-
-impl TypedValueParser for RuntimeParser {
-    type Value = Runtime;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &OsStr,
-    ) -> Result<Runtime, clap::Error> {
-        let text = value.to_string_lossy();
-        text.parse().map_err(|reason: String| {
-            let arg = arg.map_or_else(|| "--runtime".to_owned(), ToString::to_string);
-            let message = format!("invalid value '{text}' for '{arg}': {reason}\n");
-            clap::Error::raw(clap::error::ErrorKind::InvalidValue, message).with_cmd(cmd)
-        })
     }
 }
 
@@ -226,7 +197,7 @@ impl Scenario {
             latency_ms,
             resource,
             capacity: (self == Scenario::Capacity).then_some(50),
-            adaptive_max: None,
+            adaptive: None,
             cooldown_s: (self == Scenario::Cooldown).then_some(COOLDOWN_S),
         }
     }
@@ -238,29 +209,47 @@ pub const COOLDOWN_S: u64 = 2;
 /// Where an adaptive limit starts: the guess of `examples/limited_posts.rs`.
 pub const ADAPTIVE_INITIAL: usize = 20;
 
-/// One scenario as it will be run: its numbers after overrides.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One scenario as it will be run: its numbers after overrides, as the
+/// head of its JSON report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
     /// The scenario's name (`custom` when only numbers were given).
+    #[serde(rename = "scenario")]
     pub name: String,
     pub requests: usize,
     pub concurrency: usize,
     pub latency_ms: u64,
     /// The embedded server's resource: `users` or `posts`.
+    #[serde(skip)]
     pub resource: &'static str,
     /// The most requests the server takes at once (the rest get 503).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<usize>,
-    /// With `--adaptive`: the most the adaptive limit may grow to.
-    pub adaptive_max: Option<usize>,
+    /// With `--adaptive`: the adaptive limit's bounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adaptive: Option<AdaptiveBounds>,
     /// The pause the server asks for once (the cooldown scenario), in s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cooldown_s: Option<u64>,
 }
 
+/// The bounds of an adaptive run's limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdaptiveBounds {
+    pub initial: usize,
+    pub max: usize,
+}
+
 impl Plan {
+    /// With `--adaptive`: the most the adaptive limit may grow to.
+    pub fn adaptive_max(&self) -> Option<usize> {
+        self.adaptive.map(|bounds| bounds.max)
+    }
+
     /// The concurrency `runtime` runs at: the adaptive maximum in an
     /// adaptive run, otherwise its effective concurrency.
     pub fn runtime_concurrency(&self, runtime: Runtime) -> usize {
-        match self.adaptive_max {
+        match self.adaptive_max() {
             Some(max) if runtime.is_adaptive_capable() => max,
             _ => runtime.effective_concurrency(self.concurrency),
         }
@@ -268,7 +257,7 @@ impl Plan {
 
     /// True when `runtime` runs with an adaptive limit in this plan.
     pub fn is_adaptive(&self, runtime: Runtime) -> bool {
-        self.adaptive_max.is_some() && runtime.is_adaptive_capable()
+        self.adaptive.is_some() && runtime.is_adaptive_capable()
     }
 
     /// How many requests can be served at once at `concurrency`: no more
@@ -291,25 +280,19 @@ impl Plan {
     /// runtimes, then volley-tokio at fixed limits: 20, K and 2K against a
     /// server of capacity K, otherwise the adaptive maximum.
     pub fn adaptive_default_runtimes(&self) -> Vec<Runtime> {
-        let fixed = match (self.capacity, self.adaptive_max) {
+        let fixed = match (self.capacity, self.adaptive_max()) {
             (Some(k), _) => vec![ADAPTIVE_INITIAL, k, 2 * k],
-            (None, Some(max)) => vec![max],
-            (None, None) => vec![],
+            (None, max) => max.into_iter().collect(),
         };
-        let all = Runtime::ADAPTIVE.into_iter();
-        dedup(all.chain(fixed.into_iter().map(Runtime::TokioFixed)))
+        let fixed = fixed.into_iter().map(Runtime::TokioFixed);
+        dedup(Runtime::ADAPTIVE.into_iter().chain(fixed))
     }
 }
 
-/// `items` in order, without repeats.
-fn dedup(items: impl IntoIterator<Item = Runtime>) -> Vec<Runtime> {
-    let mut out = Vec::new();
-    for item in items {
-        if !out.contains(&item) {
-            out.push(item);
-        }
-    }
-    out
+/// `runtimes` in order, without repeats.
+fn dedup(runtimes: impl IntoIterator<Item = Runtime>) -> Vec<Runtime> {
+    let mut seen = HashSet::new();
+    runtimes.into_iter().filter(|r| seen.insert(*r)).collect()
 }
 
 /// The options `compare` hands on to each client (and to `run-one`).
@@ -392,7 +375,7 @@ pub struct CompareArgs {
     /// tokio,async-std,smol,blocking]. `plain-reqwest`, `plain-surf` and
     /// `plain-isahc` (each adapter's client alone, with `buffer_unordered`)
     /// are references, and `tokio-fixed-N` is volley-tokio at a fixed limit.
-    #[arg(long, value_delimiter = ',', value_parser = RuntimeParser)]
+    #[arg(long, value_delimiter = ',')]
     pub runtimes: Vec<Runtime>,
     /// Run tokio, async-std and smol with an adaptive limit instead of a
     /// fixed one (default scenario: capacity).
@@ -499,7 +482,9 @@ impl CompareArgs {
                         Scenario::Capacity => 1_000,
                         _ => plan.concurrency,
                     };
-                    plan.adaptive_max = Some(self.max_limit.unwrap_or(default));
+                    let max = self.max_limit.unwrap_or(default);
+                    let initial = ADAPTIVE_INITIAL.min(max);
+                    plan.adaptive = Some(AdaptiveBounds { initial, max });
                 }
                 plan
             })
@@ -529,7 +514,7 @@ pub struct MockArgs {
 #[derive(Debug, Clone, Args)]
 pub struct RunOneArgs {
     /// The runtime to run on.
-    #[arg(long, value_parser = RuntimeParser)]
+    #[arg(long)]
     pub runtime: Runtime,
     /// URL template; `{id}` is replaced by 1..=N.
     #[arg(long)]
@@ -601,6 +586,7 @@ fn positive<T: FromStr<Err: fmt::Display> + Default + PartialEq>(s: &str) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::error::ErrorKind;
 
     fn compare(args: &[&str]) -> Result<CompareArgs, clap::Error> {
         let argv = ["xtask", "compare"].iter().chain(args).copied();
@@ -629,7 +615,7 @@ mod tests {
         assert!(
             plans
                 .iter()
-                .all(|p| p.capacity.is_none() && p.adaptive_max.is_none())
+                .all(|p| p.capacity.is_none() && p.adaptive.is_none())
         );
         assert_eq!(args.runtimes(&plans[0]), Runtime::DEFAULT.to_vec());
         assert!(!args.adaptive);
@@ -723,7 +709,6 @@ mod tests {
             ("plain-reqwest", Runtime::PlainReqwest),
         ] {
             assert_eq!(name.parse::<Runtime>(), Ok(runtime));
-            assert_eq!(runtime.name(), name);
             assert_eq!(runtime.to_string(), name);
             let json = serde_json::to_string(&runtime).expect("serializes");
             assert_eq!(json, format!("\"{name}\""));
@@ -742,7 +727,7 @@ mod tests {
         ] {
             assert!(bad.parse::<Runtime>().is_err(), "{bad}");
             let err = compare(&["--runtimes", bad]).expect_err(bad);
-            assert_eq!(err.kind(), clap::error::ErrorKind::InvalidValue, "{bad}");
+            assert_eq!(err.kind(), ErrorKind::ValueValidation, "{bad}");
             assert!(err.to_string().contains(bad), "{err}");
         }
         assert!(serde_json::from_str::<Runtime>("\"tokio-fixed-0\"").is_err());
@@ -761,7 +746,13 @@ mod tests {
             (5_000, 50, 200)
         );
         assert_eq!(plan.capacity, Some(50));
-        assert_eq!(plan.adaptive_max, Some(1_000));
+        assert_eq!(
+            plan.adaptive,
+            Some(AdaptiveBounds {
+                initial: 20,
+                max: 1_000
+            })
+        );
         assert_eq!(
             args.runtimes(plan),
             vec![
@@ -783,7 +774,7 @@ mod tests {
         assert_eq!(plan.served_at_once(20), 20);
 
         let args = compare(&["--adaptive", "--max-limit", "300"]).expect("parses");
-        assert_eq!(args.plans()[0].adaptive_max, Some(300));
+        assert_eq!(args.plans()[0].adaptive_max(), Some(300));
     }
 
     #[test]
@@ -807,7 +798,7 @@ mod tests {
         let args = compare(&["--scenario", "capacity"]).expect("parses");
         let plan = &args.plans()[0];
         assert_eq!(plan.capacity, Some(50));
-        assert_eq!(plan.adaptive_max, None);
+        assert_eq!(plan.adaptive, None);
         assert!(!plan.is_adaptive(Runtime::Tokio));
         assert_eq!(plan.runtime_concurrency(Runtime::Tokio), 50);
         assert_eq!(args.runtimes(plan), Runtime::DEFAULT.to_vec());
@@ -828,7 +819,7 @@ mod tests {
         let plan = &args.plans()[0];
         assert_eq!(plan.name, "limit");
         assert_eq!((plan.requests, plan.concurrency), (5_000, 20));
-        assert_eq!((plan.capacity, plan.adaptive_max), (None, Some(100)));
+        assert_eq!((plan.capacity, plan.adaptive_max()), (None, Some(100)));
         assert_eq!(
             args.runtimes(plan),
             vec![
@@ -842,7 +833,7 @@ mod tests {
         let plan = &compare(&["--adaptive", "--scenario", "scale"])
             .expect("parses")
             .plans()[0];
-        assert_eq!(plan.adaptive_max, Some(1_000));
+        assert_eq!(plan.adaptive_max(), Some(1_000));
 
         // Numbers only: a custom scenario built on capacity; --capacity also
         // moves its best fixed limit.
@@ -864,7 +855,10 @@ mod tests {
             (plan.requests, plan.concurrency, plan.latency_ms),
             (300, 10, 20)
         );
-        assert_eq!((plan.capacity, plan.adaptive_max), (Some(10), Some(1_000)));
+        assert_eq!(
+            (plan.capacity, plan.adaptive_max()),
+            (Some(10), Some(1_000))
+        );
         assert_eq!(args.runtimes(plan), vec![Runtime::Tokio]);
         let plan = &compare(&["--adaptive", "--capacity", "30"])
             .expect("parses")
@@ -890,7 +884,11 @@ mod tests {
     #[test]
     fn bad_runtime_rejected() {
         let err = compare(&["--runtimes", "tokio,glommio"]).expect_err("rejected");
-        assert_eq!(err.kind(), clap::error::ErrorKind::InvalidValue);
+        assert_eq!(err.kind(), ErrorKind::ValueValidation);
+        assert!(
+            err.to_string().contains("expected one of tokio, async-std"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -916,54 +914,31 @@ mod tests {
         assert!(compare(&["--timeout-ms", "0"]).is_err());
     }
 
+    /// `run-one` on `runtime` for 3 requests, 2 at once, and `extra`.
+    fn run_one(runtime: &str, extra: &[&str]) -> RunOneArgs {
+        let argv = ["xtask", "run-one", "--runtime", runtime, "--url-template"];
+        let argv = argv.into_iter().chain(["http://x/{id}", "--requests", "3"]);
+        let argv = argv
+            .chain(["--concurrency", "2"])
+            .chain(extra.iter().copied());
+        match Cli::try_parse_from(argv).expect("parses").command {
+            Command::RunOne(args) => args,
+            other => panic!("not run-one: {other:?}"),
+        }
+    }
+
     #[test]
     fn hidden_subcommands_parse() {
-        let cli = Cli::try_parse_from([
-            "xtask",
-            "run-one",
-            "--runtime",
-            "async-std",
-            "--url-template",
-            "http://x/{id}",
-            "--requests",
-            "3",
-            "--concurrency",
-            "2",
-        ])
-        .expect("parses");
-        match cli.command {
-            Command::RunOne(a) => {
-                assert_eq!(a.runtime, Runtime::AsyncStd);
-                assert_eq!(
-                    (a.requests, a.concurrency, a.client.timeout_ms),
-                    (3, 2, 30_000)
-                );
-                assert_eq!(a.adaptive_max, None);
-            }
-            other => panic!("not run-one: {other:?}"),
-        }
-        let cli = Cli::try_parse_from([
-            "xtask",
-            "run-one",
-            "--runtime",
-            "tokio-fixed-50",
-            "--url-template",
-            "http://x/{id}",
-            "--requests",
-            "3",
-            "--concurrency",
-            "2",
-            "--adaptive-max",
-            "100",
-        ])
-        .expect("parses");
-        match cli.command {
-            Command::RunOne(a) => {
-                assert_eq!(a.runtime, Runtime::TokioFixed(50));
-                assert_eq!(a.adaptive_max, Some(100));
-            }
-            other => panic!("not run-one: {other:?}"),
-        }
+        let a = run_one("async-std", &[]);
+        assert_eq!(a.runtime, Runtime::AsyncStd);
+        assert_eq!(
+            (a.requests, a.concurrency, a.client.timeout_ms),
+            (3, 2, 30_000)
+        );
+        assert_eq!(a.adaptive_max, None);
+        let a = run_one("tokio-fixed-50", &["--adaptive-max", "100"]);
+        assert_eq!(a.runtime, Runtime::TokioFixed(50));
+        assert_eq!(a.adaptive_max, Some(100));
         let cli = Cli::try_parse_from(["xtask", "mock", "--port", "0", "--latency-ms", "200"])
             .expect("parses");
         assert!(matches!(
@@ -980,7 +955,7 @@ mod tests {
         assert_eq!(Runtime::Blocking.effective_concurrency(10), 1);
         assert_eq!(Runtime::Tokio.effective_concurrency(10), 10);
         for r in Runtime::DEFAULT {
-            assert_eq!(r.name().parse::<Runtime>(), Ok(r));
+            assert_eq!(r.to_string().parse::<Runtime>(), Ok(r));
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -13,6 +13,7 @@ use volley_mock::{Arrivals, MockServer, Stats};
 
 use crate::Result;
 use crate::cli::MockArgs;
+use crate::process::ChildGuard;
 
 /// The first line the server prints, before its URL.
 const LISTENING: &str = "volley-mock listening on ";
@@ -42,25 +43,14 @@ pub fn run(args: &MockArgs) -> Result<()> {
     Ok(())
 }
 
-/// A child process that is killed and reaped when dropped.
-#[derive(Debug)]
-pub struct ChildGuard(pub Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        // Ignored errors: the child may have exited already.
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The embedded server, running as `xtask mock` in a child process.
 #[derive(Debug)]
 pub struct MockProcess {
     // Closed on drop, which also stops the server if the kill fails.
     _stdin: Option<ChildStdin>,
     _guard: ChildGuard,
-    url: String,
+    /// The base URL, e.g. `http://127.0.0.1:40123`.
+    pub url: String,
     client: volley_blocking::Client,
 }
 
@@ -111,11 +101,6 @@ impl MockProcess {
             url: url.to_owned(),
             client: client.build()?,
         })
-    }
-
-    /// The base URL, e.g. `http://127.0.0.1:40123`.
-    pub fn url(&self) -> &str {
-        &self.url
     }
 
     /// Zeroes the server's counters (`POST /stats/reset`).

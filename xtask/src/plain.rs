@@ -81,10 +81,19 @@ async fn reqwest_get(client: &reqwest::Client, url: &str, retry: bool) -> (Outco
     };
     match value {
         Ok(value) => record_outcome(value),
-        Err(e) => (
-            Outcome::from_reqwest(&e),
-            e.status().is_some_and(is_rejection),
-        ),
+        Err(e) => (reqwest_outcome(&e), e.status().is_some_and(is_rejection)),
+    }
+}
+
+/// How a reqwest request failed.
+fn reqwest_outcome(err: &reqwest::Error) -> Outcome {
+    match err {
+        e if e.is_timeout() => Outcome::Timeout,
+        e if e.is_connect() => Outcome::Connect,
+        e if e.is_status() => Outcome::Status,
+        e if e.is_decode() => Outcome::Decode,
+        e if e.is_body() => Outcome::Body,
+        _ => Outcome::Other,
     }
 }
 
@@ -95,8 +104,11 @@ pub fn reqwest(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Resul
         // reqwest is built without a crypto provider of its own: ring, as
         // the adapters use, for the whole process.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let builder = reqwest::Client::builder().timeout(timeout);
-        let client = &crate::http2::reqwest_builder(builder, args.client.http2).build()?;
+        let mut builder = reqwest::Client::builder().timeout(timeout);
+        if args.client.http2 {
+            builder = builder.http2_prior_knowledge();
+        }
+        let client = &builder.build()?;
         let get = |url| reqwest_get(client, url, args.cooldown);
         Ok(buffered(args, urls, recorder, get).await)
     })

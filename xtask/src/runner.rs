@@ -184,8 +184,10 @@ fn wait_until(at_ms: u64) {
 /// The run's timeout, body cap and HTTP version, on the builder of any
 /// volley client.
 fn with_limits<C: BuildClient>(builder: ClientBuilder<C>, args: &RunOneArgs) -> ClientBuilder<C> {
-    let builder = crate::http2::volley_builder(builder, args.client.http2)
-        .timeout(Duration::from_millis(args.client.timeout_ms));
+    let mut builder = builder.timeout(Duration::from_millis(args.client.timeout_ms));
+    if args.client.http2 {
+        builder = builder.http2_prior_knowledge();
+    }
     match args.client.max_body_bytes {
         Some(max) => builder.max_body_bytes(max),
         None => builder,
@@ -279,7 +281,7 @@ pub fn run(args: &RunOneArgs) -> Result<()> {
     let urls = urls(&args.url_template, args.requests);
     let progress = args
         .progress
-        .then(|| Progress::new(urls.len() as u64).with_prefix(args.runtime.name()));
+        .then(|| Progress::new(urls.len() as u64).with_prefix(args.runtime.to_string()));
     // Only the volley async runtimes' recorder matches URLs to requests.
     let recorder = Arc::new(match args.runtime {
         runtime if runtime == Runtime::Blocking || runtime.is_plain() => {

@@ -27,14 +27,6 @@ const CAPACITY_COLOR: &str = "#7f7f7f";
 /// The height of the limit and in-flight strip.
 const CURVE_HEIGHT: f64 = 90.0;
 
-/// Escapes text for SVG.
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// Appends one line of SVG (writing to a `String` cannot fail).
 macro_rules! emit {
     ($body:expr, $($fmt:tt)*) => {
@@ -42,13 +34,22 @@ macro_rules! emit {
     };
 }
 
+/// Appends a `<text>` at (`x`, `y`) with `attributes`, escaping `content`.
+fn text(body: &mut String, (x, y): (f64, f64), attributes: &str, content: &str) {
+    let content = content
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;");
+    emit!(
+        body,
+        r#"<text x="{x:.2}" y="{y:.2}" {attributes}>{content}</text>"#
+    );
+}
+
 /// The indices of the requests drawn: all of them, or `max` spread evenly.
 fn sample(n: usize, max: usize) -> Vec<usize> {
-    if n <= max {
-        (0..n).collect()
-    } else {
-        (0..max).map(|i| i * n / max).collect()
-    }
+    (0..n.min(max)).map(|i| i * n / n.min(max)).collect()
 }
 
 /// A round tick step (1, 2 or 5 x 10^k) giving about `target` ticks up to `max`.
@@ -65,15 +66,12 @@ fn ticks(max: f64, step: f64) -> impl Iterator<Item = f64> {
 }
 
 /// The time span, in ms, a panel's axis covers for these results.
-fn axis_max<'a>(results: impl Iterator<Item = &'a RuntimeResult>) -> f64 {
-    results
-        .flat_map(|r| {
-            let ends = r.spans.iter().map(|s| s.end_us as f64 / 1000.0);
-            ends.chain([r.wall_s * 1000.0, r.ideal_s * 1000.0])
-        })
-        .fold(0.0f64, f64::max)
-        .max(1.0)
-        * 1.02
+fn axis_max(results: &[&RuntimeResult]) -> f64 {
+    let ends = results.iter().flat_map(|r| {
+        let ends = r.spans.iter().map(|s| s.end_us as f64 / 1000.0);
+        ends.chain([r.wall_s * 1000.0, r.ideal_s * 1000.0])
+    });
+    ends.fold(1.0f64, f64::max) * 1.02
 }
 
 /// The x of `ms` on an axis covering `x_max` ms.
@@ -85,49 +83,45 @@ fn x_of(x_max: f64) -> impl Fn(f64) -> f64 + Copy {
 /// The SVG of a scenario's timelines. The concurrent runtimes share one time
 /// axis; blocking, often many times slower, gets its own.
 pub fn render(report: &ScenarioReport) -> String {
-    let blocking = |r: &&RuntimeResult| r.runtime == Runtime::Blocking;
-    let shared_max = axis_max(report.results.iter().filter(|r| !blocking(r)));
-    let blocking_max = axis_max(report.results.iter().filter(blocking));
-    let several_scales =
-        report.results.iter().any(|r| !blocking(&r)) && report.results.iter().any(|r| blocking(&r));
+    let plan = &report.plan;
+    let (blocking, concurrent): (Vec<&RuntimeResult>, Vec<&RuntimeResult>) = (report.results)
+        .iter()
+        .partition(|r| r.runtime == Runtime::Blocking);
+    let several_scales = !blocking.is_empty() && !concurrent.is_empty();
+    let (blocking_max, shared_max) = (axis_max(&blocking), axis_max(&concurrent));
 
     let mut body = String::new();
-    let mut y = 20.0;
     let title = format!(
         "volley compare: {} ({} requests, concurrency {}, server latency {} ms)",
-        report.scenario, report.requests, report.concurrency, report.latency_ms
+        plan.name, plan.requests, plan.concurrency, plan.latency_ms
     );
-    emit!(
-        body,
-        r#"<text x="10" y="{y}" font-size="15" font-weight="bold">{}</text>"#,
-        escape(&title)
+    text(
+        &mut body,
+        (10.0, 20.0),
+        r#"font-size="15" font-weight="bold""#,
+        &title,
     );
-    y += 20.0;
-    let capacity = report
+    let mut y = 40.0;
+    let capacity = plan
         .capacity
         .map(|k| format!("the server takes {k} at once and answers the rest with 503"));
-    let adaptive = report.adaptive.map(|a| {
-        format!(
-            "adaptive rows: every request sent at once, the limit from {} up to {}",
-            a.initial, a.max
-        )
+    let adaptive = plan.adaptive.map(|a| {
+        let (initial, max) = (a.initial, a.max);
+        format!("adaptive rows: every request sent at once, the limit from {initial} up to {max}")
     });
     let extras: Vec<String> = capacity.into_iter().chain(adaptive).collect();
     if !extras.is_empty() {
-        emit!(
-            body,
-            r#"<text x="10" y="{y}" font-size="12">{}</text>"#,
-            escape(&extras.join("; "))
+        text(
+            &mut body,
+            (10.0, y),
+            r#"font-size="12""#,
+            &extras.join("; "),
         );
         y += 18.0;
     }
-    let sampled = if report.requests > MAX_LANES {
-        format!(
-            "; {MAX_LANES} of {} requests shown, sampled evenly",
-            report.requests
-        )
-    } else {
-        String::new()
+    let sampled = match plan.requests {
+        n if n > MAX_LANES => format!("; {MAX_LANES} of {n} requests shown, sampled evenly"),
+        _ => String::new(),
     };
     let (box_y, line_y) = (y - 8.0, y - 4.0);
     emit!(
@@ -135,10 +129,10 @@ pub fn render(report: &ScenarioReport) -> String {
         r#"<rect x="10" y="{box_y}" width="14" height="8" fill="{OK_COLOR}"/><text x="28" y="{y}">ok</text><rect x="60" y="{box_y}" width="14" height="8" fill="{ERROR_COLOR}"/><text x="78" y="{y}">error</text><line x1="130" y1="{line_y}" x2="150" y2="{line_y}" stroke="{IDEAL_COLOR}" stroke-width="2" stroke-dasharray="4 3"/><text x="155" y="{y}">ideal time</text><rect x="225" y="{box_y}" width="14" height="8" fill="{WAIT_COLOR}"/><text x="243" y="{y}">waiting (limits, rate, cool-down, backoff)</text><text x="470" y="{y}">one lane per request, ms from the start{sampled}</text>"#
     );
     y += 14.0;
-    if let Some(bounds) = report.adaptive {
+    if let Some(bounds) = plan.adaptive {
         y += 4.0;
         let line_y = y - 4.0;
-        let (capacity, text_x) = match report.capacity {
+        let (capacity, text_x) = match plan.capacity {
             Some(k) => (
                 format!(
                     r#"<line x1="180" y1="{line_y}" x2="194" y2="{line_y}" stroke="{CAPACITY_COLOR}" stroke-dasharray="3 3"/><text x="198" y="{y}">server capacity {k}</text>"#
@@ -161,16 +155,12 @@ pub fn render(report: &ScenarioReport) -> String {
             _ => (shared_max, false),
         };
         y = panel(&mut body, result, y, x_max, own_scale);
-        if report.adaptive.is_some() {
-            y = curves(&mut body, result, y, x_max, report.capacity);
+        if plan.adaptive.is_some() {
+            y = curves(&mut body, result, y, x_max, plan.capacity);
         }
     }
     if report.results.is_empty() {
-        emit!(
-            body,
-            r#"<text x="10" y="{}">no runtime ran</text>"#,
-            y + 20.0
-        );
+        text(&mut body, (10.0, y + 20.0), "", "no runtime ran");
         y += 30.0;
     }
     let height = y + 10.0;
@@ -184,10 +174,9 @@ pub fn render(report: &ScenarioReport) -> String {
 fn panel(body: &mut String, result: &RuntimeResult, y: f64, x_max: f64, own_scale: bool) -> f64 {
     let x = x_of(x_max);
     let lanes = sample(result.spans.len(), MAX_LANES);
-    let limit = if result.adaptive {
-        format!("limit {}", result.limit_label())
-    } else {
-        format!("concurrency {}", result.concurrency)
+    let limit = match result.adaptive {
+        true => format!("limit {}", result.limit_label()),
+        false => format!("concurrency {}", result.concurrency),
     };
     let rejected = result
         .rejected
@@ -203,13 +192,9 @@ fn panel(body: &mut String, result: &RuntimeResult, y: f64, x_max: f64, own_scal
         result.wall_s * 1000.0,
         if own_scale { "; its own time axis" } else { "" }
     );
-    let heading_y = y + 18.0;
-    emit!(
-        body,
-        r#"<text x="10" y="{heading_y}" font-size="13" font-weight="bold">{}</text>"#,
-        escape(&heading)
-    );
-    let top = heading_y + 6.0;
+    let bold = r#"font-size="13" font-weight="bold""#;
+    text(body, (10.0, y + 18.0), bold, &heading);
+    let top = y + 24.0;
     let height = (lanes.len() as f64 * 5.0).clamp(40.0, 200.0);
     let lane = height / lanes.len().max(1) as f64;
     let bar = (lane * 0.8).max(0.5);
@@ -219,15 +204,14 @@ fn panel(body: &mut String, result: &RuntimeResult, y: f64, x_max: f64, own_scal
         PLOT_X1 - PLOT_X0
     );
     for (row, span) in lanes.iter().map(|&i| &result.spans[i]).enumerate() {
-        let x0 = x(span.start_us as f64 / 1000.0);
-        let x1 = x(span.end_us as f64 / 1000.0);
-        let color = if span.outcome == Outcome::Ok {
-            OK_COLOR
-        } else {
-            ERROR_COLOR
+        let ms = |us: u64| us as f64 / 1000.0;
+        let (x0, x1) = (x(ms(span.start_us)), x(ms(span.end_us)));
+        let color = match span.outcome {
+            Outcome::Ok => OK_COLOR,
+            _ => ERROR_COLOR,
         };
         let bar_y = top + row as f64 * lane + (lane - bar) / 2.0;
-        let waited_from = x(span.start_us.saturating_sub(span.waited_us()) as f64 / 1000.0);
+        let waited_from = x(ms(span.start_us.saturating_sub(span.waited_us())));
         if x0 - waited_from >= 0.5 {
             emit!(
                 body,
@@ -242,28 +226,28 @@ fn panel(body: &mut String, result: &RuntimeResult, y: f64, x_max: f64, own_scal
         );
     }
     if lanes.is_empty() {
-        emit!(
-            body,
-            r#"<text x="{}" y="{}">no results</text>"#,
-            PLOT_X0 + 10.0,
-            top + 20.0
-        );
+        text(body, (PLOT_X0 + 10.0, top + 20.0), "", "no results");
     }
     let bottom = top + height;
     let ideal_ms = result.ideal_s * 1000.0;
     let ideal_x = x(ideal_ms);
-    // The label goes right of the line, or left of it near the right edge.
-    let (label_x, anchor) = if ideal_x > PLOT_X1 - 110.0 {
-        (ideal_x - 3.0, "end")
-    } else {
-        (ideal_x + 3.0, "start")
-    };
     emit!(
         body,
-        r#"<line x1="{ideal_x:.2}" y1="{}" x2="{ideal_x:.2}" y2="{}" stroke="{IDEAL_COLOR}" stroke-width="2" stroke-dasharray="4 3"/><text x="{label_x:.2}" y="{}" fill="{IDEAL_COLOR}" text-anchor="{anchor}">ideal {ideal_ms:.0} ms</text>"#,
+        r#"<line x1="{ideal_x:.2}" y1="{}" x2="{ideal_x:.2}" y2="{}" stroke="{IDEAL_COLOR}" stroke-width="2" stroke-dasharray="4 3"/>"#,
         top - 4.0,
-        bottom + 4.0,
-        top + 10.0
+        bottom + 4.0
+    );
+    // The label goes right of the line, or left of it near the right edge.
+    let (label_x, anchor) = match ideal_x > PLOT_X1 - 110.0 {
+        true => (ideal_x - 3.0, "end"),
+        false => (ideal_x + 3.0, "start"),
+    };
+    let label = format!(r#"fill="{IDEAL_COLOR}" text-anchor="{anchor}""#);
+    text(
+        body,
+        (label_x, top + 10.0),
+        &label,
+        &format!("ideal {ideal_ms:.0} ms"),
     );
     // The x axis, in ms.
     emit!(
@@ -276,23 +260,16 @@ fn panel(body: &mut String, result: &RuntimeResult, y: f64, x_max: f64, own_scal
         let tx = x(tick);
         emit!(
             body,
-            r##"<line x1="{tx:.2}" y1="{bottom:.2}" x2="{tx:.2}" y2="{:.2}" stroke="#333"/><text x="{tx:.2}" y="{:.2}" text-anchor="middle">{tick:.decimals$}</text>"##,
-            bottom + 4.0,
-            bottom + 15.0
+            r##"<line x1="{tx:.2}" y1="{bottom:.2}" x2="{tx:.2}" y2="{:.2}" stroke="#333"/>"##,
+            bottom + 4.0
         );
+        let label = format!("{tick:.decimals$}");
+        text(body, (tx, bottom + 15.0), r#"text-anchor="middle""#, &label);
     }
-    emit!(
-        body,
-        r#"<text x="{PLOT_X1}" y="{:.2}" text-anchor="end">ms</text>"#,
-        bottom + 27.0
-    );
-    emit!(
-        body,
-        r#"<text x="{}" y="{:.2}" text-anchor="end">{} req</text>"#,
-        PLOT_X0 - 4.0,
-        top + 10.0,
-        result.spans.len()
-    );
+    let end = r#"text-anchor="end""#;
+    text(body, (PLOT_X1, bottom + 27.0), end, "ms");
+    let requests = format!("{} req", result.spans.len());
+    text(body, (PLOT_X0 - 4.0, top + 10.0), end, &requests);
     bottom + 30.0
 }
 
@@ -329,10 +306,9 @@ fn curves(
 ) -> f64 {
     let x = x_of(x_max);
     let fixed = [(0, result.concurrency as u64)];
-    let limits: &[Step] = if result.limit_curve.is_empty() && !result.adaptive {
-        &fixed
-    } else {
-        &result.limit_curve
+    let limits: &[Step] = match result.limit_curve.is_empty() && !result.adaptive {
+        true => &fixed,
+        false => &result.limit_curve,
     };
     let bottom = top + CURVE_HEIGHT;
     let highest = limits
@@ -353,18 +329,24 @@ fn curves(
         let ty = to_y(tick);
         emit!(
             body,
-            r##"<line x1="{}" y1="{ty:.2}" x2="{PLOT_X0}" y2="{ty:.2}" stroke="#333"/><line x1="{PLOT_X0}" y1="{ty:.2}" x2="{PLOT_X1}" y2="{ty:.2}" stroke="#eee"/><text x="{}" y="{:.2}" text-anchor="end">{tick:.0}</text>"##,
+            r##"<line x1="{}" y1="{ty:.2}" x2="{PLOT_X0}" y2="{ty:.2}" stroke="#333"/><line x1="{PLOT_X0}" y1="{ty:.2}" x2="{PLOT_X1}" y2="{ty:.2}" stroke="#eee"/>"##,
             PLOT_X0 - 4.0,
-            PLOT_X0 - 6.0,
-            ty + 4.0
+        );
+        let label = format!("{tick:.0}");
+        text(
+            body,
+            (PLOT_X0 - 6.0, ty + 4.0),
+            r#"text-anchor="end""#,
+            &label,
         );
     }
     let middle = top + CURVE_HEIGHT / 2.0;
-    emit!(
+    text(body, (12.0, middle - 2.0), r#"font-size="10""#, "limit /");
+    text(
         body,
-        r#"<text x="12" y="{:.2}" font-size="10">limit /</text><text x="12" y="{:.2}" font-size="10">in flight</text>"#,
-        middle - 2.0,
-        middle + 10.0
+        (12.0, middle + 10.0),
+        r#"font-size="10""#,
+        "in flight",
     );
     if let Some(k) = capacity {
         let ky = to_y(k as f64);
@@ -374,13 +356,9 @@ fn curves(
         );
     }
     let end_ms = result.wall_s * 1000.0;
+    let in_flight = &result.in_flight_curve[..];
     for (class, steps, color, width) in [
-        (
-            "in-flight-curve",
-            &result.in_flight_curve[..],
-            IN_FLIGHT_COLOR,
-            1,
-        ),
+        ("in-flight-curve", in_flight, IN_FLIGHT_COLOR, 1),
         ("limit-curve", limits, LIMIT_COLOR, 2),
     ] {
         if !steps.is_empty() {
@@ -396,18 +374,16 @@ fn curves(
         (true, None) => "limit: not reported".to_owned(),
         (false, _) => format!("fixed limit {}", result.concurrency),
     };
-    emit!(
-        body,
-        r#"<text x="{PLOT_X1}" y="{:.2}" text-anchor="end" fill="{LIMIT_COLOR}">{}</text>"#,
-        bottom + 12.0,
-        escape(&label)
-    );
+    let attributes = format!(r#"text-anchor="end" fill="{LIMIT_COLOR}""#);
+    text(body, (PLOT_X1, bottom + 12.0), &attributes, &label);
     bottom + 16.0
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::{AdaptiveBounds, Plan, Scenario};
+    use crate::report::tests::{test_report, test_result};
     use crate::report::{ErrorCounts, Span};
 
     #[test]
@@ -444,47 +420,23 @@ mod tests {
             })
             .collect();
         let result = RuntimeResult {
-            runtime: Runtime::Smol,
             concurrency: 100,
             ok: 999,
             errors: ErrorCounts {
                 timeout: 1,
                 ..ErrorCounts::default()
             },
-            missing: 0,
-            wall_s: 2.1,
-            ideal_s: 2.0,
-            ratio: Some(1.05),
-            rps: 476.0,
-            p50_ms: Some(200.0),
-            p99_ms: Some(200.0),
-            max_in_flight: 100,
-            client_max_in_flight: 100,
-            peak_rss_kb: Some(1),
-            adaptive: false,
-            rejected: None,
-            final_limit: None,
-            sent_during_cooldown: None,
-            wait_ms: None,
-            walls_s: vec![],
             spans,
             in_flight_curve: vec![(0, 100), (2_000_000, 0)],
-            limit_curve: vec![],
+            ..test_result(Runtime::Smol, 2.1)
         };
-        let report = ScenarioReport {
-            scenario: "x<y".into(),
+        let plan = Plan {
+            name: "x<y".into(),
             requests: 1000,
             concurrency: 100,
-            latency_ms: 200,
-            capacity: None,
-            adaptive: None,
-            cooldown_s: None,
-            ideal_s: 2.0,
-            url: String::new(),
-            embedded_server: true,
-            results: vec![result],
-            skipped: vec![],
+            ..Scenario::Seed.plan()
         };
+        let report = test_report(plan, vec![result]);
         let svg = render(&report);
         assert!(svg.starts_with("<svg"));
         assert!(svg.trim_end().ends_with("</svg>"));
@@ -501,8 +453,8 @@ mod tests {
         // Adaptive: a strip with the limit's steps and the in-flight count,
         // and the server's capacity; a fixed row gets a flat limit.
         let mut report = report;
-        report.capacity = Some(50);
-        report.adaptive = Some(crate::report::AdaptiveBounds {
+        report.plan.capacity = Some(50);
+        report.plan.adaptive = Some(AdaptiveBounds {
             initial: 20,
             max: 1000,
         });

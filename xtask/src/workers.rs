@@ -5,8 +5,6 @@
 //! the total and each worker's, over the steady part of the run, and before
 //! and after the kill with `--kill-redis-after-ms`.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -16,7 +14,8 @@ use serde::Serialize;
 use crate::Result;
 use crate::cli::{CompareArgs, Plan, Runtime};
 use crate::compare::{run_runner, runner_command, write_file};
-use crate::mock::{ChildGuard, MockProcess};
+use crate::mock::MockProcess;
+use crate::process::{ChildGuard, apt_install, free_port, wait_for_port};
 use crate::recorder::micros;
 use crate::report::{ErrorCounts, RunFacts, RunOutput, align, summarize};
 
@@ -80,13 +79,11 @@ pub struct WorkersResult {
 /// The workers scenario, as written to JSON.
 #[derive(Debug, Serialize)]
 pub struct WorkersReport {
-    pub scenario: &'static str,
+    /// Its numbers; the concurrency is per worker.
+    #[serde(flatten)]
+    pub plan: Plan,
     pub workers: u32,
     pub rate: f64,
-    pub requests: usize,
-    /// Requests in flight at once, per worker.
-    pub concurrency: usize,
-    pub latency_ms: u64,
     /// `own` for a redis-server of the xtask's own, else the URL given.
     pub redis: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -129,14 +126,19 @@ fn phase(arrivals: &[(u64, Option<u32>)], span: (u64, u64), workers: u32, rate: 
 /// A redis-server of the xtask's own on a free loopback port, stopped when
 /// dropped.
 struct RedisServer {
-    child: Option<ChildGuard>,
+    _child: ChildGuard,
     port: u16,
 }
 
 impl RedisServer {
+    /// Starts one (installing redis-server when it is missing).
     fn start() -> Result<RedisServer> {
-        install_redis()?;
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let version = Command::new("redis-server").arg("--version").output();
+        if !version.is_ok_and(|o| o.status.success()) {
+            apt_install(&["redis-server"])
+                .map_err(|e| format!("{e}; install redis-server or give --redis URL"))?;
+        }
+        let port = free_port()?;
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
@@ -146,70 +148,16 @@ impl RedisServer {
             .spawn()
             .map_err(|e| format!("cannot start redis-server: {e}"))?;
         let server = RedisServer {
-            child: Some(ChildGuard(child)),
+            _child: ChildGuard(child),
             port,
         };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !server.pings() {
-            if Instant::now() > deadline {
-                return Err("redis-server did not answer PING within 10 s".into());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_for_port("redis-server", port)?;
         Ok(server)
     }
 
     fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/", self.port)
     }
-
-    fn pings(&self) -> bool {
-        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
-            return false;
-        };
-        let mut reply = [0u8; 7];
-        stream
-            .set_read_timeout(Some(Duration::from_secs(1)))
-            .is_ok()
-            && stream.write_all(b"PING\r\n").is_ok()
-            && stream.read_exact(&mut reply).is_ok()
-            && &reply == b"+PONG\r\n"
-    }
-
-    /// Kills the server at once (its guard kills and reaps it).
-    fn kill(&mut self) {
-        self.child = None;
-    }
-}
-
-/// Installs redis-server from Debian's packages when it is missing, as
-/// `.ci/run` does.
-fn install_redis() -> Result<()> {
-    let version = Command::new("redis-server").arg("--version").output();
-    if version.is_ok_and(|o| o.status.success()) {
-        return Ok(());
-    }
-    println!("redis-server is missing: installing it with apt-get");
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let root = status
-        .lines()
-        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
-    for step in [&["update"][..], &["install", "-y", "redis-server"]] {
-        let mut command = Command::new(if root { "env" } else { "sudo" });
-        if !root {
-            command.arg("env");
-        }
-        command.args(["DEBIAN_FRONTEND=noninteractive", "apt-get"]);
-        let status = command.args(step).status()?;
-        if !status.success() {
-            let step = step.join(" ");
-            return Err(format!(
-                "apt-get {step} failed ({status}); install redis-server or give --redis URL"
-            )
-            .into());
-        }
-    }
-    Ok(())
 }
 
 fn unix_ms() -> u64 {
@@ -226,7 +174,7 @@ pub fn run(exe: &Path, args: &CompareArgs, workers: u32) -> Result<()> {
         latency_ms: args.latency_ms.unwrap_or(20),
         resource: "users",
         capacity: args.capacity,
-        adaptive_max: None,
+        adaptive: None,
         cooldown_s: None,
     };
     let runtimes = if args.runtimes.is_empty() {
@@ -246,12 +194,9 @@ pub fn run(exe: &Path, args: &CompareArgs, workers: u32) -> Result<()> {
     }
     let mock = MockProcess::start(exe, plan.latency_ms, plan.capacity)?;
     let mut report = WorkersReport {
-        scenario: "workers",
+        plan: plan.clone(),
         workers,
         rate: args.rate,
-        requests: plan.requests,
-        concurrency: plan.concurrency,
-        latency_ms: plan.latency_ms,
         redis: args.redis.clone().unwrap_or_else(|| "own".to_owned()),
         kill_redis_after_ms: args.kill_redis_after_ms,
         results: Vec::new(),
@@ -300,7 +245,7 @@ fn run_runtime(
     let (outputs, killed) = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|i| {
-                let template = format!("{}/users/{{id}}?worker={i}", mock.url());
+                let template = format!("{}/users/{{id}}?worker={i}", mock.url);
                 let requests = share(plan.requests, workers, i);
                 let mut command =
                     runner_command(exe, runtime, &template, requests, plan.concurrency);
@@ -315,8 +260,8 @@ fn run_runtime(
         let killed = args.kill_redis_after_ms.and_then(|ms| {
             let at = start + Duration::from_millis(ms);
             std::thread::sleep(at.saturating_duration_since(Instant::now()));
-            let server = own.as_mut()?;
-            server.kill();
+            // Killed at once: its guard kills and reaps it.
+            drop(own.take()?);
             Some(Instant::now())
         });
         let outputs: Vec<Option<RunOutput>> = handles
@@ -378,7 +323,11 @@ fn render(report: &WorkersReport) -> String {
     };
     let mut out = format!(
         "workers: {} workers per runtime share {} req/s through {redis}; {} requests, {} in flight per worker, server latency {} ms\n",
-        report.workers, report.rate, report.requests, report.concurrency, report.latency_ms
+        report.workers,
+        report.rate,
+        report.plan.requests,
+        report.plan.concurrency,
+        report.plan.latency_ms
     );
     let header = [
         "runtime",
@@ -402,7 +351,7 @@ fn render(report: &WorkersReport) -> String {
         for (part, phase) in parts.into_iter().filter_map(|(n, p)| Some((n, p?))) {
             let per: Vec<String> = phase.per_worker_rps.iter().map(|&v| one(v)).collect();
             rows.push(vec![
-                r.runtime.name(),
+                r.runtime.to_string(),
                 report.workers.to_string(),
                 format!("{}", report.rate),
                 part.to_owned(),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use volley_core::ErrorKind;
 
-use crate::cli::{ADAPTIVE_INITIAL, Runtime};
+use crate::cli::{ADAPTIVE_INITIAL, Plan, Runtime};
 use crate::recorder::{Lanes, Step};
 
 /// How one request ended: `Ok` is a 2xx answer with a JSON object holding
@@ -46,23 +46,6 @@ impl Outcome {
             ErrorKind::TooLarge => Outcome::TooLarge,
             ErrorKind::Body => Outcome::Body,
             _ => Outcome::Other,
-        }
-    }
-
-    /// The outcome for a reqwest error (the plain-reqwest runner).
-    pub fn from_reqwest(err: &reqwest::Error) -> Outcome {
-        if err.is_timeout() {
-            Outcome::Timeout
-        } else if err.is_connect() {
-            Outcome::Connect
-        } else if err.is_status() {
-            Outcome::Status
-        } else if err.is_decode() {
-            Outcome::Decode
-        } else if err.is_body() {
-            Outcome::Body
-        } else {
-            Outcome::Other
         }
     }
 
@@ -255,29 +238,11 @@ pub struct Skipped {
 /// One scenario's results, as written to JSON.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioReport {
-    pub scenario: String,
-    pub requests: usize,
-    pub concurrency: usize,
-    pub latency_ms: u64,
-    /// The most the server takes at once (absent when unlimited).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub capacity: Option<usize>,
-    /// With `--adaptive`: the limit's bounds (absent otherwise).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub adaptive: Option<AdaptiveBounds>,
-    /// The pause the server asks for once, in s (the cooldown scenario).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cooldown_s: Option<u64>,
+    #[serde(flatten)]
+    pub plan: Plan,
     pub ideal_s: f64,
     pub url: String,
     pub embedded_server: bool,
     pub results: Vec<RuntimeResult>,
     pub skipped: Vec<Skipped>,
-}
-
-/// The bounds of an adaptive run's limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdaptiveBounds {
-    pub initial: usize,
-    pub max: usize,
 }

@@ -81,7 +81,7 @@ pub fn summarize(facts: &RunFacts<'_>) -> RuntimeResult {
     let ideal = plan.ideal_s(concurrency);
     let server = facts.server;
     let client_max = output.map_or(0, |o| o.max_in_flight);
-    let shows_rejections = plan.capacity.is_some() || plan.adaptive_max.is_some();
+    let shows_rejections = plan.capacity.is_some() || plan.adaptive.is_some();
     RuntimeResult {
         runtime: facts.runtime,
         concurrency,
