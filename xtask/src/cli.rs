@@ -315,13 +315,12 @@ pub struct ClientArgs {
 impl ClientArgs {
     /// The same options as `run-one` arguments.
     pub fn to_args(&self) -> Vec<String> {
-        let mut out = vec!["--timeout-ms".to_owned(), self.timeout_ms.to_string()];
-        if let Some(max) = self.max_body_bytes {
-            out.extend(["--max-body-bytes".to_owned(), max.to_string()]);
-        }
-        if self.http2 {
-            out.push("--http2".to_owned());
-        }
+        let mut out = vec![format!("--timeout-ms={}", self.timeout_ms)];
+        out.extend(
+            self.max_body_bytes
+                .map(|max| format!("--max-body-bytes={max}")),
+        );
+        out.extend(self.http2.then(|| "--http2".to_owned()));
         out
     }
 }
@@ -335,28 +334,9 @@ pub enum Server {
     Nginx,
 }
 
-/// Options of `compare`.
+/// Options of `compare` (`--help` shows `compare_help.txt` under them).
 #[derive(Debug, Clone, Args)]
-#[command(after_help = "\
-With no --scenario and no numbers, runs `seed` then `limit`. With numbers only \
-(--requests/--concurrency/--latency-ms), runs one `custom` scenario built on `seed`.
-
---adaptive runs tokio, async-std and smol with an adaptive limit (from 20 up to \
---max-limit) and every request sent at once; with no --scenario it runs `capacity` \
-(or a `custom` scenario built on it). Unless --runtimes is given, volley-tokio at \
-fixed limits runs alongside: tokio-fixed-20, -K and -2K against a server of \
-capacity K, otherwise tokio-fixed-<max limit>. `tokio-fixed-N` can also be named \
-in --runtimes in any run. Requests the server turns away (503) are not retried: \
-they count as `status` errors and in the `rejected` column.
-
-Files: --json FILE gets one JSON object for one scenario, or an array of objects \
-(one per scenario, in order) when several run. The SVG timeline is always written: \
---svg FILE for one scenario, FILE with `-<scenario>` before its extension for \
-several; by default target/volley-compare-<scenario>.svg \
-(target/volley-compare-<scenario>-adaptive.svg with --adaptive).
-
-The blocking runtime is strictly sequential (concurrency 1; its ideal time is \
-requests x latency). It is skipped when that ideal exceeds --blocking-budget-s.")]
+#[command(after_help = include_str!("compare_help.txt"))]
 pub struct CompareArgs {
     /// A named scenario (default: seed, then limit; capacity with --adaptive).
     #[arg(long, value_enum)]

@@ -278,8 +278,7 @@ impl<'a> ScenarioRun<'a> {
     /// a terminal) and returns what it reported.
     fn spawn_runner(&self, runtime: Runtime) -> Option<RunOutput> {
         let plan = self.plan;
-        let (requests, concurrency) = (plan.requests, plan.concurrency);
-        let mut command = runner_command(self.exe, runtime, &self.template, requests, concurrency);
+        let mut command = runner_command(self.exe, runtime, &self.template, plan);
         command.args(self.args.client.to_args());
         if let Some(max) = plan.adaptive_max().filter(|_| plan.is_adaptive(runtime)) {
             command.args(["--adaptive-max", &max.to_string()]);
@@ -296,26 +295,16 @@ impl<'a> ScenarioRun<'a> {
     }
 }
 
-/// `exe run-one` on `runtime` for `requests` URLs of `template`, at most
-/// `concurrency` in flight.
-pub fn runner_command(
-    exe: &Path,
-    runtime: Runtime,
-    template: &str,
-    requests: usize,
-    concurrency: usize,
-) -> Command {
+/// `exe run-one` on `runtime` for `plan.requests` URLs of `template`, at
+/// most `plan.concurrency` in flight.
+pub fn runner_command(exe: &Path, runtime: Runtime, template: &str, plan: &Plan) -> Command {
     let mut command = Command::new(exe);
-    command
-        .arg("run-one")
-        .args([
-            "--runtime",
-            &runtime.to_string(),
-            "--url-template",
-            template,
-        ])
-        .args(["--requests", &requests.to_string()])
-        .args(["--concurrency", &concurrency.to_string()]);
+    command.arg("run-one").args([
+        format!("--runtime={runtime}"),
+        format!("--url-template={template}"),
+        format!("--requests={}", plan.requests),
+        format!("--concurrency={}", plan.concurrency),
+    ]);
     command
 }
 
@@ -357,21 +346,16 @@ fn read_runner(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-    let child = command
-        .spawn()
-        .map_err(|e| format!("cannot start the runner: {e}"))?;
-    let mut guard = ChildGuard(child);
+    let child = command.spawn();
+    let mut guard = ChildGuard(child.map_err(|e| format!("cannot start the runner: {e}"))?);
     let stdout = guard.0.stdout.take().ok_or("the runner has no stdout")?;
-    let (tx, rx) = mpsc::channel::<String>();
+    let (tx, rx) = mpsc::channel();
+    // Reads until the runner closes its stdout (or no one listens).
     std::thread::spawn(move || {
-        for line in BufReader::new(stdout)
+        let mut lines = BufReader::new(stdout)
             .lines()
-            .map_while(std::io::Result::ok)
-        {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
+            .map_while(std::io::Result::ok);
+        lines.try_for_each(|line| tx.send(line))
     });
     let deadline = Instant::now() + deadline;
     let mut output = None;
