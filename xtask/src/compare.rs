@@ -15,8 +15,7 @@ use crate::nginx::Nginx;
 use crate::process::ChildGuard;
 use crate::recorder::micros;
 use crate::report::{
-    RunFacts, RunOutput, RuntimeResult, ScenarioReport, Skipped, median_run, render_table,
-    summarize,
+    RunOutput, RuntimeResult, ScenarioReport, Skipped, median_run, render_table, summarize,
 };
 use crate::svg;
 
@@ -234,7 +233,8 @@ impl<'a> ScenarioRun<'a> {
         self.say(|| format!("running {runtime}..."));
         let started = Instant::now();
         let output = self.spawn_runner(runtime);
-        let fallback_wall_us = micros(started.elapsed());
+        let output =
+            output.unwrap_or_else(|| RunOutput::missing(runtime, micros(started.elapsed())));
         let stats = self.mock.as_ref().and_then(|m| {
             m.stats()
                 .map_err(|e| {
@@ -248,13 +248,7 @@ impl<'a> ScenarioRun<'a> {
             let (requests, connections) = (plan.requests, stats.connections);
             println!("{runtime}: {requests} requests over {connections} connection(s)");
         }
-        let r = summarize(&RunFacts {
-            runtime,
-            plan,
-            output: output.as_ref(),
-            fallback_wall_us,
-            server: stats.as_ref(),
-        });
+        let r = summarize(plan, output, stats.as_ref());
         let (ok, errors, wall_s) = (r.ok, r.errors.total(), r.wall_s);
         self.say(|| format!("{runtime}: {ok} ok, {errors} errors in {wall_s:.3} s"));
         r

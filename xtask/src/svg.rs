@@ -26,30 +26,56 @@ const IN_FLIGHT_COLOR: &str = "#9467bd";
 const CAPACITY_COLOR: &str = "#7f7f7f";
 /// The height of the limit and in-flight strip.
 const CURVE_HEIGHT: f64 = 90.0;
+const AXIS: &str = r##"stroke="#333""##;
+const END: &str = r#"text-anchor="end""#;
 
-/// Appends one line of SVG (writing to a `String` cannot fail).
-macro_rules! emit {
-    ($body:expr, $($fmt:tt)*) => {
-        let _ = writeln!($body, $($fmt)*);
-    };
-}
+/// A point, or a width and a height.
+type Xy = (f64, f64);
 
-/// Appends a `<text>` at (`x`, `y`) with `attributes`, escaping `content`.
-fn text(body: &mut String, (x, y): (f64, f64), attributes: &str, content: &str) {
-    let content = content
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;");
-    emit!(
-        body,
-        r#"<text x="{x:.2}" y="{y:.2}" {attributes}>{content}</text>"#
-    );
+/// The SVG elements drawn so far, one a line (writing to a `String` cannot
+/// fail).
+#[derive(Default)]
+struct Canvas(String);
+
+impl Canvas {
+    fn push(&mut self, element: &str) {
+        self.0.push_str(element);
+        self.0.push('\n');
+    }
+
+    /// A `<text>` at `(x, y)` with `attributes`, `content` escaped.
+    fn text(&mut self, (x, y): Xy, attributes: &str, content: &str) {
+        let content = content
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;");
+        let _ = writeln!(
+            self.0,
+            r#"<text x="{x:.2}" y="{y:.2}" {attributes}>{content}</text>"#
+        );
+    }
+
+    fn rect(&mut self, (x, y): Xy, (width, height): Xy, attributes: &str) {
+        let (w, h) = (width, height);
+        let _ = writeln!(
+            self.0,
+            r#"<rect x="{x:.2}" y="{y:.2}" width="{w:.2}" height="{h:.2}" {attributes}/>"#
+        );
+    }
+
+    fn line(&mut self, (x1, y1): Xy, (x2, y2): Xy, attributes: &str) {
+        let _ = writeln!(
+            self.0,
+            r#"<line x1="{x1:.2}" y1="{y1:.2}" x2="{x2:.2}" y2="{y2:.2}" {attributes}/>"#
+        );
+    }
 }
 
 /// The indices of the requests drawn: all of them, or `max` spread evenly.
 fn sample(n: usize, max: usize) -> Vec<usize> {
-    (0..n.min(max)).map(|i| i * n / n.min(max)).collect()
+    let drawn = n.min(max);
+    (0..drawn).map(|i| i * n / drawn).collect()
 }
 
 /// A round tick step (1, 2 or 5 x 10^k) giving about `target` ticks up to `max`.
@@ -90,17 +116,12 @@ pub fn render(report: &ScenarioReport) -> String {
     let several_scales = !blocking.is_empty() && !concurrent.is_empty();
     let (blocking_max, shared_max) = (axis_max(&blocking), axis_max(&concurrent));
 
-    let mut body = String::new();
+    let mut svg = Canvas::default();
     let title = format!(
         "volley compare: {} ({} requests, concurrency {}, server latency {} ms)",
         plan.name, plan.requests, plan.concurrency, plan.latency_ms
     );
-    text(
-        &mut body,
-        (10.0, 20.0),
-        r#"font-size="15" font-weight="bold""#,
-        &title,
-    );
+    svg.text((10.0, 20.0), r#"font-size="15" font-weight="bold""#, &title);
     let mut y = 40.0;
     let capacity = plan
         .capacity
@@ -111,12 +132,7 @@ pub fn render(report: &ScenarioReport) -> String {
     });
     let extras: Vec<String> = capacity.into_iter().chain(adaptive).collect();
     if !extras.is_empty() {
-        text(
-            &mut body,
-            (10.0, y),
-            r#"font-size="12""#,
-            &extras.join("; "),
-        );
+        svg.text((10.0, y), r#"font-size="12""#, &extras.join("; "));
         y += 18.0;
     }
     let sampled = match plan.requests {
@@ -124,14 +140,13 @@ pub fn render(report: &ScenarioReport) -> String {
         _ => String::new(),
     };
     let (box_y, line_y) = (y - 8.0, y - 4.0);
-    emit!(
-        body,
+    svg.push(&format!(
         r#"<rect x="10" y="{box_y}" width="14" height="8" fill="{OK_COLOR}"/><text x="28" y="{y}">ok</text><rect x="60" y="{box_y}" width="14" height="8" fill="{ERROR_COLOR}"/><text x="78" y="{y}">error</text><line x1="130" y1="{line_y}" x2="150" y2="{line_y}" stroke="{IDEAL_COLOR}" stroke-width="2" stroke-dasharray="4 3"/><text x="155" y="{y}">ideal time</text><rect x="225" y="{box_y}" width="14" height="8" fill="{WAIT_COLOR}"/><text x="243" y="{y}">waiting (limits, rate, cool-down, backoff)</text><text x="470" y="{y}">one lane per request, ms from the start{sampled}</text>"#
-    );
+    ));
     y += 14.0;
     if let Some(bounds) = plan.adaptive {
         y += 4.0;
-        let line_y = y - 4.0;
+        let (line_y, initial) = (y - 4.0, bounds.initial);
         let (capacity, text_x) = match plan.capacity {
             Some(k) => (
                 format!(
@@ -141,11 +156,9 @@ pub fn render(report: &ScenarioReport) -> String {
             ),
             None => (String::new(), 180),
         };
-        emit!(
-            body,
-            r#"<line x1="10" y1="{line_y}" x2="24" y2="{line_y}" stroke="{LIMIT_COLOR}" stroke-width="2"/><text x="28" y="{y}">limit</text><line x1="60" y1="{line_y}" x2="74" y2="{line_y}" stroke="{IN_FLIGHT_COLOR}" stroke-width="1.5"/><text x="78" y="{y}">in flight (client)</text>{capacity}<text x="{text_x}" y="{y}">under each panel: the limit over time (adaptive rows start at {} and move; fixed rows stay) and the requests in flight</text>"#,
-            bounds.initial
-        );
+        svg.push(&format!(
+            r#"<line x1="10" y1="{line_y}" x2="24" y2="{line_y}" stroke="{LIMIT_COLOR}" stroke-width="2"/><text x="28" y="{y}">limit</text><line x1="60" y1="{line_y}" x2="74" y2="{line_y}" stroke="{IN_FLIGHT_COLOR}" stroke-width="1.5"/><text x="78" y="{y}">in flight (client)</text>{capacity}<text x="{text_x}" y="{y}">under each panel: the limit over time (adaptive rows start at {initial} and move; fixed rows stay) and the requests in flight</text>"#
+        ));
         y += 14.0;
     }
 
@@ -154,16 +167,16 @@ pub fn render(report: &ScenarioReport) -> String {
             Runtime::Blocking => (blocking_max, several_scales),
             _ => (shared_max, false),
         };
-        y = panel(&mut body, result, y, x_max, own_scale);
+        y = panel(&mut svg, result, y, x_max, own_scale);
         if plan.adaptive.is_some() {
-            y = curves(&mut body, result, y, x_max, plan.capacity);
+            y = curves(&mut svg, result, y, x_max, plan.capacity);
         }
     }
     if report.results.is_empty() {
-        text(&mut body, (10.0, y + 20.0), "", "no runtime ran");
+        svg.text((10.0, y + 20.0), "", "no runtime ran");
         y += 30.0;
     }
-    let height = y + 10.0;
+    let (height, body) = (y + 10.0, svg.0);
     format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height:.0}\" viewBox=\"0 0 {WIDTH} {height:.0}\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{body}</svg>\n"
     )
@@ -171,7 +184,7 @@ pub fn render(report: &ScenarioReport) -> String {
 
 /// Draws one runtime's panel from `y` down, its axis covering `x_max` ms;
 /// returns the `y` after it.
-fn panel(body: &mut String, result: &RuntimeResult, y: f64, x_max: f64, own_scale: bool) -> f64 {
+fn panel(svg: &mut Canvas, result: &RuntimeResult, y: f64, x_max: f64, own_scale: bool) -> f64 {
     let x = x_of(x_max);
     let lanes = sample(result.spans.len(), MAX_LANES);
     let limit = match result.adaptive {
@@ -192,84 +205,69 @@ fn panel(body: &mut String, result: &RuntimeResult, y: f64, x_max: f64, own_scal
         result.wall_s * 1000.0,
         if own_scale { "; its own time axis" } else { "" }
     );
-    let bold = r#"font-size="13" font-weight="bold""#;
-    text(body, (10.0, y + 18.0), bold, &heading);
+    svg.text(
+        (10.0, y + 18.0),
+        r#"font-size="13" font-weight="bold""#,
+        &heading,
+    );
     let top = y + 24.0;
     let height = (lanes.len() as f64 * 5.0).clamp(40.0, 200.0);
     let lane = height / lanes.len().max(1) as f64;
     let bar = (lane * 0.8).max(0.5);
-    emit!(
-        body,
-        r##"<rect x="{PLOT_X0}" y="{top}" width="{:.1}" height="{height:.1}" fill="#f6f6f6" stroke="#ccc"/>"##,
-        PLOT_X1 - PLOT_X0
+    let plot = (PLOT_X1 - PLOT_X0, height);
+    svg.rect((PLOT_X0, top), plot, r##"fill="#f6f6f6" stroke="#ccc""##);
+    let (ok, error) = (
+        format!(r#"fill="{OK_COLOR}""#),
+        format!(r#"fill="{ERROR_COLOR}""#),
     );
+    let waiting = format!(r#"class="waiting" fill="{WAIT_COLOR}""#);
     for (row, span) in lanes.iter().map(|&i| &result.spans[i]).enumerate() {
         let ms = |us: u64| us as f64 / 1000.0;
         let (x0, x1) = (x(ms(span.start_us)), x(ms(span.end_us)));
-        let color = match span.outcome {
-            Outcome::Ok => OK_COLOR,
-            _ => ERROR_COLOR,
-        };
         let bar_y = top + row as f64 * lane + (lane - bar) / 2.0;
         let waited_from = x(ms(span.start_us.saturating_sub(span.waited_us())));
         if x0 - waited_from >= 0.5 {
-            emit!(
-                body,
-                r#"<rect class="waiting" x="{waited_from:.2}" y="{bar_y:.2}" width="{:.2}" height="{bar:.2}" fill="{WAIT_COLOR}"/>"#,
-                x0 - waited_from
-            );
+            svg.rect((waited_from, bar_y), (x0 - waited_from, bar), &waiting);
         }
-        emit!(
-            body,
-            r#"<rect x="{x0:.2}" y="{bar_y:.2}" width="{:.2}" height="{bar:.2}" fill="{color}"/>"#,
-            (x1 - x0).max(1.0)
-        );
+        let fill = if span.outcome == Outcome::Ok {
+            &ok
+        } else {
+            &error
+        };
+        svg.rect((x0, bar_y), ((x1 - x0).max(1.0), bar), fill);
     }
     if lanes.is_empty() {
-        text(body, (PLOT_X0 + 10.0, top + 20.0), "", "no results");
+        svg.text((PLOT_X0 + 10.0, top + 20.0), "", "no results");
     }
     let bottom = top + height;
     let ideal_ms = result.ideal_s * 1000.0;
     let ideal_x = x(ideal_ms);
-    emit!(
-        body,
-        r#"<line x1="{ideal_x:.2}" y1="{}" x2="{ideal_x:.2}" y2="{}" stroke="{IDEAL_COLOR}" stroke-width="2" stroke-dasharray="4 3"/>"#,
-        top - 4.0,
-        bottom + 4.0
-    );
+    let dashed = format!(r#"stroke="{IDEAL_COLOR}" stroke-width="2" stroke-dasharray="4 3""#);
+    svg.line((ideal_x, top - 4.0), (ideal_x, bottom + 4.0), &dashed);
     // The label goes right of the line, or left of it near the right edge.
     let (label_x, anchor) = match ideal_x > PLOT_X1 - 110.0 {
         true => (ideal_x - 3.0, "end"),
         false => (ideal_x + 3.0, "start"),
     };
     let label = format!(r#"fill="{IDEAL_COLOR}" text-anchor="{anchor}""#);
-    text(
-        body,
+    svg.text(
         (label_x, top + 10.0),
         &label,
         &format!("ideal {ideal_ms:.0} ms"),
     );
     // The x axis, in ms.
-    emit!(
-        body,
-        r##"<line x1="{PLOT_X0}" y1="{bottom:.2}" x2="{PLOT_X1}" y2="{bottom:.2}" stroke="#333"/>"##
-    );
+    svg.line((PLOT_X0, bottom), (PLOT_X1, bottom), AXIS);
     let step = tick_step(x_max, 8.0);
     let decimals = (-step.log10().floor()).max(0.0) as usize;
     for tick in ticks(x_max, step) {
         let tx = x(tick);
-        emit!(
-            body,
-            r##"<line x1="{tx:.2}" y1="{bottom:.2}" x2="{tx:.2}" y2="{:.2}" stroke="#333"/>"##,
-            bottom + 4.0
-        );
+        svg.line((tx, bottom), (tx, bottom + 4.0), AXIS);
         let label = format!("{tick:.decimals$}");
-        text(body, (tx, bottom + 15.0), r#"text-anchor="middle""#, &label);
+        svg.text((tx, bottom + 15.0), r#"text-anchor="middle""#, &label);
     }
-    let end = r#"text-anchor="end""#;
-    text(body, (PLOT_X1, bottom + 27.0), end, "ms");
+    svg.text((PLOT_X1, bottom + 27.0), END, "ms");
     let requests = format!("{} req", result.spans.len());
-    text(body, (PLOT_X0 - 4.0, top + 10.0), end, &requests);
+    svg.text((PLOT_X0 - 4.0, top + 10.0), END, &requests);
     bottom + 30.0
 }
 
@@ -298,7 +296,7 @@ fn step_path(
 /// is a flat line), the requests in flight and the server's capacity over
 /// time, on a y axis of their own. Returns the `y` after it.
 fn curves(
-    body: &mut String,
+    svg: &mut Canvas,
     result: &RuntimeResult,
     top: f64,
     x_max: f64,
@@ -320,40 +318,22 @@ fn curves(
     let step = tick_step(highest, 3.0);
     let y_max = (highest * 1.1 / step).ceil() * step;
     let to_y = |v: f64| bottom - v / y_max * CURVE_HEIGHT;
-    emit!(
-        body,
-        r##"<rect x="{PLOT_X0}" y="{top:.2}" width="{:.1}" height="{CURVE_HEIGHT}" fill="#fbfbfb" stroke="#ccc"/>"##,
-        PLOT_X1 - PLOT_X0
-    );
+    let strip = (PLOT_X1 - PLOT_X0, CURVE_HEIGHT);
+    svg.rect((PLOT_X0, top), strip, r##"fill="#fbfbfb" stroke="#ccc""##);
     for tick in ticks(y_max, step) {
         let ty = to_y(tick);
-        emit!(
-            body,
-            r##"<line x1="{}" y1="{ty:.2}" x2="{PLOT_X0}" y2="{ty:.2}" stroke="#333"/><line x1="{PLOT_X0}" y1="{ty:.2}" x2="{PLOT_X1}" y2="{ty:.2}" stroke="#eee"/>"##,
-            PLOT_X0 - 4.0,
-        );
-        let label = format!("{tick:.0}");
-        text(
-            body,
-            (PLOT_X0 - 6.0, ty + 4.0),
-            r#"text-anchor="end""#,
-            &label,
-        );
+        svg.line((PLOT_X0 - 4.0, ty), (PLOT_X0, ty), AXIS);
+        svg.line((PLOT_X0, ty), (PLOT_X1, ty), r##"stroke="#eee""##);
+        svg.text((PLOT_X0 - 6.0, ty + 4.0), END, &format!("{tick:.0}"));
     }
     let middle = top + CURVE_HEIGHT / 2.0;
-    text(body, (12.0, middle - 2.0), r#"font-size="10""#, "limit /");
-    text(
-        body,
-        (12.0, middle + 10.0),
-        r#"font-size="10""#,
-        "in flight",
-    );
+    svg.text((12.0, middle - 2.0), r#"font-size="10""#, "limit /");
+    svg.text((12.0, middle + 10.0), r#"font-size="10""#, "in flight");
     if let Some(k) = capacity {
         let ky = to_y(k as f64);
-        emit!(
-            body,
-            r#"<line class="capacity" x1="{PLOT_X0}" y1="{ky:.2}" x2="{PLOT_X1}" y2="{ky:.2}" stroke="{CAPACITY_COLOR}" stroke-dasharray="3 3"/>"#
-        );
+        let dashed =
+            format!(r#"class="capacity" stroke="{CAPACITY_COLOR}" stroke-dasharray="3 3""#);
+        svg.line((PLOT_X0, ky), (PLOT_X1, ky), &dashed);
     }
     let end_ms = result.wall_s * 1000.0;
     let in_flight = &result.in_flight_curve[..];
@@ -363,10 +343,9 @@ fn curves(
     ] {
         if !steps.is_empty() {
             let d = step_path(steps, end_ms, x, to_y);
-            emit!(
-                body,
+            svg.push(&format!(
                 r#"<path class="{class}" d="{d}" fill="none" stroke="{color}" stroke-width="{width}"/>"#
-            );
+            ));
         }
     }
     let label = match (result.adaptive, result.final_limit) {
@@ -374,8 +353,8 @@ fn curves(
         (true, None) => "limit: not reported".to_owned(),
         (false, _) => format!("fixed limit {}", result.concurrency),
     };
-    let attributes = format!(r#"text-anchor="end" fill="{LIMIT_COLOR}""#);
-    text(body, (PLOT_X1, bottom + 12.0), &attributes, &label);
+    let style = format!(r#"text-anchor="end" fill="{LIMIT_COLOR}""#);
+    svg.text((PLOT_X1, bottom + 12.0), &style, &label);
     bottom + 16.0
 }
 

@@ -18,7 +18,7 @@ use crate::compare::{run_runner, runner_command, write_file};
 use crate::mock::MockProcess;
 use crate::process::{ChildGuard, apt_install, free_port, wait_for_port};
 use crate::recorder::micros;
-use crate::report::{ErrorCounts, RunFacts, align, summarize};
+use crate::report::{ErrorCounts, RunOutput, align, summarize};
 
 /// Arrivals this soon after the first are left out of the steady rate: the
 /// workers connecting to Redis.
@@ -264,13 +264,8 @@ fn run_runtime(
         let summaries: Vec<Worker> = (handles.into_iter().zip(&plans))
             .map(|(handle, plan)| {
                 let output = handle.join().ok().flatten();
-                let r = summarize(&RunFacts {
-                    runtime,
-                    plan,
-                    output: output.as_ref(),
-                    fallback_wall_us: 0,
-                    server: None,
-                });
+                let output = output.unwrap_or_else(|| RunOutput::missing(runtime, 0));
+                let r = summarize(plan, output, None);
                 Worker {
                     requests: plan.requests,
                     ok: r.ok,

@@ -8,5 +8,5 @@ mod table;
 pub(crate) mod tests;
 
 pub use model::{ErrorCounts, Outcome, RunOutput, RuntimeResult, ScenarioReport, Skipped, Span};
-pub use stats::{RunFacts, ideal_s, median_run, parse_vm_hwm, summarize};
+pub use stats::{ideal_s, median_run, parse_vm_hwm, summarize};
 pub use table::{align, render_table};

@@ -111,6 +111,24 @@ pub struct RunOutput {
     pub limits: Vec<Step>,
 }
 
+impl RunOutput {
+    /// All that is known of a run whose runner reported nothing: the wall
+    /// time measured from outside.
+    pub fn missing(runtime: Runtime, wall_us: u64) -> RunOutput {
+        RunOutput {
+            runtime,
+            spans: Vec::new(),
+            wall_us,
+            max_in_flight: 0,
+            peak_rss_kb: None,
+            rejected: 0,
+            final_limit: None,
+            in_flight: Vec::new(),
+            limits: Vec::new(),
+        }
+    }
+}
+
 /// Failed requests by kind (the kinds of [`Outcome::ERRORS`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorCounts {

@@ -50,32 +50,9 @@ pub(crate) fn test_report(plan: Plan, results: Vec<RuntimeResult>) -> ScenarioRe
 /// A runner's report of `spans` in `wall_us`, and nothing else.
 fn run_output(runtime: Runtime, spans: Vec<Span>, wall_us: u64) -> RunOutput {
     RunOutput {
-        runtime,
         spans,
-        wall_us,
-        max_in_flight: 0,
-        peak_rss_kb: None,
-        rejected: 0,
-        final_limit: None,
-        in_flight: vec![],
-        limits: vec![],
+        ..RunOutput::missing(runtime, wall_us)
     }
-}
-
-/// [`summarize`] of a run of `plan` (1 s measured from outside).
-fn summary(
-    runtime: Runtime,
-    plan: &Plan,
-    output: Option<&RunOutput>,
-    server: Option<&Stats>,
-) -> RuntimeResult {
-    summarize(&RunFacts {
-        runtime,
-        plan,
-        output,
-        fallback_wall_us: 1_000_000,
-        server,
-    })
 }
 
 #[test]
@@ -172,7 +149,7 @@ fn summary_and_json_shape() {
         max_in_flight: 9,
         ..Stats::default()
     };
-    let result = summary(Runtime::Tokio, &plan, Some(&output), Some(&server));
+    let result = summarize(&plan, output, Some(&server));
     assert_eq!(result.ok, 8);
     assert_eq!(result.errors.timeout, 1);
     assert_eq!(result.errors.other, 1);
@@ -189,7 +166,11 @@ fn summary_and_json_shape() {
     assert_eq!(result.in_flight_curve, [(0, 1), (5, 0)]);
 
     // A runner that crashed before reporting anything.
-    let crashed = summary(Runtime::Blocking, &plan, None, None);
+    let crashed = summarize(
+        &plan,
+        RunOutput::missing(Runtime::Blocking, 1_000_000),
+        None,
+    );
     assert_eq!(crashed.ok, 0);
     assert_eq!(crashed.errors.other, 10);
     assert_eq!(crashed.concurrency, 1);
@@ -375,7 +356,7 @@ fn adaptive_summary_table_and_json() {
         rejected: 12,
         ..Stats::default()
     };
-    let adaptive = summary(Runtime::Tokio, &plan, Some(&output), Some(&server));
+    let adaptive = summarize(&plan, output, Some(&server));
     assert!(adaptive.adaptive);
     assert_eq!(adaptive.concurrency, 1_000);
     assert_eq!(adaptive.ideal_s, 20.0); // at most 50 served at once
@@ -392,7 +373,7 @@ fn adaptive_summary_table_and_json() {
         ..run_output(Runtime::TokioFixed(20), spans, 50_000_000)
     };
     // Stats unreadable: the client's counts.
-    let fixed = summary(Runtime::TokioFixed(20), &plan, Some(&fixed_output), None);
+    let fixed = summarize(&plan, fixed_output, None);
     assert!(!fixed.adaptive);
     assert_eq!(fixed.concurrency, 20);
     assert_eq!(fixed.ideal_s, 50.0);
@@ -473,7 +454,7 @@ fn cooldown_counts_and_wait_breakdown() {
         sent_during_cooldown: 0,
         ..Stats::default()
     };
-    let polite = summary(Runtime::Smol, &plan, Some(&output), Some(&server));
+    let polite = summarize(&plan, output, Some(&server));
     assert_eq!(polite.sent_during_cooldown, Some(0));
     let waits = polite.wait_ms.clone().expect("observed");
     let medians = crate::recorder::LANES.map(|lane| waits[lane]);
