@@ -1,5 +1,7 @@
 //! The text table of a scenario and the lines under it.
 
+use std::fmt::Display;
+
 use super::model::{RuntimeResult, ScenarioReport};
 use super::stats::ideal_s;
 use crate::cli::Runtime;
@@ -12,8 +14,9 @@ fn secs(s: f64) -> String {
     format!("{s:.3} s")
 }
 
-fn or_dash(cell: Option<String>) -> String {
-    cell.unwrap_or_else(|| "-".to_owned())
+/// `value`, or `-` when there is none.
+fn or_dash(value: Option<impl Display>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| v.to_string())
 }
 
 fn ms(v: Option<f64>) -> String {
@@ -41,12 +44,10 @@ fn columns(report: &ScenarioReport) -> Vec<Column> {
         ("errors", |r| r.errors.total().to_string()),
     ];
     if report.plan.capacity.is_some() || report.plan.adaptive.is_some() {
-        columns.push(("rejected", |r| or_dash(r.rejected.map(|n| n.to_string()))));
+        columns.push(("rejected", |r| or_dash(r.rejected)));
     }
     if report.plan.cooldown_s.is_some() {
-        columns.push(("sent in cool-down", |r| {
-            or_dash(r.sent_during_cooldown.map(|n| n.to_string()))
-        }));
+        columns.push(("sent in cool-down", |r| or_dash(r.sent_during_cooldown)));
     }
     columns.extend::<[Column; 8]>([
         ("wall", |r| secs(r.wall_s)),
@@ -299,7 +300,7 @@ pub(super) fn round_by_round(results: &[RuntimeResult]) -> Option<String> {
 /// fixed limit got at least as many answers.
 fn versus_fixed(adaptive: &RuntimeResult, fixed: &RuntimeResult) -> String {
     let side = |r: &RuntimeResult| {
-        let rejected = or_dash(r.rejected.map(|n| n.to_string()));
+        let rejected = or_dash(r.rejected);
         format!("{} ok, {rejected} rejected in {}", r.ok, secs(r.wall_s))
     };
     let verdict = match adaptive.ok.checked_sub(fixed.ok) {
