@@ -568,29 +568,43 @@ mod tests {
     use super::*;
     use clap::error::ErrorKind;
 
-    fn compare(args: &[&str]) -> Result<CompareArgs, clap::Error> {
-        let argv = ["xtask", "compare"].iter().chain(args).copied();
+    /// `xtask compare` with `args` (split at spaces).
+    fn compare(args: &str) -> Result<CompareArgs, clap::Error> {
+        let argv = ["xtask", "compare"]
+            .into_iter()
+            .chain(args.split_whitespace());
         match Cli::try_parse_from(argv)?.command {
             Command::Compare(args) => Ok(args),
             other => panic!("not compare: {other:?}"),
         }
     }
 
+    /// The one plan of `compare args`, and its runtimes.
+    fn one_plan(args: &str) -> (Plan, Vec<Runtime>) {
+        let args = compare(args).expect("parses");
+        let plans = args.plans();
+        assert_eq!(plans.len(), 1, "{plans:?}");
+        let runtimes = args.runtimes(&plans[0]);
+        (plans[0].clone(), runtimes)
+    }
+
+    /// tokio, async-std and smol, then `more`.
+    fn adaptive_then(more: &[Runtime]) -> Vec<Runtime> {
+        [&Runtime::ADAPTIVE[..], more].concat()
+    }
+
+    /// A plan's requests, concurrency and latency.
+    fn numbers(plan: &Plan) -> (usize, usize, u64) {
+        (plan.requests, plan.concurrency, plan.latency_ms)
+    }
+
     #[test]
     fn default_runs_seed_then_limit_on_all_four() {
-        let args = compare(&[]).expect("parses");
+        let args = compare("").expect("parses");
         let plans = args.plans();
-        assert_eq!(plans.len(), 2);
-        assert_eq!(plans[0], Scenario::Seed.plan());
-        assert_eq!(plans[1], Scenario::Limit.plan());
-        assert_eq!(
-            (plans[0].requests, plans[0].concurrency, plans[0].latency_ms),
-            (10, 10, 200)
-        );
-        assert_eq!(
-            (plans[1].requests, plans[1].concurrency, plans[1].latency_ms),
-            (100, 20, 200)
-        );
+        assert_eq!(plans, [Scenario::Seed.plan(), Scenario::Limit.plan()]);
+        assert_eq!(numbers(&plans[0]), (10, 10, 200));
+        assert_eq!(numbers(&plans[1]), (100, 20, 200));
         assert_eq!(plans[1].resource, "posts");
         assert!(
             plans
@@ -613,72 +627,41 @@ mod tests {
             ("capacity", 5_000, 50, 200),
             ("cooldown", 100, 10, 100),
         ] {
-            let plans = compare(&["--scenario", name]).expect("parses").plans();
-            assert_eq!(plans.len(), 1);
-            assert_eq!(plans[0].name, name);
-            assert_eq!(
-                (plans[0].requests, plans[0].concurrency, plans[0].latency_ms),
-                (n, c, l)
-            );
+            let (plan, _) = one_plan(&format!("--scenario {name}"));
+            assert_eq!((plan.name.as_str(), numbers(&plan)), (name, (n, c, l)));
         }
-        assert!(compare(&["--scenario", "nope"]).is_err());
+        assert!(compare("--scenario nope").is_err());
     }
 
     #[test]
     fn overrides_replace_the_scenario_numbers() {
-        let plans = compare(&["--scenario", "scale", "--requests", "500"])
-            .expect("parses")
-            .plans();
-        assert_eq!(plans.len(), 1);
-        assert_eq!(plans[0].name, "scale");
-        assert_eq!(
-            (plans[0].requests, plans[0].concurrency, plans[0].latency_ms),
-            (500, 1_000, 200)
-        );
-
-        let plans = compare(&[
-            "--requests",
-            "20",
-            "--concurrency",
-            "5",
-            "--latency-ms",
-            "20",
-        ])
-        .expect("parses")
-        .plans();
-        assert_eq!(plans.len(), 1);
-        assert_eq!(plans[0].name, "custom");
-        assert_eq!(
-            (plans[0].requests, plans[0].concurrency, plans[0].latency_ms),
-            (20, 5, 20)
-        );
-        assert!(compare(&["--requests", "0"]).is_err());
-        assert!(compare(&["--concurrency", "x"]).is_err());
+        let (plan, _) = one_plan("--scenario scale --requests 500");
+        assert_eq!(plan.name, "scale");
+        assert_eq!(numbers(&plan), (500, 1_000, 200));
+        let (plan, _) = one_plan("--requests 20 --concurrency 5 --latency-ms 20");
+        assert_eq!(plan.name, "custom");
+        assert_eq!(numbers(&plan), (20, 5, 20));
+        assert!(compare("--requests 0").is_err());
+        assert!(compare("--concurrency x").is_err());
     }
 
     #[test]
     fn runtimes_list() {
-        let args = compare(&["--runtimes", "smol,plain-reqwest,smol,blocking"]).expect("parses");
-        let plan = &args.plans()[0];
-        assert_eq!(
-            args.runtimes(plan),
-            vec![Runtime::Smol, Runtime::PlainReqwest, Runtime::Blocking]
-        );
-        let args = compare(&["--runtimes", "async-std", "--runtimes", "tokio"]).expect("parses");
-        assert_eq!(args.runtimes(plan), vec![Runtime::AsyncStd, Runtime::Tokio]);
-        let args = compare(&[
-            "--runtimes",
-            "tokio-fixed-50,tokio,tokio-fixed-7,tokio-fixed-50",
-        ])
-        .expect("parses");
-        assert_eq!(
-            args.runtimes(plan),
-            vec![
-                Runtime::TokioFixed(50),
-                Runtime::Tokio,
-                Runtime::TokioFixed(7)
-            ]
-        );
+        use Runtime::*;
+        for (list, runtimes) in [
+            (
+                "smol,plain-reqwest,smol,blocking",
+                &[Smol, PlainReqwest, Blocking][..],
+            ),
+            ("async-std --runtimes tokio", &[AsyncStd, Tokio]),
+            (
+                "tokio-fixed-50,tokio,tokio-fixed-7,tokio-fixed-50",
+                &[TokioFixed(50), Tokio, TokioFixed(7)],
+            ),
+        ] {
+            let args = compare(&format!("--runtimes {list}")).expect("parses");
+            assert_eq!(args.runtimes(&Scenario::Seed.plan()), runtimes);
+        }
     }
 
     #[test]
@@ -706,7 +689,7 @@ mod tests {
             "Tokio",
         ] {
             assert!(bad.parse::<Runtime>().is_err(), "{bad}");
-            let err = compare(&["--runtimes", bad]).expect_err(bad);
+            let err = compare(&format!("--runtimes {bad}")).expect_err(bad);
             assert_eq!(err.kind(), ErrorKind::ValueValidation, "{bad}");
             assert!(err.to_string().contains(bad), "{err}");
         }
@@ -715,35 +698,18 @@ mod tests {
 
     #[test]
     fn adaptive_defaults_to_the_capacity_scenario() {
-        let args = compare(&["--adaptive"]).expect("parses");
-        assert!(args.adaptive);
-        let plans = args.plans();
-        assert_eq!(plans.len(), 1);
-        let plan = &plans[0];
+        assert!(compare("--adaptive").expect("parses").adaptive);
+        let (plan, runtimes) = one_plan("--adaptive");
         assert_eq!(plan.name, "capacity");
-        assert_eq!(
-            (plan.requests, plan.concurrency, plan.latency_ms),
-            (5_000, 50, 200)
-        );
+        assert_eq!(numbers(&plan), (5_000, 50, 200));
         assert_eq!(plan.capacity, Some(50));
-        assert_eq!(
-            plan.adaptive,
-            Some(AdaptiveBounds {
-                initial: 20,
-                max: 1_000
-            })
-        );
-        assert_eq!(
-            args.runtimes(plan),
-            vec![
-                Runtime::Tokio,
-                Runtime::AsyncStd,
-                Runtime::Smol,
-                Runtime::TokioFixed(20),
-                Runtime::TokioFixed(50),
-                Runtime::TokioFixed(100),
-            ]
-        );
+        let bounds = AdaptiveBounds {
+            initial: 20,
+            max: 1_000,
+        };
+        assert_eq!(plan.adaptive, Some(bounds));
+        let fixed = [20, 50, 100].map(Runtime::TokioFixed);
+        assert_eq!(runtimes, adaptive_then(&fixed));
         assert!(plan.is_adaptive(Runtime::Smol));
         assert!(!plan.is_adaptive(Runtime::TokioFixed(50)));
         assert!(!plan.is_adaptive(Runtime::Blocking));
@@ -753,145 +719,85 @@ mod tests {
         assert_eq!(plan.served_at_once(1_000), 50);
         assert_eq!(plan.served_at_once(20), 20);
 
-        let args = compare(&["--adaptive", "--max-limit", "300"]).expect("parses");
-        assert_eq!(args.plans()[0].adaptive_max(), Some(300));
+        let (plan, _) = one_plan("--adaptive --max-limit 300");
+        assert_eq!(plan.adaptive_max(), Some(300));
     }
 
     #[test]
     fn cooldown_scenario() {
-        let args = compare(&["--scenario", "cooldown"]).expect("parses");
-        let plan = &args.plans()[0];
+        let (plan, runtimes) = one_plan("--scenario cooldown");
         assert_eq!((plan.resource, plan.cooldown_s), ("cooldown", Some(2)));
-        assert_eq!(
-            args.runtimes(plan),
-            [
-                Runtime::Tokio,
-                Runtime::AsyncStd,
-                Runtime::Smol,
-                Runtime::PlainReqwest
-            ]
-        );
+        assert_eq!(runtimes, adaptive_then(&[Runtime::PlainReqwest]));
     }
 
     #[test]
     fn capacity_scenario_without_adaptive() {
-        let args = compare(&["--scenario", "capacity"]).expect("parses");
-        let plan = &args.plans()[0];
+        let (plan, runtimes) = one_plan("--scenario capacity");
         assert_eq!(plan.capacity, Some(50));
         assert_eq!(plan.adaptive, None);
         assert!(!plan.is_adaptive(Runtime::Tokio));
         assert_eq!(plan.runtime_concurrency(Runtime::Tokio), 50);
-        assert_eq!(args.runtimes(plan), Runtime::DEFAULT.to_vec());
+        assert_eq!(runtimes, Runtime::DEFAULT.to_vec());
     }
 
     #[test]
     fn adaptive_with_other_scenarios_and_overrides() {
-        let args = compare(&[
-            "--adaptive",
-            "--scenario",
-            "limit",
-            "--max-limit",
-            "100",
-            "--requests",
-            "5000",
-        ])
-        .expect("parses");
-        let plan = &args.plans()[0];
+        let (plan, runtimes) =
+            one_plan("--adaptive --scenario limit --max-limit 100 --requests 5000");
         assert_eq!(plan.name, "limit");
         assert_eq!((plan.requests, plan.concurrency), (5_000, 20));
         assert_eq!((plan.capacity, plan.adaptive_max()), (None, Some(100)));
-        assert_eq!(
-            args.runtimes(plan),
-            vec![
-                Runtime::Tokio,
-                Runtime::AsyncStd,
-                Runtime::Smol,
-                Runtime::TokioFixed(100)
-            ]
-        );
+        assert_eq!(runtimes, adaptive_then(&[Runtime::TokioFixed(100)]));
         // Without --max-limit: the scenario's concurrency.
-        let plan = &compare(&["--adaptive", "--scenario", "scale"])
-            .expect("parses")
-            .plans()[0];
+        let (plan, _) = one_plan("--adaptive --scenario scale");
         assert_eq!(plan.adaptive_max(), Some(1_000));
 
         // Numbers only: a custom scenario built on capacity; --capacity also
         // moves its best fixed limit.
-        let args = compare(&[
-            "--adaptive",
-            "--requests",
-            "300",
-            "--latency-ms",
-            "20",
-            "--capacity",
-            "10",
-            "--runtimes",
-            "tokio",
-        ])
-        .expect("parses");
-        let plan = &args.plans()[0];
+        let (plan, runtimes) =
+            one_plan("--adaptive --requests 300 --latency-ms 20 --capacity 10 --runtimes tokio");
         assert_eq!(plan.name, "custom");
-        assert_eq!(
-            (plan.requests, plan.concurrency, plan.latency_ms),
-            (300, 10, 20)
-        );
-        assert_eq!(
-            (plan.capacity, plan.adaptive_max()),
-            (Some(10), Some(1_000))
-        );
-        assert_eq!(args.runtimes(plan), vec![Runtime::Tokio]);
-        let plan = &compare(&["--adaptive", "--capacity", "30"])
-            .expect("parses")
-            .plans()[0];
+        assert_eq!(numbers(&plan), (300, 10, 20));
+        let limits = (plan.capacity, plan.adaptive_max());
+        assert_eq!(limits, (Some(10), Some(1_000)));
+        assert_eq!(runtimes, vec![Runtime::Tokio]);
+        let (plan, _) = one_plan("--adaptive --capacity 30");
         assert_eq!(
             (plan.name.as_str(), plan.capacity, plan.concurrency),
             ("capacity", Some(30), 30)
         );
-        assert_eq!(
-            plan.adaptive_default_runtimes()[3..],
-            [
-                Runtime::TokioFixed(20),
-                Runtime::TokioFixed(30),
-                Runtime::TokioFixed(60)
-            ]
-        );
+        let fixed = [20, 30, 60].map(Runtime::TokioFixed);
+        assert_eq!(plan.adaptive_default_runtimes(), adaptive_then(&fixed));
 
         // --max-limit needs --adaptive, and a positive number.
-        assert!(compare(&["--max-limit", "100"]).is_err());
-        assert!(compare(&["--adaptive", "--max-limit", "0"]).is_err());
+        assert!(compare("--max-limit 100").is_err());
+        assert!(compare("--adaptive --max-limit 0").is_err());
     }
 
     #[test]
     fn bad_runtime_rejected() {
-        let err = compare(&["--runtimes", "tokio,glommio"]).expect_err("rejected");
+        let err = compare("--runtimes tokio,glommio").expect_err("rejected");
         assert_eq!(err.kind(), ErrorKind::ValueValidation);
+        let message = err.to_string();
         assert!(
-            err.to_string().contains("expected one of tokio, async-std"),
-            "{err}"
+            message.contains("expected one of tokio, async-std"),
+            "{message}"
         );
     }
 
     #[test]
     fn other_options() {
-        let args = compare(&[
-            "--url",
-            "http://127.0.0.1:9/users/{id}",
-            "--timeout-ms",
-            "500",
-            "--max-body-bytes",
-            "4096",
-            "--json",
-            "out.json",
-            "--svg",
-            "out.svg",
-        ])
+        let args = compare(
+            "--url http://127.0.0.1:9/users/{id} --timeout-ms 500 --max-body-bytes 4096 \
+             --json out.json --svg out.svg",
+        )
         .expect("parses");
         assert_eq!(args.url.as_deref(), Some("http://127.0.0.1:9/users/{id}"));
         assert_eq!(args.client.timeout_ms, 500);
         assert_eq!(args.client.max_body_bytes, Some(4096));
         assert_eq!(args.json, Some(PathBuf::from("out.json")));
         assert_eq!(args.svg, Some(PathBuf::from("out.svg")));
-        assert!(compare(&["--timeout-ms", "0"]).is_err());
+        assert!(compare("--timeout-ms 0").is_err());
     }
 
     /// `run-one` on `runtime` for 3 requests, 2 at once, and `extra`.

@@ -259,12 +259,8 @@ fn run_output_round_trip() {
 
 #[test]
 fn the_median_run_keeps_every_wall() {
-    let runs = vec![
-        test_result(Runtime::Tokio, 2.3),
-        test_result(Runtime::Tokio, 2.1),
-        test_result(Runtime::Tokio, 2.2),
-    ];
-    let median = median_run(runs).expect("a run");
+    let runs = [2.3, 2.1, 2.2].map(|wall_s| test_result(Runtime::Tokio, wall_s));
+    let median = median_run(runs.to_vec()).expect("a run");
     assert_eq!(median.wall_s, 2.2);
     assert_eq!(median.walls_s, vec![2.3, 2.1, 2.2]);
     let one = median_run(vec![test_result(Runtime::Smol, 2.0)]).expect("a run");
