@@ -274,16 +274,11 @@ impl<'a> ScenarioRun<'a> {
         let plan = self.plan;
         let mut command = runner_command(self.exe, runtime, &self.template, plan);
         command.args(self.args.client.to_args());
-        if let Some(max) = plan.adaptive_max().filter(|_| plan.is_adaptive(runtime)) {
-            command.args(["--adaptive-max", &max.to_string()]);
-        }
+        let adaptive_max = plan.adaptive_max().filter(|_| plan.is_adaptive(runtime));
+        command.args(adaptive_max.map(|max| format!("--adaptive-max={max}")));
         let long = plan.ideal_s(plan.runtime_concurrency(runtime)) >= LONG_RUN_S;
-        if long && std::io::stderr().is_terminal() {
-            command.arg("--progress");
-        }
-        if plan.cooldown_s.is_some() {
-            command.arg("--cooldown");
-        }
+        command.args((long && std::io::stderr().is_terminal()).then_some("--progress"));
+        command.args(plan.cooldown_s.map(|_| "--cooldown"));
         let deadline = self.runner_deadline(runtime);
         run_runner(command, &runtime.to_string(), plan.requests, deadline)
     }

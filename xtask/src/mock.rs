@@ -59,14 +59,12 @@ impl MockProcess {
     pub fn start(exe: &Path, latency_ms: u64, capacity: Option<usize>) -> Result<MockProcess> {
         let mut command = Command::new(exe);
         command
-            .args(["mock", "--port", "0", "--exit-on-stdin-eof", "--latency-ms"])
-            .arg(latency_ms.to_string())
+            .args(["mock", "--port=0", "--exit-on-stdin-eof"])
+            .arg(format!("--latency-ms={latency_ms}"))
+            .args(capacity.map(|k| format!("--capacity={k}")))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        if let Some(k) = capacity {
-            command.arg("--capacity").arg(k.to_string());
-        }
         let child = command
             .spawn()
             .map_err(|e| format!("cannot start the embedded mock server ({exe:?} mock): {e}"))?;

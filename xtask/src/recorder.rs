@@ -124,6 +124,13 @@ impl Recorder {
         recorder
     }
 
+    /// Moves the progress bar, if there is one.
+    fn progress(&self, moved: impl FnOnce(&Progress)) {
+        if let Some(progress) = &self.progress {
+            moved(progress);
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -150,9 +157,7 @@ impl Recorder {
 
     /// A request timed by hand starts now; returns its start.
     pub fn begin(&self) -> u64 {
-        if let Some(p) = &self.progress {
-            p.started();
-        }
+        self.progress(Progress::started);
         let at = self.now_us();
         let mut s = self.lock();
         s.in_flight += 1;
@@ -172,9 +177,7 @@ impl Recorder {
     ) -> (Ended, u64) {
         let at = self.now_us();
         self.ended(Some(index), (start_us, at), rejected, None);
-        if let Some(p) = &self.progress {
-            p.ended(outcome == Ended::Ok);
-        }
+        self.progress(|p| p.ended(outcome == Ended::Ok));
         (outcome, at)
     }
 
@@ -225,9 +228,7 @@ impl Observer for Recorder {
     }
 
     fn retry_scheduled(&self, attempt: u32, delay: Duration, reason: RetryReason) {
-        if let Some(p) = &self.progress {
-            p.retry_scheduled(attempt, delay, reason);
-        }
+        self.progress(|p| p.retry_scheduled(attempt, delay, reason));
     }
 
     fn request_finished(&self, finished: &Finished<'_>) {
@@ -246,9 +247,7 @@ impl Observer for Recorder {
         let rejected =
             matches!(finished.outcome, Outcome::Response(status) if is_rejection(status));
         self.ended(index, (start, end), rejected, Some(lanes(&finished.waits)));
-        if let Some(p) = &self.progress {
-            p.request_finished(finished);
-        }
+        self.progress(|p| p.request_finished(finished));
     }
 
     fn limit_changed(&self, limit: usize) {

@@ -398,13 +398,12 @@ mod tests {
                 waits: [if i % 2 == 0 { 50_000 } else { 0 }, 0, 0, 0, 0, 200_000],
             })
             .collect();
+        let mut errors = ErrorCounts::default();
+        errors.add(Outcome::Timeout, 1);
         let result = RuntimeResult {
             concurrency: 100,
             ok: 999,
-            errors: ErrorCounts {
-                timeout: 1,
-                ..ErrorCounts::default()
-            },
+            errors,
             spans,
             in_flight_curve: vec![(0, 100), (2_000_000, 0)],
             ..test_result(Runtime::Smol, 2.1)

@@ -13,7 +13,7 @@ use serde::Serialize;
 use volley_mock::Arrivals;
 
 use crate::Result;
-use crate::cli::{CompareArgs, Plan, Runtime};
+use crate::cli::{CompareArgs, Plan, Runtime, Scenario};
 use crate::compare::{run_runner, runner_command, write_file};
 use crate::mock::MockProcess;
 use crate::process::{ChildGuard, apt_install, free_port, wait_for_port};
@@ -168,10 +168,9 @@ pub fn run(exe: &Path, args: &CompareArgs, workers: u32) -> Result<()> {
         requests: args.requests.unwrap_or(2_000),
         concurrency: args.concurrency.unwrap_or(8),
         latency_ms: args.latency_ms.unwrap_or(20),
-        resource: "users",
         capacity: args.capacity,
-        adaptive: None,
-        cooldown_s: None,
+        // The users resource, no adaptive limit, no cool-down.
+        ..Scenario::Seed.plan()
     };
     let runtimes = match args.runtimes.is_empty() {
         true => Runtime::ADAPTIVE.to_vec(),

@@ -11,7 +11,7 @@ use crate::recorder::{Lanes, Step};
 /// How one request ended: `Ok` is a 2xx answer with a JSON object holding
 /// an `id`, `Decode` any other body, `Other` also a result a runner never
 /// reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Ok,
@@ -129,56 +129,40 @@ impl RunOutput {
     }
 }
 
-/// Failed requests by kind (the kinds of [`Outcome::ERRORS`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorCounts {
-    pub connect: u64,
-    pub timeout: u64,
-    pub status: u64,
-    pub decode: u64,
-    pub too_large: u64,
-    pub body: u64,
-    pub other: u64,
+/// Failed requests by kind: a count for each kind of [`Outcome::ERRORS`],
+/// in that order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorCounts(BTreeMap<Outcome, u64>);
+
+impl Default for ErrorCounts {
+    fn default() -> ErrorCounts {
+        ErrorCounts(Outcome::ERRORS.map(|kind| (kind, 0)).into())
+    }
 }
 
 impl ErrorCounts {
-    fn slot(&mut self, outcome: Outcome) -> Option<&mut u64> {
-        Some(match outcome {
-            Outcome::Ok => return None,
-            Outcome::Connect => &mut self.connect,
-            Outcome::Timeout => &mut self.timeout,
-            Outcome::Status => &mut self.status,
-            Outcome::Decode => &mut self.decode,
-            Outcome::TooLarge => &mut self.too_large,
-            Outcome::Body => &mut self.body,
-            Outcome::Other => &mut self.other,
-        })
-    }
-
     /// Counts `n` more `outcome`s (nothing for `Ok`).
     pub fn add(&mut self, outcome: Outcome, n: u64) {
-        if let Some(slot) = self.slot(outcome) {
-            *slot += n;
+        if let Some(count) = self.0.get_mut(&outcome) {
+            *count += n;
         }
     }
 
     /// The count for one kind.
-    pub fn get(mut self, outcome: Outcome) -> u64 {
-        self.slot(outcome).map_or(0, |n| *n)
+    #[cfg(test)]
+    pub fn get(&self, outcome: Outcome) -> u64 {
+        self.0.get(&outcome).copied().unwrap_or(0)
     }
 
     /// All failures.
     pub fn total(&self) -> u64 {
-        Outcome::ERRORS.iter().map(|&o| self.get(o)).sum()
+        self.0.values().sum()
     }
 
     /// `timeout 3, status 1`, or empty when there were none.
     pub fn describe(&self) -> String {
-        let counts = Outcome::ERRORS.iter().map(|&o| (o, self.get(o)));
-        let parts: Vec<String> = counts
-            .filter(|&(_, n)| n > 0)
-            .map(|(o, n)| format!("{} {n}", o.as_str()))
-            .collect();
+        let counts = self.0.iter().filter(|&(_, &n)| n > 0);
+        let parts: Vec<String> = counts.map(|(o, n)| format!("{} {n}", o.as_str())).collect();
         parts.join(", ")
     }
 }

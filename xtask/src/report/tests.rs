@@ -151,8 +151,8 @@ fn summary_and_json_shape() {
     };
     let result = summarize(&plan, output, Some(&server));
     assert_eq!(result.ok, 8);
-    assert_eq!(result.errors.timeout, 1);
-    assert_eq!(result.errors.other, 1);
+    assert_eq!(result.errors.get(Outcome::Timeout), 1);
+    assert_eq!(result.errors.get(Outcome::Other), 1);
     assert_eq!(result.missing, 1);
     assert_eq!(result.max_in_flight, 9);
     assert_eq!(result.client_max_in_flight, 10);
@@ -172,7 +172,7 @@ fn summary_and_json_shape() {
         None,
     );
     assert_eq!(crashed.ok, 0);
-    assert_eq!(crashed.errors.other, 10);
+    assert_eq!(crashed.errors.get(Outcome::Other), 10);
     assert_eq!(crashed.concurrency, 1);
     assert_eq!(crashed.ideal_s, 2.0);
     assert_eq!(crashed.p50_ms, None);
@@ -358,7 +358,7 @@ fn adaptive_summary_table_and_json() {
     assert_eq!(adaptive.ideal_s, 20.0); // at most 50 served at once
     assert_eq!(adaptive.rejected, Some(12));
     assert_eq!(adaptive.final_limit, Some(47));
-    assert_eq!(adaptive.errors.status, 12);
+    assert_eq!(adaptive.errors.get(Outcome::Status), 12);
     assert_eq!(adaptive.ok + adaptive.errors.total(), 5_000);
     assert_eq!(adaptive.limit_label(), "adaptive 20->47");
     assert_eq!(adaptive.limit_curve.len(), 3);
