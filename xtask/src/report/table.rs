@@ -128,11 +128,8 @@ pub fn render_table(report: &ScenarioReport) -> String {
     );
     let columns = columns(report);
     let header: Vec<&str> = columns.iter().map(|c| c.0).collect();
-    let rows: Vec<Vec<String>> = report
-        .results
-        .iter()
-        .map(|r| columns.iter().map(|c| (c.1)(r)).collect())
-        .collect();
+    let row = |r| columns.iter().map(|c| (c.1)(r)).collect();
+    let rows: Vec<Vec<String>> = report.results.iter().map(row).collect();
     match rows.is_empty() {
         true => out.push_str("(no runtime ran)\n"),
         false => out.push_str(&align(&header, &rows)),
@@ -187,27 +184,18 @@ pub fn render_table(report: &ScenarioReport) -> String {
     if !ideal.is_empty() {
         notes.push(format!("ideal: {}", ideal.join("; ")));
     }
-    for note in notes {
-        out.push_str(&format!("  {note}\n"));
-    }
+    out.extend(notes.iter().map(|note| format!("  {note}\n")));
     for r in &report.results {
         if let Some(waits) = &r.wait_ms {
             let ms = |lane| waits.get(lane).copied().unwrap_or(0.0);
-            let lanes = LANES
-                .map(|lane| format!("{lane} {:.1}", ms(lane)))
-                .join(", ");
-            let line = format!(
-                "{} wait breakdown, median ms per request: {lanes}",
-                r.runtime
-            );
-            out.push_str(&line);
-            out.push('\n');
+            let lanes = LANES.map(|lane| format!("{lane} {:.1}", ms(lane)));
+            let (runtime, lanes) = (r.runtime, lanes.join(", "));
+            out.push_str(&format!(
+                "{runtime} wait breakdown, median ms per request: {lanes}\n"
+            ));
         }
     }
-    for line in comparisons(report) {
-        out.push_str(&line);
-        out.push('\n');
-    }
+    out.extend(comparisons(report).into_iter().map(|line| line + "\n"));
     out
 }
 
