@@ -2,10 +2,10 @@
 //! process (this binary as `xtask run-one`), against the embedded server
 //! (this binary as `xtask mock`) or an external one.
 
-use std::io::{BufRead, BufReader, IsTerminal};
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::Result;
@@ -45,9 +45,10 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         let report = ScenarioRun::start(&exe, args, &plan)?.run(&args.runtimes(&plan))?;
         println!("{}", render_table(&report));
         // An adaptive run's timeline does not replace the fixed run's.
-        let label = match args.adaptive {
-            true => format!("{}-adaptive", plan.name),
-            false => plan.name,
+        let label = if args.adaptive {
+            format!("{}-adaptive", plan.name)
+        } else {
+            plan.name
         };
         let svg_path = svg_path(args.svg.as_deref(), &label, plans.len() > 1);
         write_file(&svg_path, &svg::render(&report))?;
@@ -325,43 +326,39 @@ pub fn run_runner(
 }
 
 /// Starts `command` and returns its result line (if it printed one) and
-/// its exit status, printing its other lines.
+/// its exit status, printing its other lines once it is done.
 fn read_runner(
     mut command: Command,
     name: &str,
     deadline: Duration,
 ) -> Result<(Option<RunOutput>, ExitStatus)> {
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+    command.stdin(Stdio::null()).stdout(Stdio::piped());
     let child = command.spawn();
     let mut guard = ChildGuard(child.map_err(|e| format!("cannot start the runner: {e}"))?);
-    let stdout = guard.0.stdout.take().ok_or("the runner has no stdout")?;
+    let mut stdout = guard.0.stdout.take().ok_or("the runner has no stdout")?;
     let (tx, rx) = mpsc::channel();
-    // Reads until the runner closes its stdout (or no one listens).
+    // Reads until the runner closes its stdout.
     std::thread::spawn(move || {
-        let mut lines = BufReader::new(stdout)
-            .lines()
-            .map_while(std::io::Result::ok);
-        lines.try_for_each(|line| tx.send(line))
+        let mut text = String::new();
+        // Ignored error: no one waits for it any more.
+        let _ = tx.send(stdout.read_to_string(&mut text).map(|_| text));
     });
-    let deadline = Instant::now() + deadline;
+    let text = rx.recv_timeout(deadline).or_else(|_| {
+        eprintln!("warning: the {name} runner ran past its deadline; killing it");
+        // Ignored error: it may have just exited.
+        let _ = guard.0.kill();
+        rx.recv()
+    });
+    let text = text.map_err(|_| "the runner's output was lost")??;
     let mut output = None;
-    loop {
-        match rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(line) if line.starts_with('{') => match serde_json::from_str(&line) {
-                Ok(parsed) => output = Some(parsed),
-                Err(e) => eprintln!("warning: unreadable runner result: {e}"),
-            },
-            Ok(line) => println!("{line}"),
-            Err(RecvTimeoutError::Timeout) if Instant::now() > deadline => {
-                eprintln!("warning: the {name} runner ran past its deadline; killing it");
-                // Ignored error: it may have just exited.
-                let _ = guard.0.kill();
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
+    for line in text.lines() {
+        if !line.starts_with('{') {
+            println!("{line}");
+            continue;
+        }
+        match serde_json::from_str(line) {
+            Ok(parsed) => output = Some(parsed),
+            Err(e) => eprintln!("warning: unreadable runner result: {e}"),
         }
     }
     Ok((output, guard.0.wait()?))

@@ -187,9 +187,10 @@ pub fn render(report: &ScenarioReport) -> String {
 fn panel(svg: &mut Canvas, result: &RuntimeResult, y: f64, x_max: f64, own_scale: bool) -> f64 {
     let x = x_of(x_max);
     let lanes = sample(result.spans.len(), MAX_LANES);
-    let limit = match result.adaptive {
-        true => format!("limit {}", result.limit_label()),
-        false => format!("concurrency {}", result.concurrency),
+    let limit = if result.adaptive {
+        format!("limit {}", result.limit_label())
+    } else {
+        format!("concurrency {}", result.concurrency)
     };
     let rejected = result
         .rejected
@@ -245,9 +246,10 @@ fn panel(svg: &mut Canvas, result: &RuntimeResult, y: f64, x_max: f64, own_scale
     let dashed = format!(r#"stroke="{IDEAL_COLOR}" stroke-width="2" stroke-dasharray="4 3""#);
     svg.line((ideal_x, top - 4.0), (ideal_x, bottom + 4.0), &dashed);
     // The label goes right of the line, or left of it near the right edge.
-    let (label_x, anchor) = match ideal_x > PLOT_X1 - 110.0 {
-        true => (ideal_x - 3.0, "end"),
-        false => (ideal_x + 3.0, "start"),
+    let (label_x, anchor) = if ideal_x > PLOT_X1 - 110.0 {
+        (ideal_x - 3.0, "end")
+    } else {
+        (ideal_x + 3.0, "start")
     };
     let label = format!(r#"fill="{IDEAL_COLOR}" text-anchor="{anchor}""#);
     svg.text(
@@ -304,9 +306,10 @@ fn curves(
 ) -> f64 {
     let x = x_of(x_max);
     let fixed = [(0, result.concurrency as u64)];
-    let limits: &[Step] = match result.limit_curve.is_empty() && !result.adaptive {
-        true => &fixed,
-        false => &result.limit_curve,
+    let limits: &[Step] = if result.limit_curve.is_empty() && !result.adaptive {
+        &fixed
+    } else {
+        &result.limit_curve
     };
     let bottom = top + CURVE_HEIGHT;
     let highest = limits

@@ -172,9 +172,10 @@ pub fn run(exe: &Path, args: &CompareArgs, workers: u32) -> Result<()> {
         // The users resource, no adaptive limit, no cool-down.
         ..Scenario::Seed.plan()
     };
-    let runtimes = match args.runtimes.is_empty() {
-        true => Runtime::ADAPTIVE.to_vec(),
-        false => args.runtimes(&plan),
+    let runtimes = if args.runtimes.is_empty() {
+        Runtime::ADAPTIVE.to_vec()
+    } else {
+        args.runtimes(&plan)
     };
     if let Some(r) = runtimes.iter().find(|r| !r.is_volley_async()) {
         return Err(format!("--workers runs volley's async runtimes, not {r}").into());

@@ -113,9 +113,10 @@ pub fn render_table(report: &ScenarioReport) -> String {
     let capacity = plan
         .capacity
         .map_or_else(String::new, |k| format!(", server capacity {k}"));
-    let server = match embedded {
-        true => "embedded volley-mock",
-        false => "external server",
+    let server = if embedded {
+        "embedded volley-mock"
+    } else {
+        "external server"
     };
     let mut out = format!(
         "{}: {} requests, concurrency {}{bounds}{capacity}, server latency {} ms, ideal {} ({server}, {})\n",
@@ -130,9 +131,10 @@ pub fn render_table(report: &ScenarioReport) -> String {
     let header: Vec<&str> = columns.iter().map(|c| c.0).collect();
     let row = |r| columns.iter().map(|c| (c.1)(r)).collect();
     let rows: Vec<Vec<String>> = report.results.iter().map(row).collect();
-    match rows.is_empty() {
-        true => out.push_str("(no runtime ran)\n"),
-        false => out.push_str(&align(&header, &rows)),
+    if rows.is_empty() {
+        out.push_str("(no runtime ran)\n")
+    } else {
+        out.push_str(&align(&header, &rows))
     }
 
     let mut notes = Vec::new();
