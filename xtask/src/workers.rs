@@ -124,41 +124,27 @@ fn phase(arrivals: &[(u64, Option<u32>)], span: (u64, u64), workers: u32, rate: 
     }
 }
 
-/// A redis-server of the xtask's own on a free loopback port, stopped when
-/// dropped.
-struct RedisServer {
-    _child: ChildGuard,
-    port: u16,
-}
-
-impl RedisServer {
-    /// Starts one (installing redis-server when it is missing).
-    fn start() -> Result<RedisServer> {
-        let version = Command::new("redis-server").arg("--version").output();
-        if !version.is_ok_and(|o| o.status.success()) {
-            apt_install(&["redis-server"])
-                .map_err(|e| format!("{e}; install redis-server or give --redis URL"))?;
-        }
-        let port = free_port()?;
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start redis-server: {e}"))?;
-        let server = RedisServer {
-            _child: ChildGuard(child),
-            port,
-        };
-        wait_for_port("redis-server", port)?;
-        Ok(server)
+/// Starts a redis-server of the xtask's own on a free loopback port
+/// (installing it when it is missing): the server, stopped when dropped,
+/// and its URL.
+fn start_redis() -> Result<(ChildGuard, String)> {
+    let version = Command::new("redis-server").arg("--version").output();
+    if !version.is_ok_and(|o| o.status.success()) {
+        apt_install(&["redis-server"])
+            .map_err(|e| format!("{e}; install redis-server or give --redis URL"))?;
     }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
+    let port = free_port()?;
+    let child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start redis-server: {e}"))?;
+    let server = ChildGuard(child);
+    wait_for_port("redis-server", port)?;
+    Ok((server, format!("redis://127.0.0.1:{port}/")))
 }
 
 /// `xtask compare --workers N`.
@@ -216,8 +202,8 @@ fn run_runtime(
     runtime: Runtime,
     workers: u32,
 ) -> Result<WorkersResult> {
-    let mut own = args.redis.is_none().then(RedisServer::start).transpose()?;
-    let own_url = own.as_ref().map(RedisServer::url);
+    let mut own = args.redis.is_none().then(start_redis).transpose()?;
+    let own_url = own.as_ref().map(|(_, url)| url.clone());
     let url = args.redis.clone().or(own_url).ok_or("no Redis")?;
     let key = format!("volley:xtask:workers:{}:{runtime}", std::process::id());
     let deadline = Duration::from_secs_f64(2.0 * plan.requests as f64 / args.rate)
