@@ -212,10 +212,8 @@ fn run_runtime(
     mock.reset_stats()?;
     let reset = Instant::now();
     let start = reset + START_DELAY;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let start_at_ms = micros(now + START_DELAY) / 1000;
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH);
+    let start_at_ms = (since_epoch.unwrap_or_default() + START_DELAY).as_millis();
     let shared = [
         format!("--redis={url}"),
         format!("--key={key}"),
