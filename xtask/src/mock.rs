@@ -1,10 +1,11 @@
 //! The embedded server: `xtask mock` runs volley-mock in a process of its
-//! own, and [`MockProcess`] starts it from `compare` on a free port, reads
-//! and resets its `/stats`, and stops it when dropped.
+//! own, and [`MockProcess`] starts it from `compare`, reads and resets its
+//! `/stats`, and stops it when dropped.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{ChildStdin, Command, Stdio};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use volley_core::{Request, RequestBuilder, Response};
@@ -12,7 +13,13 @@ use volley_mock::{Arrivals, MockServer, Stats};
 
 use crate::Result;
 use crate::cli::MockArgs;
-use crate::process::{ChildGuard, free_port, wait_for_port};
+use crate::process::ChildGuard;
+
+/// The first line the server prints, before its URL.
+const LISTENING: &str = "volley-mock listening on ";
+
+/// How long `compare` waits for the server to print its URL.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `xtask mock`: serves until killed (or until stdin closes, with
 /// `--exit-on-stdin-eof`).
@@ -24,11 +31,7 @@ pub fn run(args: &MockArgs) -> Result<()> {
         builder = builder.capacity(k);
     }
     let server = builder.try_start()?;
-    writeln!(
-        std::io::stdout(),
-        "volley-mock listening on {}",
-        server.url()
-    )?;
+    writeln!(std::io::stdout(), "{LISTENING}{}", server.url())?;
     std::io::stdout().flush()?;
     if !args.exit_on_stdin_eof {
         loop {
@@ -52,29 +55,48 @@ pub struct MockProcess {
 }
 
 impl MockProcess {
-    /// Starts `exe mock` on a free port and waits until it takes
-    /// connections.
+    /// Starts `exe mock` and waits (at most [`START_TIMEOUT`]) for its URL.
     pub fn start(exe: &Path, latency_ms: u64, capacity: Option<usize>) -> Result<MockProcess> {
-        let port = free_port()?;
-        let child = Command::new(exe)
-            .args(["mock", "--exit-on-stdin-eof"])
-            .args([
-                format!("--port={port}"),
-                format!("--latency-ms={latency_ms}"),
-            ])
+        let mut command = Command::new(exe);
+        command
+            .args(["mock", "--port=0", "--exit-on-stdin-eof"])
+            .arg(format!("--latency-ms={latency_ms}"))
             .args(capacity.map(|k| format!("--capacity={k}")))
             .stdin(Stdio::piped())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let child = command
             .spawn()
             .map_err(|e| format!("cannot start the embedded mock server ({exe:?} mock): {e}"))?;
         let mut guard = ChildGuard(child);
         let stdin = guard.0.stdin.take();
-        wait_for_port("the embedded mock server", port)?;
+        let stdout = guard.0.stdout.take();
+        let mut reader = BufReader::new(stdout.ok_or("the embedded mock server has no stdout")?);
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            // Ignored error: the caller gave up waiting.
+            let _ = tx.send(reader.read_line(&mut line).map(|_| line));
+            // Keep draining so the server never blocks on a full pipe.
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
+        });
+        let secs = START_TIMEOUT.as_secs();
+        let line = rx
+            .recv_timeout(START_TIMEOUT)
+            .map_err(|_| format!("the embedded mock server did not print its URL within {secs} s"))?
+            .map_err(|e| format!("cannot read the embedded mock server's URL: {e}"))?;
+        let line = line.trim();
+        let url = line
+            .strip_prefix(LISTENING)
+            .filter(|url| url.starts_with("http://"));
+        let url = url.ok_or_else(|| {
+            format!("the embedded mock server printed {line:?} instead of `{LISTENING}http://...`")
+        })?;
         let client = volley_blocking::Client::builder().timeout(Duration::from_secs(5));
         Ok(MockProcess {
             _stdin: stdin,
             _guard: guard,
-            url: format!("http://127.0.0.1:{port}"),
+            url: url.to_owned(),
             client: client.build()?,
         })
     }
