@@ -1,12 +1,11 @@
 //! The command line: `compare`, and the hidden `mock` and `run-one` that
 //! `compare` runs as child processes of itself.
 
-use std::ffi::OsStr;
+use std::collections::HashSet;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +40,7 @@ pub enum Command {
 /// one request after another), each async adapter's own client used alone
 /// with `buffer_unordered` for reference (`plain-reqwest`, `plain-surf`,
 /// `plain-isahc`), and volley-tokio at a fixed limit of N (`tokio-fixed-N`).
+/// Named the same on the command line, in tables and in JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
 pub enum Runtime {
@@ -76,15 +76,6 @@ impl Runtime {
 
     /// The runtimes that can run with an adaptive limit.
     pub const ADAPTIVE: [Runtime; 3] = [Runtime::Tokio, Runtime::AsyncStd, Runtime::Smol];
-
-    /// The name used on the command line, in tables and in JSON.
-    pub fn name(self) -> String {
-        if let Runtime::TokioFixed(n) = self {
-            return format!("tokio-fixed-{n}");
-        }
-        let named = NAMES.iter().find(|(runtime, _)| *runtime == self);
-        named.map_or_else(String::new, |(_, name)| (*name).to_owned())
-    }
 
     /// True for the volley adapters that run requests concurrently.
     pub fn is_volley_async(self) -> bool {
@@ -127,7 +118,11 @@ impl Runtime {
 
 impl fmt::Display for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name())
+        if let Runtime::TokioFixed(n) = self {
+            return write!(f, "tokio-fixed-{n}");
+        }
+        let name = NAMES.iter().find(|(runtime, _)| runtime == self);
+        f.write_str(name.map_or("", |(_, name)| name))
     }
 }
 
@@ -135,23 +130,21 @@ impl FromStr for Runtime {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Runtime, String> {
-        if let Some((runtime, _)) = NAMES.iter().find(|(_, name)| *name == s) {
-            return Ok(*runtime);
+        if let Some(&(runtime, _)) = NAMES.iter().find(|(_, name)| *name == s) {
+            return Ok(runtime);
         }
-        match s.strip_prefix("tokio-fixed-").map(positive) {
-            Some(Ok(n)) => Ok(Runtime::TokioFixed(n)),
-            Some(Err(e)) => Err(format!("the N of tokio-fixed-N {e}")),
-            None => Err(
-                "expected one of tokio, async-std, smol, blocking, plain-reqwest, plain-surf, plain-isahc, tokio-fixed-N"
-                    .to_owned(),
-            ),
-        }
+        let Some(n) = s.strip_prefix("tokio-fixed-") else {
+            let names = NAMES.map(|(_, name)| name).join(", ");
+            return Err(format!("expected one of {names}, tokio-fixed-N"));
+        };
+        let n = positive(n).map_err(|e| format!("the N of tokio-fixed-N {e}"))?;
+        Ok(Runtime::TokioFixed(n))
     }
 }
 
 impl From<Runtime> for String {
     fn from(runtime: Runtime) -> String {
-        runtime.name()
+        runtime.to_string()
     }
 }
 
@@ -160,28 +153,6 @@ impl TryFrom<String> for Runtime {
 
     fn try_from(name: String) -> Result<Runtime, String> {
         name.parse()
-    }
-}
-
-/// Parses a runtime name for clap, with an `InvalidValue` error naming it.
-#[derive(Debug, Clone, Copy)]
-struct RuntimeParser;
-
-impl TypedValueParser for RuntimeParser {
-    type Value = Runtime;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &OsStr,
-    ) -> Result<Runtime, clap::Error> {
-        let text = value.to_string_lossy();
-        text.parse().map_err(|reason: String| {
-            let arg = arg.map_or_else(|| "--runtime".to_owned(), ToString::to_string);
-            let message = format!("invalid value '{text}' for '{arg}': {reason}\n");
-            clap::Error::raw(clap::error::ErrorKind::InvalidValue, message).with_cmd(cmd)
-        })
     }
 }
 
@@ -226,7 +197,7 @@ impl Scenario {
             latency_ms,
             resource,
             capacity: (self == Scenario::Capacity).then_some(50),
-            adaptive_max: None,
+            adaptive: None,
             cooldown_s: (self == Scenario::Cooldown).then_some(COOLDOWN_S),
         }
     }
@@ -238,29 +209,47 @@ pub const COOLDOWN_S: u64 = 2;
 /// Where an adaptive limit starts: the guess of `examples/limited_posts.rs`.
 pub const ADAPTIVE_INITIAL: usize = 20;
 
-/// One scenario as it will be run: its numbers after overrides.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One scenario as it will be run: its numbers after overrides, as the
+/// head of its JSON report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
     /// The scenario's name (`custom` when only numbers were given).
+    #[serde(rename = "scenario")]
     pub name: String,
     pub requests: usize,
     pub concurrency: usize,
     pub latency_ms: u64,
     /// The embedded server's resource: `users` or `posts`.
+    #[serde(skip)]
     pub resource: &'static str,
     /// The most requests the server takes at once (the rest get 503).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<usize>,
-    /// With `--adaptive`: the most the adaptive limit may grow to.
-    pub adaptive_max: Option<usize>,
+    /// With `--adaptive`: the adaptive limit's bounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adaptive: Option<AdaptiveBounds>,
     /// The pause the server asks for once (the cooldown scenario), in s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cooldown_s: Option<u64>,
 }
 
+/// The bounds of an adaptive run's limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdaptiveBounds {
+    pub initial: usize,
+    pub max: usize,
+}
+
 impl Plan {
+    /// With `--adaptive`: the most the adaptive limit may grow to.
+    pub fn adaptive_max(&self) -> Option<usize> {
+        self.adaptive.map(|bounds| bounds.max)
+    }
+
     /// The concurrency `runtime` runs at: the adaptive maximum in an
     /// adaptive run, otherwise its effective concurrency.
     pub fn runtime_concurrency(&self, runtime: Runtime) -> usize {
-        match self.adaptive_max {
+        match self.adaptive_max() {
             Some(max) if runtime.is_adaptive_capable() => max,
             _ => runtime.effective_concurrency(self.concurrency),
         }
@@ -268,7 +257,7 @@ impl Plan {
 
     /// True when `runtime` runs with an adaptive limit in this plan.
     pub fn is_adaptive(&self, runtime: Runtime) -> bool {
-        self.adaptive_max.is_some() && runtime.is_adaptive_capable()
+        self.adaptive.is_some() && runtime.is_adaptive_capable()
     }
 
     /// How many requests can be served at once at `concurrency`: no more
@@ -291,25 +280,19 @@ impl Plan {
     /// runtimes, then volley-tokio at fixed limits: 20, K and 2K against a
     /// server of capacity K, otherwise the adaptive maximum.
     pub fn adaptive_default_runtimes(&self) -> Vec<Runtime> {
-        let fixed = match (self.capacity, self.adaptive_max) {
+        let fixed = match (self.capacity, self.adaptive_max()) {
             (Some(k), _) => vec![ADAPTIVE_INITIAL, k, 2 * k],
-            (None, Some(max)) => vec![max],
-            (None, None) => vec![],
+            (None, max) => max.into_iter().collect(),
         };
-        let all = Runtime::ADAPTIVE.into_iter();
-        dedup(all.chain(fixed.into_iter().map(Runtime::TokioFixed)))
+        let fixed = fixed.into_iter().map(Runtime::TokioFixed);
+        dedup(Runtime::ADAPTIVE.into_iter().chain(fixed))
     }
 }
 
-/// `items` in order, without repeats.
-fn dedup(items: impl IntoIterator<Item = Runtime>) -> Vec<Runtime> {
-    let mut out = Vec::new();
-    for item in items {
-        if !out.contains(&item) {
-            out.push(item);
-        }
-    }
-    out
+/// `runtimes` in order, without repeats.
+fn dedup(runtimes: impl IntoIterator<Item = Runtime>) -> Vec<Runtime> {
+    let mut seen = HashSet::new();
+    runtimes.into_iter().filter(|r| seen.insert(*r)).collect()
 }
 
 /// The options `compare` hands on to each client (and to `run-one`).
@@ -332,13 +315,12 @@ pub struct ClientArgs {
 impl ClientArgs {
     /// The same options as `run-one` arguments.
     pub fn to_args(&self) -> Vec<String> {
-        let mut out = vec!["--timeout-ms".to_owned(), self.timeout_ms.to_string()];
-        if let Some(max) = self.max_body_bytes {
-            out.extend(["--max-body-bytes".to_owned(), max.to_string()]);
-        }
-        if self.http2 {
-            out.push("--http2".to_owned());
-        }
+        let mut out = vec![format!("--timeout-ms={}", self.timeout_ms)];
+        out.extend(
+            self.max_body_bytes
+                .map(|max| format!("--max-body-bytes={max}")),
+        );
+        out.extend(self.http2.then(|| "--http2".to_owned()));
         out
     }
 }
@@ -352,28 +334,9 @@ pub enum Server {
     Nginx,
 }
 
-/// Options of `compare`.
+/// Options of `compare` (`--help` shows `compare_help.txt` under them).
 #[derive(Debug, Clone, Args)]
-#[command(after_help = "\
-With no --scenario and no numbers, runs `seed` then `limit`. With numbers only \
-(--requests/--concurrency/--latency-ms), runs one `custom` scenario built on `seed`.
-
---adaptive runs tokio, async-std and smol with an adaptive limit (from 20 up to \
---max-limit) and every request sent at once; with no --scenario it runs `capacity` \
-(or a `custom` scenario built on it). Unless --runtimes is given, volley-tokio at \
-fixed limits runs alongside: tokio-fixed-20, -K and -2K against a server of \
-capacity K, otherwise tokio-fixed-<max limit>. `tokio-fixed-N` can also be named \
-in --runtimes in any run. Requests the server turns away (503) are not retried: \
-they count as `status` errors and in the `rejected` column.
-
-Files: --json FILE gets one JSON object for one scenario, or an array of objects \
-(one per scenario, in order) when several run. The SVG timeline is always written: \
---svg FILE for one scenario, FILE with `-<scenario>` before its extension for \
-several; by default target/volley-compare-<scenario>.svg \
-(target/volley-compare-<scenario>-adaptive.svg with --adaptive).
-
-The blocking runtime is strictly sequential (concurrency 1; its ideal time is \
-requests x latency). It is skipped when that ideal exceeds --blocking-budget-s.")]
+#[command(after_help = include_str!("compare_help.txt"))]
 pub struct CompareArgs {
     /// A named scenario (default: seed, then limit; capacity with --adaptive).
     #[arg(long, value_enum)]
@@ -392,7 +355,7 @@ pub struct CompareArgs {
     /// tokio,async-std,smol,blocking]. `plain-reqwest`, `plain-surf` and
     /// `plain-isahc` (each adapter's client alone, with `buffer_unordered`)
     /// are references, and `tokio-fixed-N` is volley-tokio at a fixed limit.
-    #[arg(long, value_delimiter = ',', value_parser = RuntimeParser)]
+    #[arg(long, value_delimiter = ',')]
     pub runtimes: Vec<Runtime>,
     /// Run tokio, async-std and smol with an adaptive limit instead of a
     /// fixed one (default scenario: capacity).
@@ -499,7 +462,9 @@ impl CompareArgs {
                         Scenario::Capacity => 1_000,
                         _ => plan.concurrency,
                     };
-                    plan.adaptive_max = Some(self.max_limit.unwrap_or(default));
+                    let max = self.max_limit.unwrap_or(default);
+                    let initial = ADAPTIVE_INITIAL.min(max);
+                    plan.adaptive = Some(AdaptiveBounds { initial, max });
                 }
                 plan
             })
@@ -529,7 +494,7 @@ pub struct MockArgs {
 #[derive(Debug, Clone, Args)]
 pub struct RunOneArgs {
     /// The runtime to run on.
-    #[arg(long, value_parser = RuntimeParser)]
+    #[arg(long)]
     pub runtime: Runtime,
     /// URL template; `{id}` is replaced by 1..=N.
     #[arg(long)]
@@ -601,35 +566,50 @@ fn positive<T: FromStr<Err: fmt::Display> + Default + PartialEq>(s: &str) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::error::ErrorKind;
 
-    fn compare(args: &[&str]) -> Result<CompareArgs, clap::Error> {
-        let argv = ["xtask", "compare"].iter().chain(args).copied();
+    /// `xtask compare` with `args` (split at spaces).
+    fn compare(args: &str) -> Result<CompareArgs, clap::Error> {
+        let argv = ["xtask", "compare"]
+            .into_iter()
+            .chain(args.split_whitespace());
         match Cli::try_parse_from(argv)?.command {
             Command::Compare(args) => Ok(args),
             other => panic!("not compare: {other:?}"),
         }
     }
 
+    /// The one plan of `compare args`, and its runtimes.
+    fn one_plan(args: &str) -> (Plan, Vec<Runtime>) {
+        let args = compare(args).expect("parses");
+        let plans = args.plans();
+        assert_eq!(plans.len(), 1, "{plans:?}");
+        let runtimes = args.runtimes(&plans[0]);
+        (plans[0].clone(), runtimes)
+    }
+
+    /// tokio, async-std and smol, then `more`.
+    fn adaptive_then(more: &[Runtime]) -> Vec<Runtime> {
+        [&Runtime::ADAPTIVE[..], more].concat()
+    }
+
+    /// A plan's requests, concurrency and latency.
+    fn numbers(plan: &Plan) -> (usize, usize, u64) {
+        (plan.requests, plan.concurrency, plan.latency_ms)
+    }
+
     #[test]
     fn default_runs_seed_then_limit_on_all_four() {
-        let args = compare(&[]).expect("parses");
+        let args = compare("").expect("parses");
         let plans = args.plans();
-        assert_eq!(plans.len(), 2);
-        assert_eq!(plans[0], Scenario::Seed.plan());
-        assert_eq!(plans[1], Scenario::Limit.plan());
-        assert_eq!(
-            (plans[0].requests, plans[0].concurrency, plans[0].latency_ms),
-            (10, 10, 200)
-        );
-        assert_eq!(
-            (plans[1].requests, plans[1].concurrency, plans[1].latency_ms),
-            (100, 20, 200)
-        );
+        assert_eq!(plans, [Scenario::Seed.plan(), Scenario::Limit.plan()]);
+        assert_eq!(numbers(&plans[0]), (10, 10, 200));
+        assert_eq!(numbers(&plans[1]), (100, 20, 200));
         assert_eq!(plans[1].resource, "posts");
         assert!(
             plans
                 .iter()
-                .all(|p| p.capacity.is_none() && p.adaptive_max.is_none())
+                .all(|p| p.capacity.is_none() && p.adaptive.is_none())
         );
         assert_eq!(args.runtimes(&plans[0]), Runtime::DEFAULT.to_vec());
         assert!(!args.adaptive);
@@ -647,72 +627,41 @@ mod tests {
             ("capacity", 5_000, 50, 200),
             ("cooldown", 100, 10, 100),
         ] {
-            let plans = compare(&["--scenario", name]).expect("parses").plans();
-            assert_eq!(plans.len(), 1);
-            assert_eq!(plans[0].name, name);
-            assert_eq!(
-                (plans[0].requests, plans[0].concurrency, plans[0].latency_ms),
-                (n, c, l)
-            );
+            let (plan, _) = one_plan(&format!("--scenario {name}"));
+            assert_eq!((plan.name.as_str(), numbers(&plan)), (name, (n, c, l)));
         }
-        assert!(compare(&["--scenario", "nope"]).is_err());
+        assert!(compare("--scenario nope").is_err());
     }
 
     #[test]
     fn overrides_replace_the_scenario_numbers() {
-        let plans = compare(&["--scenario", "scale", "--requests", "500"])
-            .expect("parses")
-            .plans();
-        assert_eq!(plans.len(), 1);
-        assert_eq!(plans[0].name, "scale");
-        assert_eq!(
-            (plans[0].requests, plans[0].concurrency, plans[0].latency_ms),
-            (500, 1_000, 200)
-        );
-
-        let plans = compare(&[
-            "--requests",
-            "20",
-            "--concurrency",
-            "5",
-            "--latency-ms",
-            "20",
-        ])
-        .expect("parses")
-        .plans();
-        assert_eq!(plans.len(), 1);
-        assert_eq!(plans[0].name, "custom");
-        assert_eq!(
-            (plans[0].requests, plans[0].concurrency, plans[0].latency_ms),
-            (20, 5, 20)
-        );
-        assert!(compare(&["--requests", "0"]).is_err());
-        assert!(compare(&["--concurrency", "x"]).is_err());
+        let (plan, _) = one_plan("--scenario scale --requests 500");
+        assert_eq!(plan.name, "scale");
+        assert_eq!(numbers(&plan), (500, 1_000, 200));
+        let (plan, _) = one_plan("--requests 20 --concurrency 5 --latency-ms 20");
+        assert_eq!(plan.name, "custom");
+        assert_eq!(numbers(&plan), (20, 5, 20));
+        assert!(compare("--requests 0").is_err());
+        assert!(compare("--concurrency x").is_err());
     }
 
     #[test]
     fn runtimes_list() {
-        let args = compare(&["--runtimes", "smol,plain-reqwest,smol,blocking"]).expect("parses");
-        let plan = &args.plans()[0];
-        assert_eq!(
-            args.runtimes(plan),
-            vec![Runtime::Smol, Runtime::PlainReqwest, Runtime::Blocking]
-        );
-        let args = compare(&["--runtimes", "async-std", "--runtimes", "tokio"]).expect("parses");
-        assert_eq!(args.runtimes(plan), vec![Runtime::AsyncStd, Runtime::Tokio]);
-        let args = compare(&[
-            "--runtimes",
-            "tokio-fixed-50,tokio,tokio-fixed-7,tokio-fixed-50",
-        ])
-        .expect("parses");
-        assert_eq!(
-            args.runtimes(plan),
-            vec![
-                Runtime::TokioFixed(50),
-                Runtime::Tokio,
-                Runtime::TokioFixed(7)
-            ]
-        );
+        use Runtime::*;
+        for (list, runtimes) in [
+            (
+                "smol,plain-reqwest,smol,blocking",
+                &[Smol, PlainReqwest, Blocking][..],
+            ),
+            ("async-std --runtimes tokio", &[AsyncStd, Tokio]),
+            (
+                "tokio-fixed-50,tokio,tokio-fixed-7,tokio-fixed-50",
+                &[TokioFixed(50), Tokio, TokioFixed(7)],
+            ),
+        ] {
+            let args = compare(&format!("--runtimes {list}")).expect("parses");
+            assert_eq!(args.runtimes(&Scenario::Seed.plan()), runtimes);
+        }
     }
 
     #[test]
@@ -723,7 +672,6 @@ mod tests {
             ("plain-reqwest", Runtime::PlainReqwest),
         ] {
             assert_eq!(name.parse::<Runtime>(), Ok(runtime));
-            assert_eq!(runtime.name(), name);
             assert_eq!(runtime.to_string(), name);
             let json = serde_json::to_string(&runtime).expect("serializes");
             assert_eq!(json, format!("\"{name}\""));
@@ -741,8 +689,8 @@ mod tests {
             "Tokio",
         ] {
             assert!(bad.parse::<Runtime>().is_err(), "{bad}");
-            let err = compare(&["--runtimes", bad]).expect_err(bad);
-            assert_eq!(err.kind(), clap::error::ErrorKind::InvalidValue, "{bad}");
+            let err = compare(&format!("--runtimes {bad}")).expect_err(bad);
+            assert_eq!(err.kind(), ErrorKind::ValueValidation, "{bad}");
             assert!(err.to_string().contains(bad), "{err}");
         }
         assert!(serde_json::from_str::<Runtime>("\"tokio-fixed-0\"").is_err());
@@ -750,29 +698,18 @@ mod tests {
 
     #[test]
     fn adaptive_defaults_to_the_capacity_scenario() {
-        let args = compare(&["--adaptive"]).expect("parses");
-        assert!(args.adaptive);
-        let plans = args.plans();
-        assert_eq!(plans.len(), 1);
-        let plan = &plans[0];
+        assert!(compare("--adaptive").expect("parses").adaptive);
+        let (plan, runtimes) = one_plan("--adaptive");
         assert_eq!(plan.name, "capacity");
-        assert_eq!(
-            (plan.requests, plan.concurrency, plan.latency_ms),
-            (5_000, 50, 200)
-        );
+        assert_eq!(numbers(&plan), (5_000, 50, 200));
         assert_eq!(plan.capacity, Some(50));
-        assert_eq!(plan.adaptive_max, Some(1_000));
-        assert_eq!(
-            args.runtimes(plan),
-            vec![
-                Runtime::Tokio,
-                Runtime::AsyncStd,
-                Runtime::Smol,
-                Runtime::TokioFixed(20),
-                Runtime::TokioFixed(50),
-                Runtime::TokioFixed(100),
-            ]
-        );
+        let bounds = AdaptiveBounds {
+            initial: 20,
+            max: 1_000,
+        };
+        assert_eq!(plan.adaptive, Some(bounds));
+        let fixed = [20, 50, 100].map(Runtime::TokioFixed);
+        assert_eq!(runtimes, adaptive_then(&fixed));
         assert!(plan.is_adaptive(Runtime::Smol));
         assert!(!plan.is_adaptive(Runtime::TokioFixed(50)));
         assert!(!plan.is_adaptive(Runtime::Blocking));
@@ -782,188 +719,112 @@ mod tests {
         assert_eq!(plan.served_at_once(1_000), 50);
         assert_eq!(plan.served_at_once(20), 20);
 
-        let args = compare(&["--adaptive", "--max-limit", "300"]).expect("parses");
-        assert_eq!(args.plans()[0].adaptive_max, Some(300));
+        let (plan, _) = one_plan("--adaptive --max-limit 300");
+        assert_eq!(plan.adaptive_max(), Some(300));
     }
 
     #[test]
     fn cooldown_scenario() {
-        let args = compare(&["--scenario", "cooldown"]).expect("parses");
-        let plan = &args.plans()[0];
+        let (plan, runtimes) = one_plan("--scenario cooldown");
         assert_eq!((plan.resource, plan.cooldown_s), ("cooldown", Some(2)));
-        assert_eq!(
-            args.runtimes(plan),
-            [
-                Runtime::Tokio,
-                Runtime::AsyncStd,
-                Runtime::Smol,
-                Runtime::PlainReqwest
-            ]
-        );
+        assert_eq!(runtimes, adaptive_then(&[Runtime::PlainReqwest]));
     }
 
     #[test]
     fn capacity_scenario_without_adaptive() {
-        let args = compare(&["--scenario", "capacity"]).expect("parses");
-        let plan = &args.plans()[0];
+        let (plan, runtimes) = one_plan("--scenario capacity");
         assert_eq!(plan.capacity, Some(50));
-        assert_eq!(plan.adaptive_max, None);
+        assert_eq!(plan.adaptive, None);
         assert!(!plan.is_adaptive(Runtime::Tokio));
         assert_eq!(plan.runtime_concurrency(Runtime::Tokio), 50);
-        assert_eq!(args.runtimes(plan), Runtime::DEFAULT.to_vec());
+        assert_eq!(runtimes, Runtime::DEFAULT.to_vec());
     }
 
     #[test]
     fn adaptive_with_other_scenarios_and_overrides() {
-        let args = compare(&[
-            "--adaptive",
-            "--scenario",
-            "limit",
-            "--max-limit",
-            "100",
-            "--requests",
-            "5000",
-        ])
-        .expect("parses");
-        let plan = &args.plans()[0];
+        let (plan, runtimes) =
+            one_plan("--adaptive --scenario limit --max-limit 100 --requests 5000");
         assert_eq!(plan.name, "limit");
         assert_eq!((plan.requests, plan.concurrency), (5_000, 20));
-        assert_eq!((plan.capacity, plan.adaptive_max), (None, Some(100)));
-        assert_eq!(
-            args.runtimes(plan),
-            vec![
-                Runtime::Tokio,
-                Runtime::AsyncStd,
-                Runtime::Smol,
-                Runtime::TokioFixed(100)
-            ]
-        );
+        assert_eq!((plan.capacity, plan.adaptive_max()), (None, Some(100)));
+        assert_eq!(runtimes, adaptive_then(&[Runtime::TokioFixed(100)]));
         // Without --max-limit: the scenario's concurrency.
-        let plan = &compare(&["--adaptive", "--scenario", "scale"])
-            .expect("parses")
-            .plans()[0];
-        assert_eq!(plan.adaptive_max, Some(1_000));
+        let (plan, _) = one_plan("--adaptive --scenario scale");
+        assert_eq!(plan.adaptive_max(), Some(1_000));
 
         // Numbers only: a custom scenario built on capacity; --capacity also
         // moves its best fixed limit.
-        let args = compare(&[
-            "--adaptive",
-            "--requests",
-            "300",
-            "--latency-ms",
-            "20",
-            "--capacity",
-            "10",
-            "--runtimes",
-            "tokio",
-        ])
-        .expect("parses");
-        let plan = &args.plans()[0];
+        let (plan, runtimes) =
+            one_plan("--adaptive --requests 300 --latency-ms 20 --capacity 10 --runtimes tokio");
         assert_eq!(plan.name, "custom");
-        assert_eq!(
-            (plan.requests, plan.concurrency, plan.latency_ms),
-            (300, 10, 20)
-        );
-        assert_eq!((plan.capacity, plan.adaptive_max), (Some(10), Some(1_000)));
-        assert_eq!(args.runtimes(plan), vec![Runtime::Tokio]);
-        let plan = &compare(&["--adaptive", "--capacity", "30"])
-            .expect("parses")
-            .plans()[0];
+        assert_eq!(numbers(&plan), (300, 10, 20));
+        let limits = (plan.capacity, plan.adaptive_max());
+        assert_eq!(limits, (Some(10), Some(1_000)));
+        assert_eq!(runtimes, vec![Runtime::Tokio]);
+        let (plan, _) = one_plan("--adaptive --capacity 30");
         assert_eq!(
             (plan.name.as_str(), plan.capacity, plan.concurrency),
             ("capacity", Some(30), 30)
         );
-        assert_eq!(
-            plan.adaptive_default_runtimes()[3..],
-            [
-                Runtime::TokioFixed(20),
-                Runtime::TokioFixed(30),
-                Runtime::TokioFixed(60)
-            ]
-        );
+        let fixed = [20, 30, 60].map(Runtime::TokioFixed);
+        assert_eq!(plan.adaptive_default_runtimes(), adaptive_then(&fixed));
 
         // --max-limit needs --adaptive, and a positive number.
-        assert!(compare(&["--max-limit", "100"]).is_err());
-        assert!(compare(&["--adaptive", "--max-limit", "0"]).is_err());
+        assert!(compare("--max-limit 100").is_err());
+        assert!(compare("--adaptive --max-limit 0").is_err());
     }
 
     #[test]
     fn bad_runtime_rejected() {
-        let err = compare(&["--runtimes", "tokio,glommio"]).expect_err("rejected");
-        assert_eq!(err.kind(), clap::error::ErrorKind::InvalidValue);
+        let err = compare("--runtimes tokio,glommio").expect_err("rejected");
+        assert_eq!(err.kind(), ErrorKind::ValueValidation);
+        let message = err.to_string();
+        assert!(
+            message.contains("expected one of tokio, async-std"),
+            "{message}"
+        );
     }
 
     #[test]
     fn other_options() {
-        let args = compare(&[
-            "--url",
-            "http://127.0.0.1:9/users/{id}",
-            "--timeout-ms",
-            "500",
-            "--max-body-bytes",
-            "4096",
-            "--json",
-            "out.json",
-            "--svg",
-            "out.svg",
-        ])
+        let args = compare(
+            "--url http://127.0.0.1:9/users/{id} --timeout-ms 500 --max-body-bytes 4096 \
+             --json out.json --svg out.svg",
+        )
         .expect("parses");
         assert_eq!(args.url.as_deref(), Some("http://127.0.0.1:9/users/{id}"));
         assert_eq!(args.client.timeout_ms, 500);
         assert_eq!(args.client.max_body_bytes, Some(4096));
         assert_eq!(args.json, Some(PathBuf::from("out.json")));
         assert_eq!(args.svg, Some(PathBuf::from("out.svg")));
-        assert!(compare(&["--timeout-ms", "0"]).is_err());
+        assert!(compare("--timeout-ms 0").is_err());
+    }
+
+    /// `run-one` on `runtime` for 3 requests, 2 at once, and `extra`.
+    fn run_one(runtime: &str, extra: &[&str]) -> RunOneArgs {
+        let argv = ["xtask", "run-one", "--runtime", runtime, "--url-template"];
+        let argv = argv.into_iter().chain(["http://x/{id}", "--requests", "3"]);
+        let argv = argv
+            .chain(["--concurrency", "2"])
+            .chain(extra.iter().copied());
+        match Cli::try_parse_from(argv).expect("parses").command {
+            Command::RunOne(args) => args,
+            other => panic!("not run-one: {other:?}"),
+        }
     }
 
     #[test]
     fn hidden_subcommands_parse() {
-        let cli = Cli::try_parse_from([
-            "xtask",
-            "run-one",
-            "--runtime",
-            "async-std",
-            "--url-template",
-            "http://x/{id}",
-            "--requests",
-            "3",
-            "--concurrency",
-            "2",
-        ])
-        .expect("parses");
-        match cli.command {
-            Command::RunOne(a) => {
-                assert_eq!(a.runtime, Runtime::AsyncStd);
-                assert_eq!(
-                    (a.requests, a.concurrency, a.client.timeout_ms),
-                    (3, 2, 30_000)
-                );
-                assert_eq!(a.adaptive_max, None);
-            }
-            other => panic!("not run-one: {other:?}"),
-        }
-        let cli = Cli::try_parse_from([
-            "xtask",
-            "run-one",
-            "--runtime",
-            "tokio-fixed-50",
-            "--url-template",
-            "http://x/{id}",
-            "--requests",
-            "3",
-            "--concurrency",
-            "2",
-            "--adaptive-max",
-            "100",
-        ])
-        .expect("parses");
-        match cli.command {
-            Command::RunOne(a) => {
-                assert_eq!(a.runtime, Runtime::TokioFixed(50));
-                assert_eq!(a.adaptive_max, Some(100));
-            }
-            other => panic!("not run-one: {other:?}"),
-        }
+        let a = run_one("async-std", &[]);
+        assert_eq!(a.runtime, Runtime::AsyncStd);
+        assert_eq!(
+            (a.requests, a.concurrency, a.client.timeout_ms),
+            (3, 2, 30_000)
+        );
+        assert_eq!(a.adaptive_max, None);
+        let a = run_one("tokio-fixed-50", &["--adaptive-max", "100"]);
+        assert_eq!(a.runtime, Runtime::TokioFixed(50));
+        assert_eq!(a.adaptive_max, Some(100));
         let cli = Cli::try_parse_from(["xtask", "mock", "--port", "0", "--latency-ms", "200"])
             .expect("parses");
         assert!(matches!(
@@ -980,7 +841,7 @@ mod tests {
         assert_eq!(Runtime::Blocking.effective_concurrency(10), 1);
         assert_eq!(Runtime::Tokio.effective_concurrency(10), 10);
         for r in Runtime::DEFAULT {
-            assert_eq!(r.name().parse::<Runtime>(), Ok(r));
+            assert_eq!(r.to_string().parse::<Runtime>(), Ok(r));
         }
     }
 }

@@ -2,36 +2,31 @@
 //! process (this binary as `xtask run-one`), against the embedded server
 //! (this binary as `xtask mock`) or an external one.
 
-use std::io::{BufRead, BufReader, IsTerminal};
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::Result;
-use crate::cli::Server;
-use crate::cli::{ADAPTIVE_INITIAL, CompareArgs, Plan, Runtime};
-use crate::mock::{ChildGuard, MockProcess};
+use crate::cli::{ADAPTIVE_INITIAL, CompareArgs, Plan, Runtime, Server};
+use crate::mock::MockProcess;
 use crate::nginx::Nginx;
+use crate::process::ChildGuard;
 use crate::recorder::micros;
 use crate::report::{
-    AdaptiveBounds, RunFacts, RunOutput, RuntimeResult, ScenarioReport, Skipped, median_run,
-    render_table, summarize,
+    RunOutput, RuntimeResult, ScenarioReport, Skipped, median_run, render_table, summarize,
 };
 use crate::svg;
 
 /// `xtask compare`.
 pub fn run(args: &CompareArgs) -> Result<()> {
-    let plans = args.plans();
     let exe = std::env::current_exe()
         .map_err(|e| format!("cannot find this program to run its runners: {e}"))?;
     if let Some(workers) = args.workers {
         return crate::workers::run(&exe, args, workers);
     }
-    let interactive = std::io::stdout().is_terminal();
-    if let Some(url) = &args.url
-        && !url.contains("{id}")
-    {
+    if let Some(url) = args.url.as_ref().filter(|url| !url.contains("{id}")) {
         eprintln!("warning: --url has no `{{id}}`: every request goes to {url}");
     }
     if args.capacity.is_some() && args.url.is_some() {
@@ -39,19 +34,21 @@ pub fn run(args: &CompareArgs) -> Result<()> {
             "warning: --capacity only limits the embedded server; with --url it only sets the ideal time"
         );
     }
+    let plans = args.plans();
     let mut reports = Vec::new();
-    for plan in &plans {
-        let mut plan = plan.clone();
-        plan.name = crate::http2::scenario_name(&plan.name, args.client.http2);
-        let plan = &plan;
-        let scenario = ScenarioRun::start(&exe, args, plan, interactive)?;
-        let report = scenario.run(&args.runtimes(plan))?;
+    for mut plan in plans.iter().cloned() {
+        // A name of its own, so that its timeline and JSON do not replace
+        // the HTTP/1.1 run's.
+        if args.client.http2 {
+            plan.name.push_str("-http2");
+        }
+        let report = ScenarioRun::start(&exe, args, &plan)?.run(&args.runtimes(&plan))?;
         println!("{}", render_table(&report));
         // An adaptive run's timeline does not replace the fixed run's.
         let label = if args.adaptive {
             format!("{}-adaptive", plan.name)
         } else {
-            plan.name.clone()
+            plan.name
         };
         let svg_path = svg_path(args.svg.as_deref(), &label, plans.len() > 1);
         write_file(&svg_path, &svg::render(&report))?;
@@ -71,12 +68,10 @@ pub fn run(args: &CompareArgs) -> Result<()> {
 
 /// Writes `contents` to `path`, creating its directory.
 pub fn write_file(path: &Path, contents: &str) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
-    std::fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(())
+    let dir = path.parent().filter(|dir| !dir.as_os_str().is_empty());
+    let written = dir.map_or(Ok(()), std::fs::create_dir_all);
+    let written = written.and_then(|()| std::fs::write(path, contents));
+    Ok(written.map_err(|e| format!("cannot write {}: {e}", path.display()))?)
 }
 
 /// The workspace's `target/` (`CARGO_TARGET_DIR` if set).
@@ -92,30 +87,40 @@ fn target_dir() -> PathBuf {
 /// the extension when several scenarios run), or
 /// `target/volley-compare-<scenario>.svg` (`CARGO_TARGET_DIR` if set).
 fn svg_path(given: Option<&Path>, scenario: &str, several: bool) -> PathBuf {
-    let Some(path) = given else {
-        return target_dir().join(format!("volley-compare-{scenario}.svg"));
-    };
-    if !several {
-        return path.to_path_buf();
+    match given {
+        None => target_dir().join(format!("volley-compare-{scenario}.svg")),
+        Some(path) if !several => path.to_path_buf(),
+        Some(path) => {
+            let stem = path
+                .file_stem()
+                .map_or("timeline".into(), |s| s.to_string_lossy());
+            let ext = path
+                .extension()
+                .map(|ext| format!(".{}", ext.to_string_lossy()));
+            path.with_file_name(format!("{stem}-{scenario}{}", ext.unwrap_or_default()))
+        }
     }
-    let stem = path
-        .file_stem()
-        .map_or_else(|| "timeline".into(), |s| s.to_string_lossy());
-    let name = match path.extension() {
-        Some(ext) => format!("{stem}-{scenario}.{}", ext.to_string_lossy()),
-        None => format!("{stem}-{scenario}"),
-    };
-    path.with_file_name(name)
 }
 
 /// Runs whose ideal time is at least this long get a progress bar (when
 /// stderr is a terminal).
 const LONG_RUN_S: f64 = 2.0;
 
-/// Why `runtime` should not run in `plan`, if it should not.
-fn skip_reason(runtime: Runtime, plan: &Plan, budget_s: u64) -> Option<String> {
-    if runtime != Runtime::Blocking {
-        return None;
+/// Why `runtime` should not run in `plan`, if it should not: over HTTP/2
+/// (h2c, which volley-mock serves on its one port) the clients that speak
+/// HTTP/1.1 only; blocking in the cooldown scenario or past its budget.
+fn skip_reason(runtime: Runtime, plan: &Plan, budget_s: u64, http2: bool) -> Option<String> {
+    match runtime {
+        Runtime::PlainSurf if http2 => {
+            return Some("surf's async-h1 client speaks HTTP/1.1 only".to_owned());
+        }
+        Runtime::AsyncStd | Runtime::Blocking if http2 => {
+            return Some(format!(
+                "volley-{runtime} speaks HTTP/1.1 only: http2_prior_knowledge() is a build error there"
+            ));
+        }
+        Runtime::Blocking => {}
+        _ => return None,
     }
     if plan.cooldown_s.is_some() {
         return Some("volley-blocking has no layers: no retry, no host cool-down".to_owned());
@@ -134,6 +139,7 @@ struct ScenarioRun<'a> {
     exe: &'a Path,
     args: &'a CompareArgs,
     plan: &'a Plan,
+    /// True when stdout is a terminal.
     interactive: bool,
     mock: Option<MockProcess>,
     _nginx: Option<Nginx>,
@@ -142,40 +148,31 @@ struct ScenarioRun<'a> {
 
 impl<'a> ScenarioRun<'a> {
     /// Starts the embedded server (unless `--url` is given).
-    fn start(
-        exe: &'a Path,
-        args: &'a CompareArgs,
-        plan: &'a Plan,
-        interactive: bool,
-    ) -> Result<Self> {
+    fn start(exe: &'a Path, args: &'a CompareArgs, plan: &'a Plan) -> Result<Self> {
         let (mut mock, mut nginx) = (None, None);
         let template = match (&args.url, args.server) {
             (Some(url), _) => url.clone(),
             (None, Server::Mock) => {
                 let started = MockProcess::start(exe, plan.latency_ms, plan.capacity)?;
-                let url = started.url().to_owned();
-                mock = Some(started);
-                format!("{url}/{}/{{id}}", plan.resource)
+                format!("{}/{}/{{id}}", mock.insert(started).url, plan.resource)
+            }
+            (None, Server::Nginx) if plan.capacity.is_some() || plan.cooldown_s.is_some() => {
+                return Err(format!(
+                    "scenario {}: nginx has no capacity mode or cool-down route; use the mock",
+                    plan.name
+                )
+                .into());
             }
             (None, Server::Nginx) => {
-                if plan.capacity.is_some() || plan.cooldown_s.is_some() {
-                    return Err(format!(
-                        "scenario {}: nginx has no capacity mode or cool-down route; use the mock",
-                        plan.name
-                    )
-                    .into());
-                }
                 let started = Nginx::start(&target_dir(), plan.latency_ms)?;
-                let url = started.url().to_owned();
-                nginx = Some(started);
-                format!("{url}/{}/{{id}}", plan.resource)
+                format!("{}/{}/{{id}}", nginx.insert(started).url, plan.resource)
             }
         };
         Ok(ScenarioRun {
             exe,
             args,
             plan,
-            interactive,
+            interactive: std::io::stdout().is_terminal(),
             mock,
             _nginx: nginx,
             template,
@@ -201,15 +198,9 @@ impl<'a> ScenarioRun<'a> {
                 self.template
             )
         });
-        let mut skipped = Vec::new();
-        let mut active = Vec::new();
+        let (mut skipped, mut active) = (Vec::new(), Vec::new());
         for &runtime in runtimes {
-            let http2 = args
-                .client
-                .http2
-                .then(|| crate::http2::skip_reason(runtime));
-            let reason = http2.flatten();
-            match reason.or_else(|| skip_reason(runtime, plan, args.blocking_budget_s)) {
+            match skip_reason(runtime, plan, args.blocking_budget_s, args.client.http2) {
                 Some(reason) => {
                     self.say(|| format!("skipping {runtime}: {reason}"));
                     skipped.push(Skipped { runtime, reason });
@@ -217,35 +208,14 @@ impl<'a> ScenarioRun<'a> {
                 None => active.push(runtime),
             }
         }
-        let mut runs: Vec<Vec<RuntimeResult>> = active.iter().map(|_| Vec::new()).collect();
+        let mut runs = vec![Vec::new(); active.len()];
         for _ in 0..args.repeat {
             for (&runtime, runs) in active.iter().zip(&mut runs) {
-                if let Some(Err(e)) = self.mock.as_ref().map(MockProcess::reset_stats) {
-                    eprintln!("warning: cannot reset the server's stats: {e}");
-                }
-                let r = self.run_runtime(runtime);
-                self.say(|| {
-                    format!(
-                        "{runtime}: {} ok, {} errors in {:.3} s",
-                        r.ok,
-                        r.errors.total(),
-                        r.wall_s
-                    )
-                });
-                runs.push(r);
+                runs.push(self.run_runtime(runtime));
             }
         }
         Ok(ScenarioReport {
-            scenario: plan.name.clone(),
-            requests: plan.requests,
-            concurrency: plan.concurrency,
-            latency_ms: plan.latency_ms,
-            capacity: plan.capacity,
-            adaptive: plan.adaptive_max.map(|max| AdaptiveBounds {
-                initial: ADAPTIVE_INITIAL.min(max),
-                max,
-            }),
-            cooldown_s: plan.cooldown_s,
+            plan: plan.clone(),
             ideal_s: plan.ideal_s(plan.concurrency),
             url: self.template,
             embedded_server: self.mock.is_some(),
@@ -258,10 +228,14 @@ impl<'a> ScenarioRun<'a> {
     /// missing results are counted as `other`.
     fn run_runtime(&self, runtime: Runtime) -> RuntimeResult {
         let plan = self.plan;
+        if let Some(Err(e)) = self.mock.as_ref().map(MockProcess::reset_stats) {
+            eprintln!("warning: cannot reset the server's stats: {e}");
+        }
         self.say(|| format!("running {runtime}..."));
         let started = Instant::now();
         let output = self.spawn_runner(runtime);
-        let fallback_wall_us = micros(started.elapsed());
+        let output =
+            output.unwrap_or_else(|| RunOutput::missing(runtime, micros(started.elapsed())));
         let stats = self.mock.as_ref().and_then(|m| {
             m.stats()
                 .map_err(|e| {
@@ -272,16 +246,13 @@ impl<'a> ScenarioRun<'a> {
                 .ok()
         });
         if let Some(stats) = stats.as_ref().filter(|_| self.args.client.http2) {
-            let line = crate::http2::connections_line(runtime, stats.connections, plan.requests);
-            println!("{line}");
+            let (requests, connections) = (plan.requests, stats.connections);
+            println!("{runtime}: {requests} requests over {connections} connection(s)");
         }
-        summarize(&RunFacts {
-            runtime,
-            plan,
-            output: output.as_ref(),
-            fallback_wall_us,
-            server: stats.as_ref(),
-        })
+        let r = summarize(plan, output, stats.as_ref());
+        let (ok, errors, wall_s) = (r.ok, r.errors.total(), r.wall_s);
+        self.say(|| format!("{runtime}: {ok} ok, {errors} errors in {wall_s:.3} s"));
+        r
     }
 
     /// How long a runner may take before it is killed: every round of
@@ -302,39 +273,28 @@ impl<'a> ScenarioRun<'a> {
     /// a terminal) and returns what it reported.
     fn spawn_runner(&self, runtime: Runtime) -> Option<RunOutput> {
         let plan = self.plan;
-        let (requests, concurrency) = (plan.requests, plan.concurrency);
-        let mut command = runner_command(self.exe, runtime, &self.template, requests, concurrency);
+        let mut command = runner_command(self.exe, runtime, &self.template, plan);
         command.args(self.args.client.to_args());
-        if let Some(max) = plan.adaptive_max.filter(|_| plan.is_adaptive(runtime)) {
-            command.args(["--adaptive-max", &max.to_string()]);
-        }
+        let adaptive_max = plan.adaptive_max().filter(|_| plan.is_adaptive(runtime));
+        command.args(adaptive_max.map(|max| format!("--adaptive-max={max}")));
         let long = plan.ideal_s(plan.runtime_concurrency(runtime)) >= LONG_RUN_S;
-        if long && std::io::stderr().is_terminal() {
-            command.arg("--progress");
-        }
-        if plan.cooldown_s.is_some() {
-            command.arg("--cooldown");
-        }
+        command.args((long && std::io::stderr().is_terminal()).then_some("--progress"));
+        command.args(plan.cooldown_s.map(|_| "--cooldown"));
         let deadline = self.runner_deadline(runtime);
-        run_runner(command, &runtime.name(), plan.requests, deadline)
+        run_runner(command, &runtime.to_string(), plan.requests, deadline)
     }
 }
 
-/// `exe run-one` on `runtime` for `requests` URLs of `template`, at most
-/// `concurrency` in flight.
-pub fn runner_command(
-    exe: &Path,
-    runtime: Runtime,
-    template: &str,
-    requests: usize,
-    concurrency: usize,
-) -> Command {
+/// `exe run-one` on `runtime` for `plan.requests` URLs of `template`, at
+/// most `plan.concurrency` in flight.
+pub fn runner_command(exe: &Path, runtime: Runtime, template: &str, plan: &Plan) -> Command {
     let mut command = Command::new(exe);
-    command
-        .arg("run-one")
-        .args(["--runtime", &runtime.name(), "--url-template", template])
-        .args(["--requests", &requests.to_string()])
-        .args(["--concurrency", &concurrency.to_string()]);
+    command.arg("run-one").args([
+        format!("--runtime={runtime}"),
+        format!("--url-template={template}"),
+        format!("--requests={}", plan.requests),
+        format!("--concurrency={}", plan.concurrency),
+    ]);
     command
 }
 
@@ -366,48 +326,39 @@ pub fn run_runner(
 }
 
 /// Starts `command` and returns its result line (if it printed one) and
-/// its exit status, printing its other lines.
+/// its exit status, printing its other lines once it is done.
 fn read_runner(
     mut command: Command,
     name: &str,
     deadline: Duration,
 ) -> Result<(Option<RunOutput>, ExitStatus)> {
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    let child = command
-        .spawn()
-        .map_err(|e| format!("cannot start the runner: {e}"))?;
-    let mut guard = ChildGuard(child);
-    let stdout = guard.0.stdout.take().ok_or("the runner has no stdout")?;
-    let (tx, rx) = mpsc::channel::<String>();
+    command.stdin(Stdio::null()).stdout(Stdio::piped());
+    let child = command.spawn();
+    let mut guard = ChildGuard(child.map_err(|e| format!("cannot start the runner: {e}"))?);
+    let mut stdout = guard.0.stdout.take().ok_or("the runner has no stdout")?;
+    let (tx, rx) = mpsc::channel();
+    // Reads until the runner closes its stdout.
     std::thread::spawn(move || {
-        for line in BufReader::new(stdout)
-            .lines()
-            .map_while(std::io::Result::ok)
-        {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
+        let mut text = String::new();
+        // Ignored error: no one waits for it any more.
+        let _ = tx.send(stdout.read_to_string(&mut text).map(|_| text));
     });
-    let deadline = Instant::now() + deadline;
+    let text = rx.recv_timeout(deadline).or_else(|_| {
+        eprintln!("warning: the {name} runner ran past its deadline; killing it");
+        // Ignored error: it may have just exited.
+        let _ = guard.0.kill();
+        rx.recv()
+    });
+    let text = text.map_err(|_| "the runner's output was lost")??;
     let mut output = None;
-    loop {
-        match rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(line) if line.starts_with('{') => match serde_json::from_str(&line) {
-                Ok(parsed) => output = Some(parsed),
-                Err(e) => eprintln!("warning: unreadable runner result: {e}"),
-            },
-            Ok(line) => println!("{line}"),
-            Err(RecvTimeoutError::Timeout) if Instant::now() > deadline => {
-                eprintln!("warning: the {name} runner ran past its deadline; killing it");
-                // Ignored error: it may have just exited.
-                let _ = guard.0.kill();
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
+    for line in text.lines() {
+        if !line.starts_with('{') {
+            println!("{line}");
+            continue;
+        }
+        match serde_json::from_str(line) {
+            Ok(parsed) => output = Some(parsed),
+            Err(e) => eprintln!("warning: unreadable runner result: {e}"),
         }
     }
     Ok((output, guard.0.wait()?))
@@ -438,12 +389,28 @@ mod tests {
     #[test]
     fn blocking_budget() {
         let scale = Scenario::Scale.plan();
-        assert!(skip_reason(Runtime::Blocking, &scale, 60).is_some());
-        assert!(skip_reason(Runtime::Blocking, &scale, 0).is_none());
-        assert!(skip_reason(Runtime::Tokio, &scale, 60).is_none());
-        assert!(skip_reason(Runtime::Blocking, &Scenario::Limit.plan(), 60).is_none());
+        assert!(skip_reason(Runtime::Blocking, &scale, 60, false).is_some());
+        assert!(skip_reason(Runtime::Blocking, &scale, 0, false).is_none());
+        assert!(skip_reason(Runtime::Tokio, &scale, 60, false).is_none());
+        let limit = Scenario::Limit.plan();
+        assert!(skip_reason(Runtime::Blocking, &limit, 60, false).is_none());
         let cooldown = Scenario::Cooldown.plan();
-        assert!(skip_reason(Runtime::Blocking, &cooldown, 0).is_some());
-        assert!(skip_reason(Runtime::PlainReqwest, &cooldown, 60).is_none());
+        assert!(skip_reason(Runtime::Blocking, &cooldown, 0, false).is_some());
+        assert!(skip_reason(Runtime::PlainReqwest, &cooldown, 60, false).is_none());
+    }
+
+    #[test]
+    fn http2_skips_the_clients_that_speak_http1_only() {
+        let limit = Scenario::Limit.plan();
+        let skip = |runtime| skip_reason(runtime, &limit, 60, true);
+        for runtime in [Runtime::Tokio, Runtime::Smol, Runtime::PlainReqwest] {
+            assert!(skip(runtime).is_none(), "{runtime}");
+        }
+        assert!(skip(Runtime::TokioFixed(50)).is_none());
+        assert!(skip(Runtime::PlainIsahc).is_none());
+        for runtime in [Runtime::AsyncStd, Runtime::Blocking, Runtime::PlainSurf] {
+            let reason = skip(runtime).expect("skipped");
+            assert!(reason.contains("HTTP/1.1 only"), "{reason}");
+        }
     }
 }

@@ -8,10 +8,10 @@
 
 mod cli;
 mod compare;
-mod http2;
 mod mock;
 mod nginx;
 mod plain;
+mod process;
 mod recorder;
 mod report;
 mod runner;

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -13,6 +13,7 @@ use volley_mock::{Arrivals, MockServer, Stats};
 
 use crate::Result;
 use crate::cli::MockArgs;
+use crate::process::ChildGuard;
 
 /// The first line the server prints, before its URL.
 const LISTENING: &str = "volley-mock listening on ";
@@ -42,25 +43,14 @@ pub fn run(args: &MockArgs) -> Result<()> {
     Ok(())
 }
 
-/// A child process that is killed and reaped when dropped.
-#[derive(Debug)]
-pub struct ChildGuard(pub Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        // Ignored errors: the child may have exited already.
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The embedded server, running as `xtask mock` in a child process.
 #[derive(Debug)]
 pub struct MockProcess {
     // Closed on drop, which also stops the server if the kill fails.
     _stdin: Option<ChildStdin>,
     _guard: ChildGuard,
-    url: String,
+    /// The base URL, e.g. `http://127.0.0.1:40123`.
+    pub url: String,
     client: volley_blocking::Client,
 }
 
@@ -69,14 +59,12 @@ impl MockProcess {
     pub fn start(exe: &Path, latency_ms: u64, capacity: Option<usize>) -> Result<MockProcess> {
         let mut command = Command::new(exe);
         command
-            .args(["mock", "--port", "0", "--exit-on-stdin-eof", "--latency-ms"])
-            .arg(latency_ms.to_string())
+            .args(["mock", "--port=0", "--exit-on-stdin-eof"])
+            .arg(format!("--latency-ms={latency_ms}"))
+            .args(capacity.map(|k| format!("--capacity={k}")))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        if let Some(k) = capacity {
-            command.arg("--capacity").arg(k.to_string());
-        }
         let child = command
             .spawn()
             .map_err(|e| format!("cannot start the embedded mock server ({exe:?} mock): {e}"))?;
@@ -98,12 +86,12 @@ impl MockProcess {
             .map_err(|_| format!("the embedded mock server did not print its URL within {secs} s"))?
             .map_err(|e| format!("cannot read the embedded mock server's URL: {e}"))?;
         let line = line.trim();
-        let url = line.strip_prefix(LISTENING).ok_or_else(|| {
+        let url = line
+            .strip_prefix(LISTENING)
+            .filter(|url| url.starts_with("http://"));
+        let url = url.ok_or_else(|| {
             format!("the embedded mock server printed {line:?} instead of `{LISTENING}http://...`")
         })?;
-        if !url.starts_with("http://") {
-            return Err(format!("the embedded mock server's URL is not http: {url}").into());
-        }
         let client = volley_blocking::Client::builder().timeout(Duration::from_secs(5));
         Ok(MockProcess {
             _stdin: stdin,
@@ -111,11 +99,6 @@ impl MockProcess {
             url: url.to_owned(),
             client: client.build()?,
         })
-    }
-
-    /// The base URL, e.g. `http://127.0.0.1:40123`.
-    pub fn url(&self) -> &str {
-        &self.url
     }
 
     /// Zeroes the server's counters (`POST /stats/reset`).

@@ -48,11 +48,6 @@ where
     }
 }
 
-/// How a decoded body ended.
-fn record_outcome(value: Value) -> (Outcome, bool) {
-    (volley_outcome(check_record(&value)).0, false)
-}
-
 /// The `Retry-After` of a 429 or 503, in whole seconds.
 fn retry_after(response: &reqwest::Response) -> Option<Duration> {
     if !is_rejection(response.status()) {
@@ -80,11 +75,20 @@ async fn reqwest_get(client: &reqwest::Client, url: &str, retry: bool) -> (Outco
         Err(e) => Err(e),
     };
     match value {
-        Ok(value) => record_outcome(value),
-        Err(e) => (
-            Outcome::from_reqwest(&e),
-            e.status().is_some_and(is_rejection),
-        ),
+        Err(e) => (reqwest_outcome(&e), e.status().is_some_and(is_rejection)),
+        value => decoded(value),
+    }
+}
+
+/// How a reqwest request failed.
+fn reqwest_outcome(err: &reqwest::Error) -> Outcome {
+    match err {
+        e if e.is_timeout() => Outcome::Timeout,
+        e if e.is_connect() => Outcome::Connect,
+        e if e.is_status() => Outcome::Status,
+        e if e.is_decode() => Outcome::Decode,
+        e if e.is_body() => Outcome::Body,
+        _ => Outcome::Other,
     }
 }
 
@@ -95,8 +99,11 @@ pub fn reqwest(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Resul
         // reqwest is built without a crypto provider of its own: ring, as
         // the adapters use, for the whole process.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let builder = reqwest::Client::builder().timeout(timeout);
-        let client = &crate::http2::reqwest_builder(builder, args.client.http2).build()?;
+        let mut builder = reqwest::Client::builder().timeout(timeout);
+        if args.client.http2 {
+            builder = builder.http2_prior_knowledge();
+        }
+        let client = &builder.build()?;
         let get = |url| reqwest_get(client, url, args.cooldown);
         Ok(buffered(args, urls, recorder, get).await)
     })
@@ -108,11 +115,9 @@ pub fn reqwest(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Resul
 pub fn surf(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Result<Ran> {
     async_std::task::block_on(async {
         let timeout = Duration::from_millis(args.client.timeout_ms);
-        let client: surf::Client = surf::Config::new()
-            .set_timeout(Some(timeout))
-            .set_max_connections_per_host(args.concurrency.max(1))
-            .try_into()?;
-        let client = &client;
+        let config = surf::Config::new().set_timeout(Some(timeout));
+        let config = config.set_max_connections_per_host(args.concurrency.max(1));
+        let client: &surf::Client = &config.try_into()?;
         let get = |url| surf_get(client, url);
         Ok(buffered(args, urls, recorder, get).await)
     })
@@ -126,28 +131,31 @@ pub fn isahc(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Result<
     if args.client.http2 {
         builder = builder.version_negotiation(isahc::config::VersionNegotiation::http2());
     }
-    let client = builder.build()?;
-    let client = &client;
+    let client = &builder.build()?;
     smol::block_on(async {
         let get = |url| isahc_get(client, url);
         Ok(buffered(args, urls, recorder, get).await)
     })
 }
 
+/// How a decoded body ended (`Decode` when it did not decode as JSON).
+fn decoded<E>(value: std::result::Result<Value, E>) -> (Outcome, bool) {
+    match value {
+        Ok(value) => (volley_outcome(check_record(&value)).0, false),
+        Err(_) => (Outcome::Decode, false),
+    }
+}
+
 /// One GET with surf alone.
 async fn surf_get(client: &surf::Client, url: &str) -> (Outcome, bool) {
-    let mut response = match client.get(url).await {
-        Ok(response) => response,
-        Err(_) => return (Outcome::Connect, false),
+    let Ok(mut response) = client.get(url).await else {
+        return (Outcome::Connect, false);
     };
     let status = response.status();
     if !status.is_success() {
         return (Outcome::Status, matches!(status as u16, 429 | 503));
     }
-    match response.body_json::<Value>().await {
-        Ok(value) => record_outcome(value),
-        Err(_) => (Outcome::Decode, false),
-    }
+    decoded(response.body_json::<Value>().await)
 }
 
 /// One GET with isahc alone.
@@ -163,10 +171,7 @@ async fn isahc_get(client: &isahc::HttpClient, url: &str) -> (Outcome, bool) {
         return (Outcome::Status, is_rejection(status));
     }
     match response.bytes().await {
-        Ok(body) => match serde_json::from_slice::<Value>(&body) {
-            Ok(value) => record_outcome(value),
-            Err(_) => (Outcome::Decode, false),
-        },
+        Ok(body) => decoded(serde_json::from_slice::<Value>(&body)),
         Err(_) => (Outcome::Body, false),
     }
 }

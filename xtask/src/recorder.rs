@@ -124,6 +124,13 @@ impl Recorder {
         recorder
     }
 
+    /// Moves the progress bar, if there is one.
+    fn progress(&self, moved: impl FnOnce(&Progress)) {
+        if let Some(progress) = &self.progress {
+            moved(progress);
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -150,9 +157,7 @@ impl Recorder {
 
     /// A request timed by hand starts now; returns its start.
     pub fn begin(&self) -> u64 {
-        if let Some(p) = &self.progress {
-            p.started();
-        }
+        self.progress(Progress::started);
         let at = self.now_us();
         let mut s = self.lock();
         s.in_flight += 1;
@@ -172,9 +177,7 @@ impl Recorder {
     ) -> (Ended, u64) {
         let at = self.now_us();
         self.ended(Some(index), (start_us, at), rejected, None);
-        if let Some(p) = &self.progress {
-            p.ended(outcome == Ended::Ok);
-        }
+        self.progress(|p| p.ended(outcome == Ended::Ok));
         (outcome, at)
     }
 
@@ -201,24 +204,18 @@ impl Recorder {
     /// What was recorded, once the run is over.
     pub fn finish(&self) -> Recording {
         let s = self.lock();
-        let mut count = 0u64;
-        let in_flight = s
-            .changes
-            .iter()
-            .map(|&change| {
-                count = if change & 1 == 1 {
-                    count + 1
-                } else {
-                    count.saturating_sub(1)
-                };
-                (change >> 1, count)
-            })
-            .collect();
+        let in_flight = s.changes.iter().scan(0u64, |count, &change| {
+            *count = match change & 1 {
+                1 => *count + 1,
+                _ => count.saturating_sub(1),
+            };
+            Some((change >> 1, *count))
+        });
         Recording {
             timings: s.timings.clone(),
             waits: s.waits.clone(),
             max_in_flight: s.max_in_flight,
-            in_flight,
+            in_flight: in_flight.collect(),
             limits: s.limit_steps.clone(),
             rejected: s.rejected,
         }
@@ -231,9 +228,7 @@ impl Observer for Recorder {
     }
 
     fn retry_scheduled(&self, attempt: u32, delay: Duration, reason: RetryReason) {
-        if let Some(p) = &self.progress {
-            p.retry_scheduled(attempt, delay, reason);
-        }
+        self.progress(|p| p.retry_scheduled(attempt, delay, reason));
     }
 
     fn request_finished(&self, finished: &Finished<'_>) {
@@ -252,9 +247,7 @@ impl Observer for Recorder {
         let rejected =
             matches!(finished.outcome, Outcome::Response(status) if is_rejection(status));
         self.ended(index, (start, end), rejected, Some(lanes(&finished.waits)));
-        if let Some(p) = &self.progress {
-            p.request_finished(finished);
-        }
+        self.progress(|p| p.request_finished(finished));
     }
 
     fn limit_changed(&self, limit: usize) {
@@ -287,31 +280,17 @@ pub fn thin(steps: &[Step], buckets: usize) -> Vec<Step> {
     let first = steps.first().map_or(0, |s| s.0);
     let last = steps.last().map_or(0, |s| s.0);
     let width = (last - first).div_ceil(buckets as u64).max(1);
+    let bucket = |s: &Step| s.0.saturating_sub(first) / width;
     let mut out = Vec::with_capacity(3 * buckets + 1);
-    let mut rest = steps;
-    while let Some(&(t, _)) = rest.first() {
-        let bucket_end = first + ((t - first) / width + 1) * width;
-        let len = rest
-            .iter()
-            .position(|s| s.0 >= bucket_end)
-            .unwrap_or(rest.len());
-        let (slice, tail) = rest.split_at(len);
-        let lowest = slice
+    for slice in steps.chunk_by(|a, b| bucket(a) == bucket(b)) {
+        let lowest = (0..slice.len()).min_by_key(|&i| slice[i].1);
+        let highest = (0..slice.len()).max_by_key(|&i| slice[i].1);
+        let keep = [lowest, highest, Some(slice.len() - 1)];
+        let kept = slice
             .iter()
             .enumerate()
-            .min_by_key(|(_, s)| s.1)
-            .map(|(i, _)| i);
-        let highest = slice
-            .iter()
-            .enumerate()
-            .max_by_key(|(_, s)| s.1)
-            .map(|(i, _)| i);
-        let mut keep: Vec<usize> = [lowest, highest].into_iter().flatten().collect();
-        keep.push(slice.len() - 1);
-        keep.sort_unstable();
-        keep.dedup();
-        out.extend(keep.into_iter().map(|i| slice[i]));
-        rest = tail;
+            .filter(|(i, _)| keep.contains(&Some(*i)));
+        out.extend(kept.map(|(_, &step)| step));
     }
     out
 }

@@ -31,30 +31,25 @@ const CURVE_BUCKETS: usize = 600;
 /// How requests are let through on a volley async runtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
-    /// `gather_limited`: at most this many in flight.
-    Fixed(usize),
+    /// `gather_limited`: at most the limit in flight.
+    Fixed,
     /// Every request at once through `gather` and an adaptive limit from
-    /// [`ADAPTIVE_INITIAL`] up to this.
-    Adaptive(usize),
+    /// [`ADAPTIVE_INITIAL`] up to the limit.
+    Adaptive,
     /// Every request at once through `gather` and
     /// `.limit(n).host_cooldown(max).retry(policy)`.
-    Cooldown(usize),
+    Cooldown,
 }
 
 impl Mode {
-    fn of(args: &RunOneArgs) -> Mode {
+    /// The mode of a run, and its limit (the adaptive limit's maximum),
+    /// which also sizes the connection pool.
+    fn of(args: &RunOneArgs) -> (Mode, usize) {
         let n = args.runtime.effective_concurrency(args.concurrency);
         match args.adaptive_max {
-            Some(max) if args.runtime.is_adaptive_capable() => Mode::Adaptive(max),
-            _ if args.cooldown && args.runtime.is_volley_async() => Mode::Cooldown(n),
-            _ => Mode::Fixed(n),
-        }
-    }
-
-    /// The connection pool size that fits this mode.
-    fn pool_size(self) -> usize {
-        match self {
-            Mode::Fixed(n) | Mode::Adaptive(n) | Mode::Cooldown(n) => n,
+            Some(max) if args.runtime.is_adaptive_capable() => (Mode::Adaptive, max),
+            _ if args.cooldown && args.runtime.is_volley_async() => (Mode::Cooldown, n),
+            _ => (Mode::Fixed, n),
         }
     }
 }
@@ -131,35 +126,42 @@ where
 {
     let observed = configure(builder, args).build()?.observe(recorder.clone());
     Ok(match Mode::of(args) {
-        Mode::Fixed(limit) => match shared_rate(&args.shared)? {
-            Some(quota) => fixed(&observed.shared_rate(&quota), urls, limit, recorder).await,
-            None => fixed(&observed, urls, limit, recorder).await,
+        (Mode::Fixed, limit) => match shared_rate(&args.shared)? {
+            Some(quota) => send(&observed.shared_rate(&quota), urls, Some(limit), recorder).await,
+            None => send(&observed, urls, Some(limit), recorder).await,
         },
-        Mode::Adaptive(max) => {
+        (Mode::Adaptive, max) => {
             let config = Adaptive::new().initial(ADAPTIVE_INITIAL).max(max);
             let limited = observed.adaptive_limit(config);
-            let t0 = recorder.start();
+            // Also starts the clock.
             recorder.limit_is(config.bounds().1);
-            let gets = urls.iter().map(|url| get_record(&limited, url, recorder));
-            let outcomes = volley_core::gather(gets).await;
-            Ran::since(t0, outcomes, Some(limited.current()))
+            let ran = send(&limited, urls, None, recorder).await;
+            let final_limit = Some(limited.current());
+            Ran { final_limit, ..ran }
         }
-        Mode::Cooldown(limit) => {
+        (Mode::Cooldown, limit) => {
             let policy = RetryPolicy::default();
             let max = policy.delay_limit();
             let polite = observed.limit(limit).host_cooldown(max).retry(policy);
-            let t0 = recorder.start();
-            let gets = urls.iter().map(|url| get_record(&polite, url, recorder));
-            Ran::since(t0, volley_core::gather(gets).await, None)
+            send(&polite, urls, None, recorder).await
         }
     })
 }
 
-/// Every URL through `client`, at most `limit` in flight.
-async fn fixed<F: Fetcher>(client: &F, urls: &[String], limit: usize, recorder: &Recorder) -> Ran {
+/// Every URL through `client`, at most `limit` in flight (or all at once).
+async fn send<F: Fetcher>(
+    client: &F,
+    urls: &[String],
+    limit: Option<usize>,
+    recorder: &Recorder,
+) -> Ran {
     let t0 = recorder.start();
     let gets = urls.iter().map(|url| get_record(client, url, recorder));
-    Ran::since(t0, volley_core::gather_limited(gets, limit).await, None)
+    let outcomes = match limit {
+        Some(limit) => volley_core::gather_limited(gets, limit).await,
+        None => volley_core::gather(gets).await,
+    };
+    Ran::since(t0, outcomes, None)
 }
 
 /// The rate shared through Redis, failing open, when `--redis` is given.
@@ -184,8 +186,10 @@ fn wait_until(at_ms: u64) {
 /// The run's timeout, body cap and HTTP version, on the builder of any
 /// volley client.
 fn with_limits<C: BuildClient>(builder: ClientBuilder<C>, args: &RunOneArgs) -> ClientBuilder<C> {
-    let builder = crate::http2::volley_builder(builder, args.client.http2)
-        .timeout(Duration::from_millis(args.client.timeout_ms));
+    let mut builder = builder.timeout(Duration::from_millis(args.client.timeout_ms));
+    if args.client.http2 {
+        builder = builder.http2_prior_knowledge();
+    }
     match args.client.max_body_bytes {
         Some(max) => builder.max_body_bytes(max),
         None => builder,
@@ -198,7 +202,8 @@ fn with_limits<C: BuildClient>(builder: ClientBuilder<C>, args: &RunOneArgs) -> 
 fn configure<C: BuildClient>(builder: ClientBuilder<C>, args: &RunOneArgs) -> ClientBuilder<C> {
     // The cap as the builder will see it, once the soft limit is raised.
     reserve_descriptors(0);
-    let pool = Mode::of(args).pool_size().min(default_connection_cap());
+    let (_, limit) = Mode::of(args);
+    let pool = limit.min(default_connection_cap());
     with_limits(builder, args).pool_size(pool)
 }
 
@@ -260,12 +265,10 @@ fn run_requests(args: &RunOneArgs, urls: &[String], recorder: &Arc<Recorder>) ->
             let run = run_volley(volley_async_std::Client::builder(), args, urls, recorder);
             async_std::task::block_on(run)
         }
-        Runtime::Smol => smol::block_on(run_volley(
-            volley_smol::Client::builder(),
-            args,
-            urls,
-            recorder,
-        )),
+        Runtime::Smol => {
+            let run = run_volley(volley_smol::Client::builder(), args, urls, recorder);
+            smol::block_on(run)
+        }
         Runtime::Blocking => run_blocking(args, urls, recorder),
         Runtime::PlainReqwest => plain::reqwest(args, urls, recorder),
         Runtime::PlainSurf => plain::surf(args, urls, recorder),
@@ -279,7 +282,7 @@ pub fn run(args: &RunOneArgs) -> Result<()> {
     let urls = urls(&args.url_template, args.requests);
     let progress = args
         .progress
-        .then(|| Progress::new(urls.len() as u64).with_prefix(args.runtime.name()));
+        .then(|| Progress::new(urls.len() as u64).with_prefix(args.runtime.to_string()));
     // Only the volley async runtimes' recorder matches URLs to requests.
     let recorder = Arc::new(match args.runtime {
         runtime if runtime == Runtime::Blocking || runtime.is_plain() => {
@@ -344,21 +347,20 @@ mod tests {
             cooldown: false,
             shared: SharedArgs::default(),
         };
-        assert_eq!(Mode::of(&args), Mode::Fixed(5));
+        assert_eq!(Mode::of(&args), (Mode::Fixed, 5));
         args.adaptive_max = Some(100);
-        assert_eq!(Mode::of(&args), Mode::Adaptive(100));
-        assert_eq!(Mode::of(&args).pool_size(), 100);
+        assert_eq!(Mode::of(&args), (Mode::Adaptive, 100));
         // A fixed runtime stays fixed; blocking stays sequential.
         args.runtime = Runtime::TokioFixed(50);
-        assert_eq!(Mode::of(&args), Mode::Fixed(50));
+        assert_eq!(Mode::of(&args), (Mode::Fixed, 50));
         args.runtime = Runtime::Blocking;
-        assert_eq!(Mode::of(&args), Mode::Fixed(1));
+        assert_eq!(Mode::of(&args), (Mode::Fixed, 1));
         // The cooldown run: volley's async runtimes only.
         args.cooldown = true;
-        assert_eq!(Mode::of(&args), Mode::Fixed(1));
+        assert_eq!(Mode::of(&args), (Mode::Fixed, 1));
         args.runtime = Runtime::Smol;
         args.adaptive_max = None;
-        assert_eq!(Mode::of(&args), Mode::Cooldown(5));
+        assert_eq!(Mode::of(&args), (Mode::Cooldown, 5));
     }
 
     #[test]

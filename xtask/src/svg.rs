@@ -26,29 +26,56 @@ const IN_FLIGHT_COLOR: &str = "#9467bd";
 const CAPACITY_COLOR: &str = "#7f7f7f";
 /// The height of the limit and in-flight strip.
 const CURVE_HEIGHT: f64 = 90.0;
+const AXIS: &str = r##"stroke="#333""##;
+const END: &str = r#"text-anchor="end""#;
 
-/// Escapes text for SVG.
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+/// A point, or a width and a height.
+type Xy = (f64, f64);
 
-/// Appends one line of SVG (writing to a `String` cannot fail).
-macro_rules! emit {
-    ($body:expr, $($fmt:tt)*) => {
-        let _ = writeln!($body, $($fmt)*);
-    };
+/// The SVG elements drawn so far, one a line (writing to a `String` cannot
+/// fail).
+#[derive(Default)]
+struct Canvas(String);
+
+impl Canvas {
+    fn push(&mut self, element: &str) {
+        self.0.push_str(element);
+        self.0.push('\n');
+    }
+
+    /// A `<text>` at `(x, y)` with `attributes`, `content` escaped.
+    fn text(&mut self, (x, y): Xy, attributes: &str, content: &str) {
+        let content = content
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;");
+        let _ = writeln!(
+            self.0,
+            r#"<text x="{x:.2}" y="{y:.2}" {attributes}>{content}</text>"#
+        );
+    }
+
+    fn rect(&mut self, (x, y): Xy, (width, height): Xy, attributes: &str) {
+        let (w, h) = (width, height);
+        let _ = writeln!(
+            self.0,
+            r#"<rect x="{x:.2}" y="{y:.2}" width="{w:.2}" height="{h:.2}" {attributes}/>"#
+        );
+    }
+
+    fn line(&mut self, (x1, y1): Xy, (x2, y2): Xy, attributes: &str) {
+        let _ = writeln!(
+            self.0,
+            r#"<line x1="{x1:.2}" y1="{y1:.2}" x2="{x2:.2}" y2="{y2:.2}" {attributes}/>"#
+        );
+    }
 }
 
 /// The indices of the requests drawn: all of them, or `max` spread evenly.
 fn sample(n: usize, max: usize) -> Vec<usize> {
-    if n <= max {
-        (0..n).collect()
-    } else {
-        (0..max).map(|i| i * n / max).collect()
-    }
+    let drawn = n.min(max);
+    (0..drawn).map(|i| i * n / drawn).collect()
 }
 
 /// A round tick step (1, 2 or 5 x 10^k) giving about `target` ticks up to `max`.
@@ -65,15 +92,12 @@ fn ticks(max: f64, step: f64) -> impl Iterator<Item = f64> {
 }
 
 /// The time span, in ms, a panel's axis covers for these results.
-fn axis_max<'a>(results: impl Iterator<Item = &'a RuntimeResult>) -> f64 {
-    results
-        .flat_map(|r| {
-            let ends = r.spans.iter().map(|s| s.end_us as f64 / 1000.0);
-            ends.chain([r.wall_s * 1000.0, r.ideal_s * 1000.0])
-        })
-        .fold(0.0f64, f64::max)
-        .max(1.0)
-        * 1.02
+fn axis_max(results: &[&RuntimeResult]) -> f64 {
+    let ends = results.iter().flat_map(|r| {
+        let ends = r.spans.iter().map(|s| s.end_us as f64 / 1000.0);
+        ends.chain([r.wall_s * 1000.0, r.ideal_s * 1000.0])
+    });
+    ends.fold(1.0f64, f64::max) * 1.02
 }
 
 /// The x of `ms` on an axis covering `x_max` ms.
@@ -85,60 +109,45 @@ fn x_of(x_max: f64) -> impl Fn(f64) -> f64 + Copy {
 /// The SVG of a scenario's timelines. The concurrent runtimes share one time
 /// axis; blocking, often many times slower, gets its own.
 pub fn render(report: &ScenarioReport) -> String {
-    let blocking = |r: &&RuntimeResult| r.runtime == Runtime::Blocking;
-    let shared_max = axis_max(report.results.iter().filter(|r| !blocking(r)));
-    let blocking_max = axis_max(report.results.iter().filter(blocking));
-    let several_scales =
-        report.results.iter().any(|r| !blocking(&r)) && report.results.iter().any(|r| blocking(&r));
+    let plan = &report.plan;
+    let (blocking, concurrent): (Vec<&RuntimeResult>, Vec<&RuntimeResult>) = (report.results)
+        .iter()
+        .partition(|r| r.runtime == Runtime::Blocking);
+    let several_scales = !blocking.is_empty() && !concurrent.is_empty();
+    let (blocking_max, shared_max) = (axis_max(&blocking), axis_max(&concurrent));
 
-    let mut body = String::new();
-    let mut y = 20.0;
+    let mut svg = Canvas::default();
     let title = format!(
         "volley compare: {} ({} requests, concurrency {}, server latency {} ms)",
-        report.scenario, report.requests, report.concurrency, report.latency_ms
+        plan.name, plan.requests, plan.concurrency, plan.latency_ms
     );
-    emit!(
-        body,
-        r#"<text x="10" y="{y}" font-size="15" font-weight="bold">{}</text>"#,
-        escape(&title)
-    );
-    y += 20.0;
-    let capacity = report
+    svg.text((10.0, 20.0), r#"font-size="15" font-weight="bold""#, &title);
+    let mut y = 40.0;
+    let capacity = plan
         .capacity
         .map(|k| format!("the server takes {k} at once and answers the rest with 503"));
-    let adaptive = report.adaptive.map(|a| {
-        format!(
-            "adaptive rows: every request sent at once, the limit from {} up to {}",
-            a.initial, a.max
-        )
+    let adaptive = plan.adaptive.map(|a| {
+        let (initial, max) = (a.initial, a.max);
+        format!("adaptive rows: every request sent at once, the limit from {initial} up to {max}")
     });
     let extras: Vec<String> = capacity.into_iter().chain(adaptive).collect();
     if !extras.is_empty() {
-        emit!(
-            body,
-            r#"<text x="10" y="{y}" font-size="12">{}</text>"#,
-            escape(&extras.join("; "))
-        );
+        svg.text((10.0, y), r#"font-size="12""#, &extras.join("; "));
         y += 18.0;
     }
-    let sampled = if report.requests > MAX_LANES {
-        format!(
-            "; {MAX_LANES} of {} requests shown, sampled evenly",
-            report.requests
-        )
-    } else {
-        String::new()
+    let sampled = match plan.requests {
+        n if n > MAX_LANES => format!("; {MAX_LANES} of {n} requests shown, sampled evenly"),
+        _ => String::new(),
     };
     let (box_y, line_y) = (y - 8.0, y - 4.0);
-    emit!(
-        body,
+    svg.push(&format!(
         r#"<rect x="10" y="{box_y}" width="14" height="8" fill="{OK_COLOR}"/><text x="28" y="{y}">ok</text><rect x="60" y="{box_y}" width="14" height="8" fill="{ERROR_COLOR}"/><text x="78" y="{y}">error</text><line x1="130" y1="{line_y}" x2="150" y2="{line_y}" stroke="{IDEAL_COLOR}" stroke-width="2" stroke-dasharray="4 3"/><text x="155" y="{y}">ideal time</text><rect x="225" y="{box_y}" width="14" height="8" fill="{WAIT_COLOR}"/><text x="243" y="{y}">waiting (limits, rate, cool-down, backoff)</text><text x="470" y="{y}">one lane per request, ms from the start{sampled}</text>"#
-    );
+    ));
     y += 14.0;
-    if let Some(bounds) = report.adaptive {
+    if let Some(bounds) = plan.adaptive {
         y += 4.0;
-        let line_y = y - 4.0;
-        let (capacity, text_x) = match report.capacity {
+        let (line_y, initial) = (y - 4.0, bounds.initial);
+        let (capacity, text_x) = match plan.capacity {
             Some(k) => (
                 format!(
                     r#"<line x1="180" y1="{line_y}" x2="194" y2="{line_y}" stroke="{CAPACITY_COLOR}" stroke-dasharray="3 3"/><text x="198" y="{y}">server capacity {k}</text>"#
@@ -147,11 +156,9 @@ pub fn render(report: &ScenarioReport) -> String {
             ),
             None => (String::new(), 180),
         };
-        emit!(
-            body,
-            r#"<line x1="10" y1="{line_y}" x2="24" y2="{line_y}" stroke="{LIMIT_COLOR}" stroke-width="2"/><text x="28" y="{y}">limit</text><line x1="60" y1="{line_y}" x2="74" y2="{line_y}" stroke="{IN_FLIGHT_COLOR}" stroke-width="1.5"/><text x="78" y="{y}">in flight (client)</text>{capacity}<text x="{text_x}" y="{y}">under each panel: the limit over time (adaptive rows start at {} and move; fixed rows stay) and the requests in flight</text>"#,
-            bounds.initial
-        );
+        svg.push(&format!(
+            r#"<line x1="10" y1="{line_y}" x2="24" y2="{line_y}" stroke="{LIMIT_COLOR}" stroke-width="2"/><text x="28" y="{y}">limit</text><line x1="60" y1="{line_y}" x2="74" y2="{line_y}" stroke="{IN_FLIGHT_COLOR}" stroke-width="1.5"/><text x="78" y="{y}">in flight (client)</text>{capacity}<text x="{text_x}" y="{y}">under each panel: the limit over time (adaptive rows start at {initial} and move; fixed rows stay) and the requests in flight</text>"#
+        ));
         y += 14.0;
     }
 
@@ -160,20 +167,16 @@ pub fn render(report: &ScenarioReport) -> String {
             Runtime::Blocking => (blocking_max, several_scales),
             _ => (shared_max, false),
         };
-        y = panel(&mut body, result, y, x_max, own_scale);
-        if report.adaptive.is_some() {
-            y = curves(&mut body, result, y, x_max, report.capacity);
+        y = panel(&mut svg, result, y, x_max, own_scale);
+        if plan.adaptive.is_some() {
+            y = curves(&mut svg, result, y, x_max, plan.capacity);
         }
     }
     if report.results.is_empty() {
-        emit!(
-            body,
-            r#"<text x="10" y="{}">no runtime ran</text>"#,
-            y + 20.0
-        );
+        svg.text((10.0, y + 20.0), "", "no runtime ran");
         y += 30.0;
     }
-    let height = y + 10.0;
+    let (height, body) = (y + 10.0, svg.0);
     format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height:.0}\" viewBox=\"0 0 {WIDTH} {height:.0}\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{body}</svg>\n"
     )
@@ -181,7 +184,7 @@ pub fn render(report: &ScenarioReport) -> String {
 
 /// Draws one runtime's panel from `y` down, its axis covering `x_max` ms;
 /// returns the `y` after it.
-fn panel(body: &mut String, result: &RuntimeResult, y: f64, x_max: f64, own_scale: bool) -> f64 {
+fn panel(svg: &mut Canvas, result: &RuntimeResult, y: f64, x_max: f64, own_scale: bool) -> f64 {
     let x = x_of(x_max);
     let lanes = sample(result.spans.len(), MAX_LANES);
     let limit = if result.adaptive {
@@ -203,96 +206,70 @@ fn panel(body: &mut String, result: &RuntimeResult, y: f64, x_max: f64, own_scal
         result.wall_s * 1000.0,
         if own_scale { "; its own time axis" } else { "" }
     );
-    let heading_y = y + 18.0;
-    emit!(
-        body,
-        r#"<text x="10" y="{heading_y}" font-size="13" font-weight="bold">{}</text>"#,
-        escape(&heading)
+    svg.text(
+        (10.0, y + 18.0),
+        r#"font-size="13" font-weight="bold""#,
+        &heading,
     );
-    let top = heading_y + 6.0;
+    let top = y + 24.0;
     let height = (lanes.len() as f64 * 5.0).clamp(40.0, 200.0);
     let lane = height / lanes.len().max(1) as f64;
     let bar = (lane * 0.8).max(0.5);
-    emit!(
-        body,
-        r##"<rect x="{PLOT_X0}" y="{top}" width="{:.1}" height="{height:.1}" fill="#f6f6f6" stroke="#ccc"/>"##,
-        PLOT_X1 - PLOT_X0
+    let plot = (PLOT_X1 - PLOT_X0, height);
+    svg.rect((PLOT_X0, top), plot, r##"fill="#f6f6f6" stroke="#ccc""##);
+    let (ok, error) = (
+        format!(r#"fill="{OK_COLOR}""#),
+        format!(r#"fill="{ERROR_COLOR}""#),
     );
+    let waiting = format!(r#"class="waiting" fill="{WAIT_COLOR}""#);
     for (row, span) in lanes.iter().map(|&i| &result.spans[i]).enumerate() {
-        let x0 = x(span.start_us as f64 / 1000.0);
-        let x1 = x(span.end_us as f64 / 1000.0);
-        let color = if span.outcome == Outcome::Ok {
-            OK_COLOR
-        } else {
-            ERROR_COLOR
-        };
+        let ms = |us: u64| us as f64 / 1000.0;
+        let (x0, x1) = (x(ms(span.start_us)), x(ms(span.end_us)));
         let bar_y = top + row as f64 * lane + (lane - bar) / 2.0;
-        let waited_from = x(span.start_us.saturating_sub(span.waited_us()) as f64 / 1000.0);
+        let waited_from = x(ms(span.start_us.saturating_sub(span.waited_us())));
         if x0 - waited_from >= 0.5 {
-            emit!(
-                body,
-                r#"<rect class="waiting" x="{waited_from:.2}" y="{bar_y:.2}" width="{:.2}" height="{bar:.2}" fill="{WAIT_COLOR}"/>"#,
-                x0 - waited_from
-            );
+            svg.rect((waited_from, bar_y), (x0 - waited_from, bar), &waiting);
         }
-        emit!(
-            body,
-            r#"<rect x="{x0:.2}" y="{bar_y:.2}" width="{:.2}" height="{bar:.2}" fill="{color}"/>"#,
-            (x1 - x0).max(1.0)
-        );
+        let fill = if span.outcome == Outcome::Ok {
+            &ok
+        } else {
+            &error
+        };
+        svg.rect((x0, bar_y), ((x1 - x0).max(1.0), bar), fill);
     }
     if lanes.is_empty() {
-        emit!(
-            body,
-            r#"<text x="{}" y="{}">no results</text>"#,
-            PLOT_X0 + 10.0,
-            top + 20.0
-        );
+        svg.text((PLOT_X0 + 10.0, top + 20.0), "", "no results");
     }
     let bottom = top + height;
     let ideal_ms = result.ideal_s * 1000.0;
     let ideal_x = x(ideal_ms);
+    let dashed = format!(r#"stroke="{IDEAL_COLOR}" stroke-width="2" stroke-dasharray="4 3""#);
+    svg.line((ideal_x, top - 4.0), (ideal_x, bottom + 4.0), &dashed);
     // The label goes right of the line, or left of it near the right edge.
     let (label_x, anchor) = if ideal_x > PLOT_X1 - 110.0 {
         (ideal_x - 3.0, "end")
     } else {
         (ideal_x + 3.0, "start")
     };
-    emit!(
-        body,
-        r#"<line x1="{ideal_x:.2}" y1="{}" x2="{ideal_x:.2}" y2="{}" stroke="{IDEAL_COLOR}" stroke-width="2" stroke-dasharray="4 3"/><text x="{label_x:.2}" y="{}" fill="{IDEAL_COLOR}" text-anchor="{anchor}">ideal {ideal_ms:.0} ms</text>"#,
-        top - 4.0,
-        bottom + 4.0,
-        top + 10.0
+    let label = format!(r#"fill="{IDEAL_COLOR}" text-anchor="{anchor}""#);
+    svg.text(
+        (label_x, top + 10.0),
+        &label,
+        &format!("ideal {ideal_ms:.0} ms"),
     );
     // The x axis, in ms.
-    emit!(
-        body,
-        r##"<line x1="{PLOT_X0}" y1="{bottom:.2}" x2="{PLOT_X1}" y2="{bottom:.2}" stroke="#333"/>"##
-    );
+    svg.line((PLOT_X0, bottom), (PLOT_X1, bottom), AXIS);
     let step = tick_step(x_max, 8.0);
     let decimals = (-step.log10().floor()).max(0.0) as usize;
     for tick in ticks(x_max, step) {
         let tx = x(tick);
-        emit!(
-            body,
-            r##"<line x1="{tx:.2}" y1="{bottom:.2}" x2="{tx:.2}" y2="{:.2}" stroke="#333"/><text x="{tx:.2}" y="{:.2}" text-anchor="middle">{tick:.decimals$}</text>"##,
-            bottom + 4.0,
-            bottom + 15.0
-        );
+        svg.line((tx, bottom), (tx, bottom + 4.0), AXIS);
+        let label = format!("{tick:.decimals$}");
+        svg.text((tx, bottom + 15.0), r#"text-anchor="middle""#, &label);
     }
-    emit!(
-        body,
-        r#"<text x="{PLOT_X1}" y="{:.2}" text-anchor="end">ms</text>"#,
-        bottom + 27.0
-    );
-    emit!(
-        body,
-        r#"<text x="{}" y="{:.2}" text-anchor="end">{} req</text>"#,
-        PLOT_X0 - 4.0,
-        top + 10.0,
-        result.spans.len()
-    );
+    svg.text((PLOT_X1, bottom + 27.0), END, "ms");
+    let requests = format!("{} req", result.spans.len());
+    svg.text((PLOT_X0 - 4.0, top + 10.0), END, &requests);
     bottom + 30.0
 }
 
@@ -321,7 +298,7 @@ fn step_path(
 /// is a flat line), the requests in flight and the server's capacity over
 /// time, on a y axis of their own. Returns the `y` after it.
 fn curves(
-    body: &mut String,
+    svg: &mut Canvas,
     result: &RuntimeResult,
     top: f64,
     x_max: f64,
@@ -344,51 +321,34 @@ fn curves(
     let step = tick_step(highest, 3.0);
     let y_max = (highest * 1.1 / step).ceil() * step;
     let to_y = |v: f64| bottom - v / y_max * CURVE_HEIGHT;
-    emit!(
-        body,
-        r##"<rect x="{PLOT_X0}" y="{top:.2}" width="{:.1}" height="{CURVE_HEIGHT}" fill="#fbfbfb" stroke="#ccc"/>"##,
-        PLOT_X1 - PLOT_X0
-    );
+    let strip = (PLOT_X1 - PLOT_X0, CURVE_HEIGHT);
+    svg.rect((PLOT_X0, top), strip, r##"fill="#fbfbfb" stroke="#ccc""##);
     for tick in ticks(y_max, step) {
         let ty = to_y(tick);
-        emit!(
-            body,
-            r##"<line x1="{}" y1="{ty:.2}" x2="{PLOT_X0}" y2="{ty:.2}" stroke="#333"/><line x1="{PLOT_X0}" y1="{ty:.2}" x2="{PLOT_X1}" y2="{ty:.2}" stroke="#eee"/><text x="{}" y="{:.2}" text-anchor="end">{tick:.0}</text>"##,
-            PLOT_X0 - 4.0,
-            PLOT_X0 - 6.0,
-            ty + 4.0
-        );
+        svg.line((PLOT_X0 - 4.0, ty), (PLOT_X0, ty), AXIS);
+        svg.line((PLOT_X0, ty), (PLOT_X1, ty), r##"stroke="#eee""##);
+        svg.text((PLOT_X0 - 6.0, ty + 4.0), END, &format!("{tick:.0}"));
     }
     let middle = top + CURVE_HEIGHT / 2.0;
-    emit!(
-        body,
-        r#"<text x="12" y="{:.2}" font-size="10">limit /</text><text x="12" y="{:.2}" font-size="10">in flight</text>"#,
-        middle - 2.0,
-        middle + 10.0
-    );
+    svg.text((12.0, middle - 2.0), r#"font-size="10""#, "limit /");
+    svg.text((12.0, middle + 10.0), r#"font-size="10""#, "in flight");
     if let Some(k) = capacity {
         let ky = to_y(k as f64);
-        emit!(
-            body,
-            r#"<line class="capacity" x1="{PLOT_X0}" y1="{ky:.2}" x2="{PLOT_X1}" y2="{ky:.2}" stroke="{CAPACITY_COLOR}" stroke-dasharray="3 3"/>"#
-        );
+        let dashed =
+            format!(r#"class="capacity" stroke="{CAPACITY_COLOR}" stroke-dasharray="3 3""#);
+        svg.line((PLOT_X0, ky), (PLOT_X1, ky), &dashed);
     }
     let end_ms = result.wall_s * 1000.0;
+    let in_flight = &result.in_flight_curve[..];
     for (class, steps, color, width) in [
-        (
-            "in-flight-curve",
-            &result.in_flight_curve[..],
-            IN_FLIGHT_COLOR,
-            1,
-        ),
+        ("in-flight-curve", in_flight, IN_FLIGHT_COLOR, 1),
         ("limit-curve", limits, LIMIT_COLOR, 2),
     ] {
         if !steps.is_empty() {
             let d = step_path(steps, end_ms, x, to_y);
-            emit!(
-                body,
+            svg.push(&format!(
                 r#"<path class="{class}" d="{d}" fill="none" stroke="{color}" stroke-width="{width}"/>"#
-            );
+            ));
         }
     }
     let label = match (result.adaptive, result.final_limit) {
@@ -396,18 +356,16 @@ fn curves(
         (true, None) => "limit: not reported".to_owned(),
         (false, _) => format!("fixed limit {}", result.concurrency),
     };
-    emit!(
-        body,
-        r#"<text x="{PLOT_X1}" y="{:.2}" text-anchor="end" fill="{LIMIT_COLOR}">{}</text>"#,
-        bottom + 12.0,
-        escape(&label)
-    );
+    let style = format!(r#"text-anchor="end" fill="{LIMIT_COLOR}""#);
+    svg.text((PLOT_X1, bottom + 12.0), &style, &label);
     bottom + 16.0
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::{AdaptiveBounds, Plan, Scenario};
+    use crate::report::tests::{test_report, test_result};
     use crate::report::{ErrorCounts, Span};
 
     #[test]
@@ -443,48 +401,23 @@ mod tests {
                 waits: [if i % 2 == 0 { 50_000 } else { 0 }, 0, 0, 0, 0, 200_000],
             })
             .collect();
+        let mut errors = ErrorCounts::default();
+        errors.add(Outcome::Timeout, 1);
         let result = RuntimeResult {
-            runtime: Runtime::Smol,
             concurrency: 100,
             ok: 999,
-            errors: ErrorCounts {
-                timeout: 1,
-                ..ErrorCounts::default()
-            },
-            missing: 0,
-            wall_s: 2.1,
-            ideal_s: 2.0,
-            ratio: Some(1.05),
-            rps: 476.0,
-            p50_ms: Some(200.0),
-            p99_ms: Some(200.0),
-            max_in_flight: 100,
-            client_max_in_flight: 100,
-            peak_rss_kb: Some(1),
-            adaptive: false,
-            rejected: None,
-            final_limit: None,
-            sent_during_cooldown: None,
-            wait_ms: None,
-            walls_s: vec![],
+            errors,
             spans,
             in_flight_curve: vec![(0, 100), (2_000_000, 0)],
-            limit_curve: vec![],
+            ..test_result(Runtime::Smol, 2.1)
         };
-        let report = ScenarioReport {
-            scenario: "x<y".into(),
+        let plan = Plan {
+            name: "x<y".into(),
             requests: 1000,
             concurrency: 100,
-            latency_ms: 200,
-            capacity: None,
-            adaptive: None,
-            cooldown_s: None,
-            ideal_s: 2.0,
-            url: String::new(),
-            embedded_server: true,
-            results: vec![result],
-            skipped: vec![],
+            ..Scenario::Seed.plan()
         };
+        let report = test_report(plan, vec![result]);
         let svg = render(&report);
         assert!(svg.starts_with("<svg"));
         assert!(svg.trim_end().ends_with("</svg>"));
@@ -501,8 +434,8 @@ mod tests {
         // Adaptive: a strip with the limit's steps and the in-flight count,
         // and the server's capacity; a fixed row gets a flat limit.
         let mut report = report;
-        report.capacity = Some(50);
-        report.adaptive = Some(crate::report::AdaptiveBounds {
+        report.plan.capacity = Some(50);
+        report.plan.adaptive = Some(AdaptiveBounds {
             initial: 20,
             max: 1000,
         });

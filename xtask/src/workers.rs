@@ -5,20 +5,20 @@
 //! the total and each worker's, over the steady part of the run, and before
 //! and after the kill with `--kill-redis-after-ms`.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
+use volley_mock::Arrivals;
 
 use crate::Result;
-use crate::cli::{CompareArgs, Plan, Runtime};
+use crate::cli::{CompareArgs, Plan, Runtime, Scenario};
 use crate::compare::{run_runner, runner_command, write_file};
-use crate::mock::{ChildGuard, MockProcess};
+use crate::mock::MockProcess;
+use crate::process::{ChildGuard, apt_install, free_port, wait_for_port};
 use crate::recorder::micros;
-use crate::report::{ErrorCounts, RunFacts, RunOutput, align, summarize};
+use crate::report::{ErrorCounts, RunOutput, align, summarize};
 
 /// Arrivals this soon after the first are left out of the steady rate: the
 /// workers connecting to Redis.
@@ -80,13 +80,11 @@ pub struct WorkersResult {
 /// The workers scenario, as written to JSON.
 #[derive(Debug, Serialize)]
 pub struct WorkersReport {
-    pub scenario: &'static str,
+    /// Its numbers; the concurrency is per worker.
+    #[serde(flatten)]
+    pub plan: Plan,
     pub workers: u32,
     pub rate: f64,
-    pub requests: usize,
-    /// Requests in flight at once, per worker.
-    pub concurrency: usize,
-    pub latency_ms: u64,
     /// `own` for a redis-server of the xtask's own, else the URL given.
     pub redis: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,95 +124,27 @@ fn phase(arrivals: &[(u64, Option<u32>)], span: (u64, u64), workers: u32, rate: 
     }
 }
 
-/// A redis-server of the xtask's own on a free loopback port, stopped when
-/// dropped.
-struct RedisServer {
-    child: Option<ChildGuard>,
-    port: u16,
-}
-
-impl RedisServer {
-    fn start() -> Result<RedisServer> {
-        install_redis()?;
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start redis-server: {e}"))?;
-        let server = RedisServer {
-            child: Some(ChildGuard(child)),
-            port,
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !server.pings() {
-            if Instant::now() > deadline {
-                return Err("redis-server did not answer PING within 10 s".into());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Ok(server)
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    fn pings(&self) -> bool {
-        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
-            return false;
-        };
-        let mut reply = [0u8; 7];
-        stream
-            .set_read_timeout(Some(Duration::from_secs(1)))
-            .is_ok()
-            && stream.write_all(b"PING\r\n").is_ok()
-            && stream.read_exact(&mut reply).is_ok()
-            && &reply == b"+PONG\r\n"
-    }
-
-    /// Kills the server at once (its guard kills and reaps it).
-    fn kill(&mut self) {
-        self.child = None;
-    }
-}
-
-/// Installs redis-server from Debian's packages when it is missing, as
-/// `.ci/run` does.
-fn install_redis() -> Result<()> {
+/// Starts a redis-server of the xtask's own on a free loopback port
+/// (installing it when it is missing): the server, stopped when dropped,
+/// and its URL.
+fn start_redis() -> Result<(ChildGuard, String)> {
     let version = Command::new("redis-server").arg("--version").output();
-    if version.is_ok_and(|o| o.status.success()) {
-        return Ok(());
+    if !version.is_ok_and(|o| o.status.success()) {
+        apt_install(&["redis-server"])
+            .map_err(|e| format!("{e}; install redis-server or give --redis URL"))?;
     }
-    println!("redis-server is missing: installing it with apt-get");
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let root = status
-        .lines()
-        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
-    for step in [&["update"][..], &["install", "-y", "redis-server"]] {
-        let mut command = Command::new(if root { "env" } else { "sudo" });
-        if !root {
-            command.arg("env");
-        }
-        command.args(["DEBIAN_FRONTEND=noninteractive", "apt-get"]);
-        let status = command.args(step).status()?;
-        if !status.success() {
-            let step = step.join(" ");
-            return Err(format!(
-                "apt-get {step} failed ({status}); install redis-server or give --redis URL"
-            )
-            .into());
-        }
-    }
-    Ok(())
-}
-
-fn unix_ms() -> u64 {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH);
-    u64::try_from(now.unwrap_or_default().as_millis()).unwrap_or(u64::MAX)
+    let port = free_port()?;
+    let child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start redis-server: {e}"))?;
+    let server = ChildGuard(child);
+    wait_for_port("redis-server", port)?;
+    Ok((server, format!("redis://127.0.0.1:{port}/")))
 }
 
 /// `xtask compare --workers N`.
@@ -224,10 +154,9 @@ pub fn run(exe: &Path, args: &CompareArgs, workers: u32) -> Result<()> {
         requests: args.requests.unwrap_or(2_000),
         concurrency: args.concurrency.unwrap_or(8),
         latency_ms: args.latency_ms.unwrap_or(20),
-        resource: "users",
         capacity: args.capacity,
-        adaptive_max: None,
-        cooldown_s: None,
+        // The users resource, no adaptive limit, no cool-down.
+        ..Scenario::Seed.plan()
     };
     let runtimes = if args.runtimes.is_empty() {
         Runtime::ADAPTIVE.to_vec()
@@ -238,30 +167,23 @@ pub fn run(exe: &Path, args: &CompareArgs, workers: u32) -> Result<()> {
         return Err(format!("--workers runs volley's async runtimes, not {r}").into());
     }
     if plan.requests < workers as usize {
-        return Err(format!(
-            "--requests {} is fewer than the {workers} workers",
-            plan.requests
-        )
-        .into());
+        let requests = plan.requests;
+        return Err(format!("--requests {requests} is fewer than the {workers} workers").into());
     }
     let mock = MockProcess::start(exe, plan.latency_ms, plan.capacity)?;
-    let mut report = WorkersReport {
-        scenario: "workers",
-        workers,
-        rate: args.rate,
-        requests: plan.requests,
-        concurrency: plan.concurrency,
-        latency_ms: plan.latency_ms,
-        redis: args.redis.clone().unwrap_or_else(|| "own".to_owned()),
-        kill_redis_after_ms: args.kill_redis_after_ms,
-        results: Vec::new(),
-    };
+    let mut results = Vec::new();
     for runtime in runtimes {
         println!("running {workers} {runtime} workers...");
-        report
-            .results
-            .push(run_runtime(exe, args, &plan, &mock, runtime, workers)?);
+        results.push(run_runtime(exe, args, &plan, &mock, runtime, workers)?);
     }
+    let report = WorkersReport {
+        plan,
+        workers,
+        rate: args.rate,
+        redis: args.redis.clone().unwrap_or_else(|| "own".to_owned()),
+        kill_redis_after_ms: args.kill_redis_after_ms,
+        results,
+    };
     println!("{}", render(&report));
     if let Some(path) = &args.json {
         write_file(path, &serde_json::to_string_pretty(&report)?)?;
@@ -280,119 +202,101 @@ fn run_runtime(
     runtime: Runtime,
     workers: u32,
 ) -> Result<WorkersResult> {
-    let mut own = args.redis.is_none().then(RedisServer::start).transpose()?;
-    let url = args
-        .redis
-        .clone()
-        .or_else(|| own.as_ref().map(RedisServer::url));
-    let url = url.ok_or("no Redis")?;
+    let mut own = args.redis.is_none().then(start_redis).transpose()?;
+    let own_url = own.as_ref().map(|(_, url)| url.clone());
+    let url = args.redis.clone().or(own_url).ok_or("no Redis")?;
     let key = format!("volley:xtask:workers:{}:{runtime}", std::process::id());
-    let rate = args.rate.to_string();
     let deadline = Duration::from_secs_f64(2.0 * plan.requests as f64 / args.rate)
         + Duration::from_millis(args.client.timeout_ms)
         + Duration::from_secs(60);
     mock.reset_stats()?;
     let reset = Instant::now();
-    let (start, start_at_ms) = (
-        reset + START_DELAY,
-        unix_ms() + START_DELAY.as_millis() as u64,
-    );
-    let (outputs, killed) = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|i| {
-                let template = format!("{}/users/{{id}}?worker={i}", mock.url());
-                let requests = share(plan.requests, workers, i);
-                let mut command =
-                    runner_command(exe, runtime, &template, requests, plan.concurrency);
-                command.args(args.client.to_args());
-                command.args(["--redis", &url, "--key", &key, "--rate", &rate]);
-                command.args(["--workers", &workers.to_string()]);
-                command.args(["--start-at-ms", &start_at_ms.to_string()]);
+    let start = reset + START_DELAY;
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH);
+    let start_at_ms = (since_epoch.unwrap_or_default() + START_DELAY).as_millis();
+    let shared = [
+        format!("--redis={url}"),
+        format!("--key={key}"),
+        format!("--rate={}", args.rate),
+        format!("--workers={workers}"),
+        format!("--start-at-ms={start_at_ms}"),
+    ];
+    // Each worker's share of the plan.
+    let plans: Vec<Plan> = (0..workers)
+        .map(|i| Plan {
+            requests: share(plan.requests, workers, i),
+            ..plan.clone()
+        })
+        .collect();
+    let (summaries, killed) = std::thread::scope(|s| {
+        let handles: Vec<_> = (plans.iter().zip(0..))
+            .map(|(plan, i)| {
+                let template = format!("{}/users/{{id}}?worker={i}", mock.url);
+                let mut command = runner_command(exe, runtime, &template, plan);
+                command.args(args.client.to_args()).args(&shared);
                 let name = format!("{runtime} worker {i}");
-                s.spawn(move || run_runner(command, &name, requests, deadline))
+                s.spawn(move || run_runner(command, &name, plan.requests, deadline))
             })
             .collect();
         let killed = args.kill_redis_after_ms.and_then(|ms| {
             let at = start + Duration::from_millis(ms);
             std::thread::sleep(at.saturating_duration_since(Instant::now()));
-            let server = own.as_mut()?;
-            server.kill();
+            // Killed at once: its guard kills and reaps it.
+            drop(own.take()?);
             Some(Instant::now())
         });
-        let outputs: Vec<Option<RunOutput>> = handles
-            .into_iter()
-            .map(|h| h.join().ok().flatten())
+        let summaries: Vec<Worker> = (handles.into_iter().zip(&plans))
+            .map(|(handle, plan)| {
+                let output = handle.join().ok().flatten();
+                let output = output.unwrap_or_else(|| RunOutput::missing(runtime, 0));
+                let r = summarize(plan, output, None);
+                Worker {
+                    requests: plan.requests,
+                    ok: r.ok,
+                    errors: r.errors,
+                    missing: r.missing,
+                }
+            })
             .collect();
-        (outputs, killed)
+        (summaries, killed)
     });
     drop(own);
-    let summaries = outputs.iter().zip(0..).map(|(output, i)| {
-        let plan = Plan {
-            requests: share(plan.requests, workers, i),
-            ..plan.clone()
-        };
-        let facts = RunFacts {
-            runtime,
-            plan: &plan,
-            output: output.as_ref(),
-            fallback_wall_us: 0,
-            server: None,
-        };
-        let r = summarize(&facts);
-        Worker {
-            requests: plan.requests,
-            ok: r.ok,
-            errors: r.errors,
-            missing: r.missing,
-        }
-    });
-    let workers_out: Vec<Worker> = summaries.collect();
-    let arrivals = mock.arrivals()?;
-    if arrivals.dropped > 0 {
-        eprintln!(
-            "warning: the server kept only the first {} arrivals",
-            arrivals.arrivals.len()
-        );
+    let Arrivals { arrivals, dropped } = mock.arrivals()?;
+    if dropped > 0 {
+        let kept = arrivals.len();
+        eprintln!("warning: the server kept only the first {kept} arrivals");
     }
     let kill_us = killed.map(|k| micros(k.saturating_duration_since(reset)));
-    let start = arrivals.arrivals.first().map_or(0, |a| a.0) + WARMUP_US;
-    let part = |span| phase(&arrivals.arrivals, span, workers, args.rate);
+    let start = arrivals.first().map_or(0, |a| a.0) + WARMUP_US;
+    let part = |span| phase(&arrivals, span, workers, args.rate);
     Ok(WorkersResult {
         runtime,
-        ok: workers_out.iter().map(|w| w.ok).sum(),
-        errors: workers_out.iter().map(|w| w.errors.total()).sum(),
-        arrivals: arrivals.arrivals.len(),
+        ok: summaries.iter().map(|w| w.ok).sum(),
+        errors: summaries.iter().map(|w| w.errors.total()).sum(),
+        arrivals: arrivals.len(),
         steady: part((start, u64::MAX)),
         kill_at_ms: kill_us.map(|us| us as f64 / 1e3),
         before_kill: kill_us.map(|k| part((start, k))),
         after_kill: kill_us.map(|k| part((k + SETTLE_US, u64::MAX))),
-        workers: workers_out,
+        workers: summaries,
     })
 }
 
 /// The table and the lines under it.
 fn render(report: &WorkersReport) -> String {
+    let (plan, workers, rate) = (&report.plan, report.workers, report.rate);
     let redis = match report.redis.as_str() {
         "own" => "a redis-server of its own",
         url => url,
     };
+    let (requests, concurrency, latency) = (plan.requests, plan.concurrency, plan.latency_ms);
     let mut out = format!(
-        "workers: {} workers per runtime share {} req/s through {redis}; {} requests, {} in flight per worker, server latency {} ms\n",
-        report.workers, report.rate, report.requests, report.concurrency, report.latency_ms
+        "workers: {workers} workers per runtime share {rate} req/s through {redis}; {requests} requests, {concurrency} in flight per worker, server latency {latency} ms\n"
     );
-    let header = [
-        "runtime",
-        "workers",
-        "target req/s",
-        "part",
-        "req/s at server",
-        "deviation",
-        "per-worker req/s",
-        "ok",
-        "errors",
-    ];
-    let mut rows = Vec::new();
-    let one = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"));
+    let header =
+        "runtime,workers,target req/s,part,req/s at server,deviation,per-worker req/s,ok,errors";
+    let (mut rows, mut notes) = (Vec::new(), Vec::new());
+    let rps = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"));
     for r in &report.results {
         let parts = [
             ("steady", Some(&r.steady)),
@@ -400,53 +304,47 @@ fn render(report: &WorkersReport) -> String {
             ("after kill", r.after_kill.as_ref()),
         ];
         for (part, phase) in parts.into_iter().filter_map(|(n, p)| Some((n, p?))) {
-            let per: Vec<String> = phase.per_worker_rps.iter().map(|&v| one(v)).collect();
+            let per: Vec<String> = phase.per_worker_rps.iter().map(|&v| rps(v)).collect();
+            let deviation = phase.deviation_pct.map(|d| format!("{d:+.1}%"));
             rows.push(vec![
-                r.runtime.name(),
-                report.workers.to_string(),
-                format!("{}", report.rate),
+                r.runtime.to_string(),
+                workers.to_string(),
+                rate.to_string(),
                 part.to_owned(),
-                one(phase.rps),
-                phase
-                    .deviation_pct
-                    .map_or_else(|| "-".to_owned(), |d| format!("{d:+.1}%")),
+                rps(phase.rps),
+                deviation.unwrap_or_else(|| "-".to_owned()),
                 per.join("/"),
                 r.ok.to_string(),
                 r.errors.to_string(),
             ]);
         }
-    }
-    out.push_str(&align(&header, &rows));
-    for r in &report.results {
-        for (i, w) in r
-            .workers
-            .iter()
-            .enumerate()
-            .filter(|(_, w)| w.errors.total() > 0)
-        {
-            out.push_str(&format!(
-                "  {} worker {i} errors: {}\n",
-                r.runtime,
-                w.errors.describe()
-            ));
+        for (i, w) in r.workers.iter().enumerate() {
+            if w.errors.total() > 0 {
+                let errors = w.errors.describe();
+                notes.push(format!("{} worker {i} errors: {errors}", r.runtime));
+            }
         }
         if let Some(at) = r.kill_at_ms {
             let after = at - START_DELAY.as_secs_f64() * 1e3;
             let line = format!("redis-server killed {after:.0} ms after the workers began");
-            out.push_str(&format!("  {}: {line}\n", r.runtime));
+            notes.push(format!("{}: {line}", r.runtime));
         }
     }
-    out.push_str(&format!(
-        "  req/s at server: (arrivals - 1) / (last - first), from the requests' arrival times at the server, leaving out the first {} ms",
+    let mut rule = format!(
+        "req/s at server: (arrivals - 1) / (last - first), from the requests' arrival times at the server, leaving out the first {} ms",
         WARMUP_US / 1000
-    ));
+    );
     if report.kill_redis_after_ms.is_some() {
-        out.push_str(&format!(
+        rule.push_str(&format!(
             "; after kill: from {} ms after it (slots reserved in Redis before it still go at their time)",
             SETTLE_US / 1000
         ));
     }
-    out.push('\n');
+    notes.push(rule);
+    out.push_str(&align(&header.split(',').collect::<Vec<_>>(), &rows));
+    for note in notes {
+        out.push_str(&format!("  {note}\n"));
+    }
     out
 }
 

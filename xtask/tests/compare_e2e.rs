@@ -66,28 +66,23 @@ fn compare(name: &str, args: &str, within: Duration) -> Run {
 
 #[test]
 fn small_scenario_on_tokio_and_blocking() {
-    let Run {
-        stdout,
-        report,
-        runtimes,
-        svg,
-    } = compare(
+    let run = compare(
         "small",
         "--requests 20 --concurrency 5 --latency-ms 20 --runtimes tokio,blocking --timeout-ms 5000",
         Duration::from_secs(60),
     );
     // Not a terminal: plain progress lines, then the table.
-    assert!(stdout.contains("running tokio..."), "{stdout}");
-    assert!(stdout.contains("wall/ideal"), "{stdout}");
-    assert!(stdout.contains("speedup: tokio"), "{stdout}");
+    assert!(run.stdout.contains("running tokio..."), "{}", run.stdout);
+    assert!(run.stdout.contains("wall/ideal"), "{}", run.stdout);
+    assert!(run.stdout.contains("speedup: tokio"), "{}", run.stdout);
 
-    assert_eq!(report["scenario"], "custom");
-    assert_eq!(report["requests"], 20);
-    assert_eq!(report["concurrency"], 5);
-    assert_eq!(report["latency_ms"], 20);
-    assert_eq!(report["ideal_s"], 0.08);
-    let results = report["results"].as_array().expect("results");
-    assert_eq!(runtimes, ["tokio", "blocking"]);
+    assert_eq!(run.report["scenario"], "custom");
+    assert_eq!(run.report["requests"], 20);
+    assert_eq!(run.report["concurrency"], 5);
+    assert_eq!(run.report["latency_ms"], 20);
+    assert_eq!(run.report["ideal_s"], 0.08);
+    let results = run.report["results"].as_array().expect("results");
+    assert_eq!(run.runtimes, ["tokio", "blocking"]);
     for r in results {
         assert_eq!(r["ok"], 20, "{r}");
         let errors = r["errors"].as_object().expect("errors");
@@ -101,8 +96,12 @@ fn small_scenario_on_tokio_and_blocking() {
     let tokio_max = results[0]["max_in_flight"].as_u64().expect("max");
     assert!((2..=5).contains(&tokio_max), "{}", results[0]);
 
-    assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(100)]);
-    assert!(svg.contains("tokio") && svg.contains("blocking"));
+    assert!(
+        run.svg.starts_with("<svg"),
+        "{}",
+        &run.svg[..run.svg.len().min(100)]
+    );
+    assert!(run.svg.contains("tokio") && run.svg.contains("blocking"));
 }
 
 #[test]
@@ -118,26 +117,25 @@ fn unknown_runtime_is_rejected() {
 
 #[test]
 fn adaptive_run_against_a_server_of_limited_capacity() {
-    let Run {
-        stdout,
-        report,
-        runtimes,
-        svg,
-    } = compare(
+    let run = compare(
         "adaptive",
         "--adaptive --requests 300 --latency-ms 20 --capacity 10 --runtimes tokio,tokio-fixed-10 --timeout-ms 5000",
         Duration::from_secs(30),
     );
-    assert!(stdout.contains("rejected"), "{stdout}");
-    assert!(stdout.contains("adaptive vs fixed: tokio"), "{stdout}");
+    assert!(run.stdout.contains("rejected"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("adaptive vs fixed: tokio"),
+        "{}",
+        run.stdout
+    );
 
-    assert_eq!(report["requests"], 300);
-    assert_eq!(report["capacity"], 10);
-    assert_eq!(report["adaptive"]["max"], 1000);
+    assert_eq!(run.report["requests"], 300);
+    assert_eq!(run.report["capacity"], 10);
+    assert_eq!(run.report["adaptive"]["max"], 1000);
     // At most 10 served at once: 30 rounds of 20 ms.
-    assert_eq!(report["ideal_s"], 0.6);
-    let results = report["results"].as_array().expect("results");
-    assert_eq!(runtimes, ["tokio", "tokio-fixed-10"]);
+    assert_eq!(run.report["ideal_s"], 0.6);
+    let results = run.report["results"].as_array().expect("results");
+    assert_eq!(run.runtimes, ["tokio", "tokio-fixed-10"]);
     for r in results {
         let errors = r["errors"].as_object().expect("errors");
         let failed: u64 = errors.values().map(|v| v.as_u64().expect("count")).sum();
@@ -168,64 +166,56 @@ fn adaptive_run_against_a_server_of_limited_capacity() {
     assert!(fixed.get("final_limit").is_none(), "{fixed}");
 
     assert_eq!(
-        svg.matches(r#"class="limit-curve""#).count(),
+        run.svg.matches(r#"class="limit-curve""#).count(),
         2,
         "two panels"
     );
-    assert!(svg.contains(r#"class="in-flight-curve""#));
-    assert!(svg.contains(&format!("limit {final_limit} at the end")));
-    assert!(svg.contains("server capacity 10"));
+    assert!(run.svg.contains(r#"class="in-flight-curve""#));
+    assert!(run.svg.contains(&format!("limit {final_limit} at the end")));
+    assert!(run.svg.contains("server capacity 10"));
 }
 
 #[test]
 fn cooldown_run_counts_requests_sent_during_the_pause() {
-    let Run {
-        stdout,
-        report,
-        runtimes,
-        svg,
-    } = compare(
+    let run = compare(
         "cooldown",
         "--scenario cooldown --requests 20 --latency-ms 20 --runtimes tokio,plain-reqwest,blocking",
         Duration::from_secs(60),
     );
-    assert!(stdout.contains("sent in cool-down"), "{stdout}");
+    assert!(run.stdout.contains("sent in cool-down"), "{}", run.stdout);
     assert!(
-        stdout.contains("tokio wait breakdown, median ms per request: limit "),
-        "{stdout}"
+        run.stdout
+            .contains("tokio wait breakdown, median ms per request: limit "),
+        "{}",
+        run.stdout
     );
-    assert_eq!(report["cooldown_s"], 2);
+    assert_eq!(run.report["cooldown_s"], 2);
     // Blocking has no layers to wait with.
-    assert_eq!(runtimes, ["tokio", "plain-reqwest"]);
-    assert_eq!(report["skipped"][0]["runtime"], "blocking");
-    for r in report["results"].as_array().expect("results") {
+    assert_eq!(run.runtimes, ["tokio", "plain-reqwest"]);
+    assert_eq!(run.report["skipped"][0]["runtime"], "blocking");
+    for r in run.report["results"].as_array().expect("results") {
         // The one 429 is retried after its Retry-After.
         assert_eq!(r["ok"], 20, "{r}");
         assert!(r["sent_during_cooldown"].is_u64(), "{r}");
     }
-    let tokio = &report["results"][0];
+    let tokio = &run.report["results"][0];
     for lane in ["limit", "host_limit", "rate", "cooldown", "backoff", "wire"] {
         assert!(tokio["wait_ms"][lane].is_f64(), "{lane} in {tokio}");
     }
-    assert!(report["results"][1].get("wait_ms").is_none());
-    assert!(svg.contains(r#"class="waiting""#));
+    assert!(run.report["results"][1].get("wait_ms").is_none());
+    assert!(run.svg.contains(r#"class="waiting""#));
 }
 
 #[test]
 fn nginx_serves_every_adapter_and_its_own_client() {
-    let Run {
-        stdout,
-        report,
-        runtimes,
-        ..
-    } = compare(
+    let run = compare(
         "nginx",
         "--server nginx --requests 60 --concurrency 8 --latency-ms 0 \
          --runtimes tokio,plain-reqwest,async-std,plain-surf,smol,plain-isahc",
         Duration::from_secs(240),
     );
     assert_eq!(
-        runtimes,
+        run.runtimes,
         [
             "tokio",
             "plain-reqwest",
@@ -235,10 +225,10 @@ fn nginx_serves_every_adapter_and_its_own_client() {
             "plain-isahc"
         ]
     );
-    for result in report["results"].as_array().expect("results") {
+    for result in run.report["results"].as_array().expect("results") {
         assert_eq!(result["ok"], 60, "{result}");
     }
-    assert!(!report["embedded_server"].as_bool().expect("a bool"));
+    assert!(!run.report["embedded_server"].as_bool().expect("a bool"));
     for (volley, plain) in [
         ("tokio", "plain-reqwest"),
         ("async-std", "plain-surf"),
@@ -246,8 +236,9 @@ fn nginx_serves_every_adapter_and_its_own_client() {
     ] {
         let line = format!("vs its own client: {volley} takes");
         assert!(
-            stdout.contains(&line) && stdout.contains(&format!("against {plain}'s")),
-            "{stdout}"
+            run.stdout.contains(&line) && run.stdout.contains(&format!("against {plain}'s")),
+            "{}",
+            run.stdout
         );
     }
 }

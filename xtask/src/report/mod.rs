@@ -5,10 +5,8 @@ mod model;
 mod stats;
 mod table;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
-pub use model::{
-    AdaptiveBounds, ErrorCounts, Outcome, RunOutput, RuntimeResult, ScenarioReport, Skipped, Span,
-};
-pub use stats::{RunFacts, ideal_s, median_run, parse_vm_hwm, summarize};
+pub use model::{ErrorCounts, Outcome, RunOutput, RuntimeResult, ScenarioReport, Skipped, Span};
+pub use stats::{ideal_s, median_run, parse_vm_hwm, summarize};
 pub use table::{align, render_table};

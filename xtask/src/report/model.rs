@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use volley_core::ErrorKind;
 
-use crate::cli::{ADAPTIVE_INITIAL, Runtime};
+use crate::cli::{ADAPTIVE_INITIAL, Plan, Runtime};
 use crate::recorder::{Lanes, Step};
 
 /// How one request ended: `Ok` is a 2xx answer with a JSON object holding
 /// an `id`, `Decode` any other body, `Other` also a result a runner never
 /// reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Ok,
@@ -46,23 +46,6 @@ impl Outcome {
             ErrorKind::TooLarge => Outcome::TooLarge,
             ErrorKind::Body => Outcome::Body,
             _ => Outcome::Other,
-        }
-    }
-
-    /// The outcome for a reqwest error (the plain-reqwest runner).
-    pub fn from_reqwest(err: &reqwest::Error) -> Outcome {
-        if err.is_timeout() {
-            Outcome::Timeout
-        } else if err.is_connect() {
-            Outcome::Connect
-        } else if err.is_status() {
-            Outcome::Status
-        } else if err.is_decode() {
-            Outcome::Decode
-        } else if err.is_body() {
-            Outcome::Body
-        } else {
-            Outcome::Other
         }
     }
 
@@ -128,56 +111,58 @@ pub struct RunOutput {
     pub limits: Vec<Step>,
 }
 
-/// Failed requests by kind (the kinds of [`Outcome::ERRORS`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorCounts {
-    pub connect: u64,
-    pub timeout: u64,
-    pub status: u64,
-    pub decode: u64,
-    pub too_large: u64,
-    pub body: u64,
-    pub other: u64,
+impl RunOutput {
+    /// All that is known of a run whose runner reported nothing: the wall
+    /// time measured from outside.
+    pub fn missing(runtime: Runtime, wall_us: u64) -> RunOutput {
+        RunOutput {
+            runtime,
+            spans: Vec::new(),
+            wall_us,
+            max_in_flight: 0,
+            peak_rss_kb: None,
+            rejected: 0,
+            final_limit: None,
+            in_flight: Vec::new(),
+            limits: Vec::new(),
+        }
+    }
+}
+
+/// Failed requests by kind: a count for each kind of [`Outcome::ERRORS`],
+/// in that order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorCounts(BTreeMap<Outcome, u64>);
+
+impl Default for ErrorCounts {
+    fn default() -> ErrorCounts {
+        ErrorCounts(Outcome::ERRORS.map(|kind| (kind, 0)).into())
+    }
 }
 
 impl ErrorCounts {
-    fn slot(&mut self, outcome: Outcome) -> Option<&mut u64> {
-        Some(match outcome {
-            Outcome::Ok => return None,
-            Outcome::Connect => &mut self.connect,
-            Outcome::Timeout => &mut self.timeout,
-            Outcome::Status => &mut self.status,
-            Outcome::Decode => &mut self.decode,
-            Outcome::TooLarge => &mut self.too_large,
-            Outcome::Body => &mut self.body,
-            Outcome::Other => &mut self.other,
-        })
-    }
-
     /// Counts `n` more `outcome`s (nothing for `Ok`).
     pub fn add(&mut self, outcome: Outcome, n: u64) {
-        if let Some(slot) = self.slot(outcome) {
-            *slot += n;
+        if let Some(count) = self.0.get_mut(&outcome) {
+            *count += n;
         }
     }
 
     /// The count for one kind.
-    pub fn get(mut self, outcome: Outcome) -> u64 {
-        self.slot(outcome).map_or(0, |n| *n)
+    #[cfg(test)]
+    pub fn get(&self, outcome: Outcome) -> u64 {
+        self.0.get(&outcome).copied().unwrap_or(0)
     }
 
     /// All failures.
     pub fn total(&self) -> u64 {
-        Outcome::ERRORS.iter().map(|&o| self.get(o)).sum()
+        self.0.values().sum()
     }
 
     /// `timeout 3, status 1`, or empty when there were none.
     pub fn describe(&self) -> String {
-        let counts = Outcome::ERRORS.iter().map(|&o| (o, self.get(o)));
-        let parts: Vec<String> = counts
-            .filter(|&(_, n)| n > 0)
-            .map(|(o, n)| format!("{} {n}", o.as_str()))
-            .collect();
+        let counts = self.0.iter().filter(|&(_, &n)| n > 0);
+        let parts: Vec<String> = counts.map(|(o, n)| format!("{} {n}", o.as_str())).collect();
         parts.join(", ")
     }
 }
@@ -255,29 +240,11 @@ pub struct Skipped {
 /// One scenario's results, as written to JSON.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioReport {
-    pub scenario: String,
-    pub requests: usize,
-    pub concurrency: usize,
-    pub latency_ms: u64,
-    /// The most the server takes at once (absent when unlimited).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub capacity: Option<usize>,
-    /// With `--adaptive`: the limit's bounds (absent otherwise).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub adaptive: Option<AdaptiveBounds>,
-    /// The pause the server asks for once, in s (the cooldown scenario).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cooldown_s: Option<u64>,
+    #[serde(flatten)]
+    pub plan: Plan,
     pub ideal_s: f64,
     pub url: String,
     pub embedded_server: bool,
     pub results: Vec<RuntimeResult>,
     pub skipped: Vec<Skipped>,
-}
-
-/// The bounds of an adaptive run's limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdaptiveBounds {
-    pub initial: usize,
-    pub max: usize,
 }

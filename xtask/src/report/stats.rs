@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use volley_mock::Stats;
 
 use super::model::{ErrorCounts, Outcome, RunOutput, RuntimeResult, Span};
-use crate::cli::{Plan, Runtime};
+use crate::cli::Plan;
 use crate::recorder::LANES;
 
 /// The ideal wall time, in s: ceil(requests / concurrency) x latency.
@@ -28,18 +28,6 @@ pub fn parse_vm_hwm(status: &str) -> Option<u64> {
     })
 }
 
-/// What `compare` knows of one runtime's run.
-#[derive(Debug, Clone)]
-pub struct RunFacts<'a> {
-    pub runtime: Runtime,
-    pub plan: &'a Plan,
-    pub output: Option<&'a RunOutput>,
-    /// Wall time measured from outside, used when the runner gave none.
-    pub fallback_wall_us: u64,
-    /// The embedded server's counters after the run.
-    pub server: Option<&'a Stats>,
-}
-
 /// The median of each lane, in ms, over the spans that carry waits.
 fn median_waits(spans: &[Span]) -> Option<BTreeMap<String, f64>> {
     let observed: Vec<&Span> = spans.iter().filter(|s| s.waits != [0; 6]).collect();
@@ -54,38 +42,33 @@ fn median_waits(spans: &[Span]) -> Option<BTreeMap<String, f64>> {
     (0..LANES.len()).map(median).collect()
 }
 
-/// Turns a run into its summary. Requests the runner did not report are
+/// Turns a run into its summary, with the embedded server's counters
+/// after it if they could be read. Requests the runner did not report are
 /// counted as `other`, so `ok` plus all errors is every request.
-pub fn summarize(facts: &RunFacts<'_>) -> RuntimeResult {
-    let (plan, output) = (facts.plan, facts.output);
-    let requests = plan.requests;
-    let spans: Vec<Span> = output
-        .map(|o| o.spans.iter().take(requests).copied().collect())
-        .unwrap_or_default();
+pub fn summarize(plan: &Plan, mut output: RunOutput, server: Option<&Stats>) -> RuntimeResult {
+    let (runtime, requests) = (output.runtime, plan.requests);
+    output.spans.truncate(requests);
     let mut errors = ErrorCounts::default();
-    let mut latencies = Vec::with_capacity(spans.len());
-    for span in &spans {
+    let mut latencies = Vec::with_capacity(output.spans.len());
+    for span in &output.spans {
         if span.outcome == Outcome::Ok {
             latencies.push(span.end_us.saturating_sub(span.start_us) as f64 / 1000.0);
         } else {
             errors.add(span.outcome, 1);
         }
     }
-    let missing = (requests - spans.len()) as u64;
+    let missing = (requests - output.spans.len()) as u64;
     errors.add(Outcome::Other, missing);
     latencies.sort_by(f64::total_cmp);
 
-    let wall_us = output.map_or(facts.fallback_wall_us, |o| o.wall_us).max(1);
-    let wall_s = wall_us as f64 / 1e6;
-    let concurrency = plan.runtime_concurrency(facts.runtime);
+    let wall_s = output.wall_us.max(1) as f64 / 1e6;
+    let concurrency = plan.runtime_concurrency(runtime);
     let ideal = plan.ideal_s(concurrency);
-    let server = facts.server;
-    let client_max = output.map_or(0, |o| o.max_in_flight);
-    let shows_rejections = plan.capacity.is_some() || plan.adaptive_max.is_some();
+    let shows_rejections = plan.capacity.is_some() || plan.adaptive.is_some();
     RuntimeResult {
-        runtime: facts.runtime,
+        runtime,
         concurrency,
-        adaptive: plan.is_adaptive(facts.runtime),
+        adaptive: plan.is_adaptive(runtime),
         ok: latencies.len() as u64,
         errors,
         missing,
@@ -95,19 +78,17 @@ pub fn summarize(facts: &RunFacts<'_>) -> RuntimeResult {
         rps: requests as f64 / wall_s,
         p50_ms: percentile(&latencies, 50.0),
         p99_ms: percentile(&latencies, 99.0),
-        max_in_flight: server.map_or(client_max, |s| s.max_in_flight),
-        client_max_in_flight: client_max,
-        peak_rss_kb: output.and_then(|o| o.peak_rss_kb),
-        rejected: shows_rejections
-            .then(|| server.map(|s| s.rejected).or(output.map(|o| o.rejected)))
-            .flatten(),
-        final_limit: output.and_then(|o| o.final_limit),
+        max_in_flight: server.map_or(output.max_in_flight, |s| s.max_in_flight),
+        client_max_in_flight: output.max_in_flight,
+        peak_rss_kb: output.peak_rss_kb,
+        rejected: shows_rejections.then(|| server.map_or(output.rejected, |s| s.rejected)),
+        final_limit: output.final_limit,
         sent_during_cooldown: plan.cooldown_s.and(server.map(|s| s.sent_during_cooldown)),
-        wait_ms: median_waits(&spans),
+        wait_ms: median_waits(&output.spans),
         walls_s: Vec::new(),
-        spans,
-        in_flight_curve: output.map(|o| o.in_flight.clone()).unwrap_or_default(),
-        limit_curve: output.map(|o| o.limits.clone()).unwrap_or_default(),
+        spans: output.spans,
+        in_flight_curve: output.in_flight,
+        limit_curve: output.limits,
     }
 }
 

@@ -1,5 +1,7 @@
 //! The text table of a scenario and the lines under it.
 
+use std::fmt::Display;
+
 use super::model::{RuntimeResult, ScenarioReport};
 use super::stats::ideal_s;
 use crate::cli::Runtime;
@@ -12,8 +14,9 @@ fn secs(s: f64) -> String {
     format!("{s:.3} s")
 }
 
-fn or_dash(cell: Option<String>) -> String {
-    cell.unwrap_or_else(|| "-".to_owned())
+/// `value`, or `-` when there is none.
+fn or_dash(value: Option<impl Display>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| v.to_string())
 }
 
 fn ms(v: Option<f64>) -> String {
@@ -32,21 +35,19 @@ fn faster(ratio: f64, digits: usize) -> String {
 /// The table's columns for `report`.
 fn columns(report: &ScenarioReport) -> Vec<Column> {
     let mut columns: Vec<Column> = vec![
-        ("runtime", |r| r.runtime.name()),
-        match report.adaptive {
+        ("runtime", |r| r.runtime.to_string()),
+        match report.plan.adaptive {
             Some(_) => ("limit", RuntimeResult::limit_label),
             None => ("conc", |r| r.concurrency.to_string()),
         },
         ("ok", |r| r.ok.to_string()),
         ("errors", |r| r.errors.total().to_string()),
     ];
-    if report.capacity.is_some() || report.adaptive.is_some() {
-        columns.push(("rejected", |r| or_dash(r.rejected.map(|n| n.to_string()))));
+    if report.plan.capacity.is_some() || report.plan.adaptive.is_some() {
+        columns.push(("rejected", |r| or_dash(r.rejected)));
     }
-    if report.cooldown_s.is_some() {
-        columns.push(("sent in cool-down", |r| {
-            or_dash(r.sent_during_cooldown.map(|n| n.to_string()))
-        }));
+    if report.plan.cooldown_s.is_some() {
+        columns.push(("sent in cool-down", |r| or_dash(r.sent_during_cooldown)));
     }
     columns.extend::<[Column; 8]>([
         ("wall", |r| secs(r.wall_s)),
@@ -102,13 +103,14 @@ pub fn align(header: &[&str], rows: &[Vec<String>]) -> String {
 
 /// The scenario's table and the lines under it.
 pub fn render_table(report: &ScenarioReport) -> String {
-    let adaptive = report.adaptive.is_some();
-    let rejections = report.capacity.is_some() || adaptive;
+    let plan = &report.plan;
+    let adaptive = plan.adaptive.is_some();
+    let rejections = plan.capacity.is_some() || adaptive;
     let embedded = report.embedded_server;
-    let bounds = report.adaptive.map_or_else(String::new, |a| {
+    let bounds = plan.adaptive.map_or_else(String::new, |a| {
         format!(" (adaptive runs: limit from {} up to {})", a.initial, a.max)
     });
-    let capacity = report
+    let capacity = plan
         .capacity
         .map_or_else(String::new, |k| format!(", server capacity {k}"));
     let server = if embedded {
@@ -118,24 +120,21 @@ pub fn render_table(report: &ScenarioReport) -> String {
     };
     let mut out = format!(
         "{}: {} requests, concurrency {}{bounds}{capacity}, server latency {} ms, ideal {} ({server}, {})\n",
-        report.scenario,
-        report.requests,
-        report.concurrency,
-        report.latency_ms,
+        plan.name,
+        plan.requests,
+        plan.concurrency,
+        plan.latency_ms,
         secs(report.ideal_s),
         report.url
     );
     let columns = columns(report);
     let header: Vec<&str> = columns.iter().map(|c| c.0).collect();
-    let rows: Vec<Vec<String>> = report
-        .results
-        .iter()
-        .map(|r| columns.iter().map(|c| (c.1)(r)).collect())
-        .collect();
+    let row = |r| columns.iter().map(|c| (c.1)(r)).collect();
+    let rows: Vec<Vec<String>> = report.results.iter().map(row).collect();
     if rows.is_empty() {
-        out.push_str("(no runtime ran)\n");
+        out.push_str("(no runtime ran)\n")
     } else {
-        out.push_str(&align(&header, &rows));
+        out.push_str(&align(&header, &rows))
     }
 
     let mut notes = Vec::new();
@@ -144,16 +143,12 @@ pub fn render_table(report: &ScenarioReport) -> String {
             0 => String::new(),
             n => format!(" ({n} never reported by the runner)"),
         };
-        notes.push(format!(
-            "{} errors: {}{missing}",
-            r.runtime,
-            r.errors.describe()
-        ));
+        let errors = r.errors.describe();
+        notes.push(format!("{} errors: {errors}{missing}", r.runtime));
     }
     for r in report.results.iter().filter(|r| r.walls_s.len() > 1) {
         let walls: Vec<String> = r.walls_s.iter().map(|w| format!("{w:.3}")).collect();
-        let runs = r.walls_s.len();
-        let walls = walls.join(", ");
+        let (runs, walls) = (r.walls_s.len(), walls.join(", "));
         notes.push(format!(
             "{}: the median of {runs} runs, interleaved with the others; walls {walls} s",
             r.runtime
@@ -166,7 +161,8 @@ pub fn render_table(report: &ScenarioReport) -> String {
         .results
         .iter()
         .any(|r| r.runtime == Runtime::Blocking);
-    let (requests, latency) = (report.requests, report.latency_ms);
+    let (requests, latency) = (plan.requests, plan.latency_ms);
+    let pause = plan.cooldown_s.unwrap_or(0);
     let explained = [
         (blocking, format!("blocking is strictly sequential: concurrency 1, ideal = {requests} x {latency} ms")),
         (embedded, "max in flight: requests the server was handling at once / the client had started".into()),
@@ -175,49 +171,33 @@ pub fn render_table(report: &ScenarioReport) -> String {
         (adaptive, "limit: adaptive rows send every request at once through an adaptive limit (initial->final); fixed rows keep N in flight".into()),
         (rejections && embedded, "rejected: requests the server turned away with 503 (counted by the server; not retried, so also in `status` errors)".into()),
         (rejections && !embedded, "rejected: 429/503 answers seen by the client (not retried, so also in `status` errors)".into()),
-        (report.cooldown_s.is_some(), format!("sent in cool-down: requests that reached the server from 50 ms after its one 429 (Retry-After: {} s) to the end of that pause, counted by the server", report.cooldown_s.unwrap_or(0))),
+        (plan.cooldown_s.is_some(), format!("sent in cool-down: requests that reached the server from 50 ms after its one 429 (Retry-After: {pause} s) to the end of that pause, counted by the server")),
     ];
-    notes.extend(
-        explained
-            .into_iter()
-            .filter(|note| note.0)
-            .map(|note| note.1),
-    );
-    let mut ideal = Vec::new();
-    if adaptive {
-        ideal.push("each row's at its own limit, an adaptive row's at its maximum".to_owned());
-    }
-    ideal.extend(
-        report
-            .capacity
-            .map(|k| format!("at most {k} at once can be served, whatever the limit")),
-    );
-    ideal.extend(
-        report
-            .cooldown_s
-            .map(|s| format!("with the {s} s pause the server asks for")),
-    );
+    notes.extend(explained.into_iter().filter(|n| n.0).map(|n| n.1));
+    let ideal: Vec<String> = [
+        adaptive
+            .then(|| "each row's at its own limit, an adaptive row's at its maximum".to_owned()),
+        (plan.capacity).map(|k| format!("at most {k} at once can be served, whatever the limit")),
+        (plan.cooldown_s).map(|s| format!("with the {s} s pause the server asks for")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     if !ideal.is_empty() {
         notes.push(format!("ideal: {}", ideal.join("; ")));
     }
-    for note in notes {
-        out.push_str(&format!("  {note}\n"));
-    }
+    out.extend(notes.iter().map(|note| format!("  {note}\n")));
     for r in &report.results {
         if let Some(waits) = &r.wait_ms {
             let ms = |lane| waits.get(lane).copied().unwrap_or(0.0);
             let lanes = LANES.map(|lane| format!("{lane} {:.1}", ms(lane)));
+            let (runtime, lanes) = (r.runtime, lanes.join(", "));
             out.push_str(&format!(
-                "{} wait breakdown, median ms per request: {}\n",
-                r.runtime,
-                lanes.join(", ")
+                "{runtime} wait breakdown, median ms per request: {lanes}\n"
             ));
         }
     }
-    for line in comparisons(report) {
-        out.push_str(&line);
-        out.push('\n');
-    }
+    out.extend(comparisons(report).into_iter().map(|line| line + "\n"));
     out
 }
 
@@ -237,11 +217,17 @@ pub(super) fn comparisons(report: &ScenarioReport) -> Vec<String> {
     // The fastest among those that got every answer (a run that was mostly
     // turned away can be fast), or among all.
     let volley = results.iter().filter(|r| r.runtime.is_volley_async());
-    let complete = volley.clone().filter(|r| r.ok == report.requests as u64);
+    let complete = volley
+        .clone()
+        .filter(|r| r.ok == report.plan.requests as u64);
     let by_wall = |a: &&RuntimeResult, b: &&RuntimeResult| a.wall_s.total_cmp(&b.wall_s);
     let Some(fastest) = complete.min_by(by_wall).or_else(|| volley.min_by(by_wall)) else {
         return lines;
     };
+    let blocking_skipped = report
+        .skipped
+        .iter()
+        .any(|s| s.runtime == Runtime::Blocking);
     if let Some(blocking) = find(Runtime::Blocking) {
         lines.push(format!(
             "speedup: {} (fastest async) is {} than blocking ({} vs {})",
@@ -250,12 +236,8 @@ pub(super) fn comparisons(report: &ScenarioReport) -> Vec<String> {
             secs(fastest.wall_s),
             secs(blocking.wall_s)
         ));
-    } else if report
-        .skipped
-        .iter()
-        .any(|s| s.runtime == Runtime::Blocking)
-    {
-        let sequential = ideal_s(report.requests, 1, report.latency_ms);
+    } else if blocking_skipped {
+        let sequential = ideal_s(report.plan.requests, 1, report.plan.latency_ms);
         lines.push(format!(
             "speedup: blocking skipped; against its sequential ideal ({sequential:.0} s), {} (fastest async) is {:.0}x faster",
             fastest.runtime,
@@ -263,7 +245,7 @@ pub(super) fn comparisons(report: &ScenarioReport) -> Vec<String> {
         ));
     }
     // In the cooldown scenario the plain clients are faster for not waiting.
-    if report.cooldown_s.is_none() {
+    if report.plan.cooldown_s.is_none() {
         for volley in results {
             if let Some(plain) = volley.runtime.own_client().and_then(find) {
                 lines.push(versus_own_client(volley, plain));
@@ -274,32 +256,32 @@ pub(super) fn comparisons(report: &ScenarioReport) -> Vec<String> {
     lines
 }
 
+/// `median (low-high)` of the ratios `a / b` of two runtimes' wall times
+/// round by round, when both ran the same `--repeat N` rounds (N >= 2).
+fn per_round(a: &RuntimeResult, b: &RuntimeResult) -> Option<String> {
+    let rounds = a.walls_s.len();
+    if rounds < 2 || b.walls_s.len() != rounds {
+        return None;
+    }
+    let ratios = a.walls_s.iter().zip(&b.walls_s).map(|(a, b)| a / b);
+    let mut ratios: Vec<f64> = ratios.collect();
+    ratios.sort_by(f64::total_cmp);
+    let (low, median, high) = (ratios[0], ratios[rounds / 2], ratios[rounds - 1]);
+    Some(format!("{median:.2} ({low:.2}-{high:.2})"))
+}
+
 /// With `--repeat N`: each runtime's speed against tokio's in the same
 /// round (tokio's wall time over its own), as the median and range of the
 /// N ratios; the machine's drift mostly cancels within a round.
 pub(super) fn round_by_round(results: &[RuntimeResult]) -> Option<String> {
     let tokio = results.iter().find(|r| r.runtime == Runtime::Tokio)?;
-    let rounds = tokio.walls_s.len();
-    if rounds < 2 {
-        return None;
-    }
-    let parts: Vec<String> = results
-        .iter()
-        .filter(|r| r.runtime != Runtime::Tokio && r.walls_s.len() == rounds)
-        .map(|r| {
-            let mut ratios: Vec<f64> = tokio
-                .walls_s
-                .iter()
-                .zip(&r.walls_s)
-                .map(|(t, w)| t / w)
-                .collect();
-            ratios.sort_by(f64::total_cmp);
-            let (low, median, high) = (ratios[0], ratios[rounds / 2], ratios[rounds - 1]);
-            format!("{} {median:.2} ({low:.2}-{high:.2})", r.runtime)
-        })
+    let others = results.iter().filter(|r| r.runtime != Runtime::Tokio);
+    let parts: Vec<String> = others
+        .filter_map(|r| Some(format!("{} {}", r.runtime, per_round(tokio, r)?)))
         .collect();
     (!parts.is_empty()).then(|| format!(
-        "round by round, speed against tokio (median and range of {rounds} rounds; above 1 is faster): {}",
+        "round by round, speed against tokio (median and range of {} rounds; above 1 is faster): {}",
+        tokio.walls_s.len(),
         parts.join(", ")
     ))
 }
@@ -308,16 +290,12 @@ pub(super) fn round_by_round(results: &[RuntimeResult]) -> Option<String> {
 /// fixed limit got at least as many answers.
 fn versus_fixed(adaptive: &RuntimeResult, fixed: &RuntimeResult) -> String {
     let side = |r: &RuntimeResult| {
-        let rejected = or_dash(r.rejected.map(|n| n.to_string()));
+        let rejected = or_dash(r.rejected);
         format!("{} ok, {rejected} rejected in {}", r.ok, secs(r.wall_s))
     };
-    let verdict = if fixed.ok < adaptive.ok {
-        format!(
-            "the fixed limit lost {} more answers",
-            adaptive.ok - fixed.ok
-        )
-    } else {
-        format!("adaptive {}", faster(fixed.wall_s / adaptive.wall_s, 2))
+    let verdict = match adaptive.ok.checked_sub(fixed.ok) {
+        Some(lost) if lost > 0 => format!("the fixed limit lost {lost} more answers"),
+        _ => format!("adaptive {}", faster(fixed.wall_s / adaptive.wall_s, 2)),
     };
     format!(
         "adaptive vs fixed: {} ({}): {}; {}: {}; {verdict}",
@@ -342,16 +320,8 @@ fn versus_own_client(volley: &RuntimeResult, plain: &RuntimeResult) -> String {
         secs(plain.wall_s),
         faster(plain.wall_s / volley.wall_s, 2)
     );
-    let rounds = volley.walls_s.len();
-    if rounds >= 2 && plain.walls_s.len() == rounds {
-        let mut ratios: Vec<f64> = (volley.walls_s.iter().zip(&plain.walls_s))
-            .map(|(v, p)| p / v)
-            .collect();
-        ratios.sort_by(f64::total_cmp);
-        let (low, median, high) = (ratios[0], ratios[rounds / 2], ratios[rounds - 1]);
-        line.push_str(&format!(
-            "; round by round {median:.2} ({low:.2}-{high:.2})"
-        ));
+    if let Some(ratios) = per_round(plain, volley) {
+        line.push_str(&format!("; round by round {ratios}"));
     }
     if let (Some(v), Some(p)) = (volley.peak_rss_kb, plain.peak_rss_kb) {
         line.push_str(&format!(", peak memory {:.2}x", v as f64 / p.max(1) as f64));

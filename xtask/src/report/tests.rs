@@ -1,9 +1,59 @@
 use super::stats::percentile;
 use super::table::{align, comparisons, round_by_round};
 use super::*;
-use crate::cli::{Runtime, Scenario};
+use crate::cli::{AdaptiveBounds, Plan, Runtime, Scenario};
 use volley_core::ErrorKind;
 use volley_mock::Stats;
+
+/// A runtime's result of 10,000 requests, all ok, at concurrency 1,000 in
+/// `wall_s` against an ideal of 2 s.
+pub(crate) fn test_result(runtime: Runtime, wall_s: f64) -> RuntimeResult {
+    RuntimeResult {
+        runtime,
+        concurrency: 1000,
+        ok: 10_000,
+        errors: ErrorCounts::default(),
+        missing: 0,
+        wall_s,
+        ideal_s: 2.0,
+        ratio: Some(wall_s / 2.0),
+        rps: 10_000.0 / wall_s,
+        p50_ms: Some(200.0),
+        p99_ms: Some(300.0),
+        max_in_flight: 1000,
+        client_max_in_flight: 1000,
+        peak_rss_kb: Some(40_000),
+        adaptive: false,
+        rejected: None,
+        final_limit: None,
+        sent_during_cooldown: None,
+        wait_ms: None,
+        walls_s: vec![],
+        spans: vec![],
+        in_flight_curve: vec![],
+        limit_curve: vec![],
+    }
+}
+
+/// `plan`'s report of `results` against the embedded server, nothing skipped.
+pub(crate) fn test_report(plan: Plan, results: Vec<RuntimeResult>) -> ScenarioReport {
+    ScenarioReport {
+        ideal_s: plan.ideal_s(plan.concurrency),
+        plan,
+        url: "http://127.0.0.1:1/users/{id}".to_owned(),
+        embedded_server: true,
+        results,
+        skipped: vec![],
+    }
+}
+
+/// A runner's report of `spans` in `wall_us`, and nothing else.
+fn run_output(runtime: Runtime, spans: Vec<Span>, wall_us: u64) -> RunOutput {
+    RunOutput {
+        spans,
+        ..RunOutput::missing(runtime, wall_us)
+    }
+}
 
 #[test]
 fn ideal_time() {
@@ -89,29 +139,20 @@ fn summary_and_json_shape() {
     let mut spans: Vec<Span> = (0..8).map(|i| span(i, 200 + i, Outcome::Ok)).collect();
     spans.push(span(0, 30_000, Outcome::Timeout));
     let output = RunOutput {
-        runtime: Runtime::Tokio,
-        spans, // 9 of 10: one never reported
-        wall_us: 250_000,
         max_in_flight: 10,
         peak_rss_kb: Some(10_240),
-        rejected: 0,
-        final_limit: None,
         in_flight: vec![(0, 1), (5, 0)],
-        limits: vec![],
+        // 9 of 10: one never reported
+        ..run_output(Runtime::Tokio, spans, 250_000)
     };
-    let result = summarize(&RunFacts {
-        runtime: Runtime::Tokio,
-        plan: &plan,
-        output: Some(&output),
-        fallback_wall_us: 0,
-        server: Some(&Stats {
-            max_in_flight: 9,
-            ..Stats::default()
-        }),
-    });
+    let server = Stats {
+        max_in_flight: 9,
+        ..Stats::default()
+    };
+    let result = summarize(&plan, output, Some(&server));
     assert_eq!(result.ok, 8);
-    assert_eq!(result.errors.timeout, 1);
-    assert_eq!(result.errors.other, 1);
+    assert_eq!(result.errors.get(Outcome::Timeout), 1);
+    assert_eq!(result.errors.get(Outcome::Other), 1);
     assert_eq!(result.missing, 1);
     assert_eq!(result.max_in_flight, 9);
     assert_eq!(result.client_max_in_flight, 10);
@@ -125,33 +166,18 @@ fn summary_and_json_shape() {
     assert_eq!(result.in_flight_curve, [(0, 1), (5, 0)]);
 
     // A runner that crashed before reporting anything.
-    let crashed = summarize(&RunFacts {
-        runtime: Runtime::Blocking,
-        plan: &plan,
-        output: None,
-        fallback_wall_us: 1_000_000,
-        server: None,
-    });
+    let crashed = summarize(
+        &plan,
+        RunOutput::missing(Runtime::Blocking, 1_000_000),
+        None,
+    );
     assert_eq!(crashed.ok, 0);
-    assert_eq!(crashed.errors.other, 10);
+    assert_eq!(crashed.errors.get(Outcome::Other), 10);
     assert_eq!(crashed.concurrency, 1);
     assert_eq!(crashed.ideal_s, 2.0);
     assert_eq!(crashed.p50_ms, None);
 
-    let report = ScenarioReport {
-        scenario: plan.name.clone(),
-        requests: plan.requests,
-        concurrency: plan.concurrency,
-        latency_ms: plan.latency_ms,
-        capacity: None,
-        adaptive: None,
-        cooldown_s: None,
-        ideal_s: ideal_s(plan.requests, plan.concurrency, plan.latency_ms),
-        url: "http://127.0.0.1:1/users/{id}".to_owned(),
-        embedded_server: true,
-        results: vec![result, crashed],
-        skipped: vec![],
-    };
+    let report = test_report(plan, vec![result, crashed]);
     let json = serde_json::to_value(&report).expect("serializes");
     for field in [
         "scenario",
@@ -210,15 +236,15 @@ fn summary_and_json_shape() {
 #[test]
 fn run_output_round_trip() {
     let output = RunOutput {
-        runtime: Runtime::PlainReqwest,
-        spans: vec![span(1, 2, Outcome::TooLarge)],
-        wall_us: 5,
-        max_in_flight: 1,
-        peak_rss_kb: None,
         rejected: 3,
         final_limit: Some(7),
         in_flight: vec![(0, 1), (2, 0)],
         limits: vec![(0, 20), (1, 10)],
+        ..run_output(
+            Runtime::PlainReqwest,
+            vec![span(1, 2, Outcome::TooLarge)],
+            5,
+        )
     };
     let line = serde_json::to_string(&output).expect("serializes");
     assert!(!line.contains('\n'));
@@ -231,74 +257,30 @@ fn run_output_round_trip() {
     assert_eq!(back.in_flight, output.in_flight);
 }
 
-fn result(runtime: Runtime, wall_s: f64) -> RuntimeResult {
-    RuntimeResult {
-        runtime,
-        concurrency: 1000,
-        ok: 10_000,
-        errors: ErrorCounts::default(),
-        missing: 0,
-        wall_s,
-        ideal_s: 2.0,
-        ratio: Some(wall_s / 2.0),
-        rps: 10_000.0 / wall_s,
-        p50_ms: Some(200.0),
-        p99_ms: Some(300.0),
-        max_in_flight: 1000,
-        client_max_in_flight: 1000,
-        peak_rss_kb: Some(40_000),
-        adaptive: false,
-        rejected: None,
-        final_limit: None,
-        sent_during_cooldown: None,
-        wait_ms: None,
-        walls_s: vec![],
-        spans: vec![],
-        in_flight_curve: vec![],
-        limit_curve: vec![],
-    }
-}
-
 #[test]
 fn the_median_run_keeps_every_wall() {
-    let runs = vec![
-        result(Runtime::Tokio, 2.3),
-        result(Runtime::Tokio, 2.1),
-        result(Runtime::Tokio, 2.2),
-    ];
-    let median = median_run(runs).expect("a run");
+    let runs = [2.3, 2.1, 2.2].map(|wall_s| test_result(Runtime::Tokio, wall_s));
+    let median = median_run(runs.to_vec()).expect("a run");
     assert_eq!(median.wall_s, 2.2);
     assert_eq!(median.walls_s, vec![2.3, 2.1, 2.2]);
-    let one = median_run(vec![result(Runtime::Smol, 2.0)]).expect("a run");
+    let one = median_run(vec![test_result(Runtime::Smol, 2.0)]).expect("a run");
     assert!(one.walls_s.is_empty());
     assert!(median_run(vec![]).is_none());
 }
 
 #[test]
 fn comparison_lines() {
-    let plan = Scenario::Scale.plan();
-    let report = ScenarioReport {
-        scenario: plan.name.clone(),
-        requests: plan.requests,
-        concurrency: plan.concurrency,
-        latency_ms: plan.latency_ms,
-        capacity: None,
-        adaptive: None,
-        cooldown_s: None,
-        ideal_s: 2.0,
-        url: "http://127.0.0.1:1/users/{id}".to_owned(),
-        embedded_server: true,
-        results: vec![
-            result(Runtime::Tokio, 2.5),
-            result(Runtime::Smol, 2.0),
-            result(Runtime::PlainReqwest, 2.2),
-            result(Runtime::PlainIsahc, 2.2),
-        ],
-        skipped: vec![Skipped {
-            runtime: Runtime::Blocking,
-            reason: "too slow".to_owned(),
-        }],
-    };
+    let results = vec![
+        test_result(Runtime::Tokio, 2.5),
+        test_result(Runtime::Smol, 2.0),
+        test_result(Runtime::PlainReqwest, 2.2),
+        test_result(Runtime::PlainIsahc, 2.2),
+    ];
+    let mut report = test_report(Scenario::Scale.plan(), results);
+    report.skipped.push(Skipped {
+        runtime: Runtime::Blocking,
+        reason: "too slow".to_owned(),
+    });
     let lines = comparisons(&report);
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert!(
@@ -323,7 +305,7 @@ fn comparison_lines() {
 fn round_by_round_ratios_against_tokio() {
     let with_walls = |runtime, walls: &[f64]| RuntimeResult {
         walls_s: walls.to_vec(),
-        ..result(runtime, walls[walls.len() / 2])
+        ..test_result(runtime, walls[walls.len() / 2])
     };
     let results = vec![
         with_walls(Runtime::Tokio, &[1.0, 2.0, 1.0]),
@@ -336,14 +318,20 @@ fn round_by_round_ratios_against_tokio() {
     assert!(line.contains("smol 0.50 (0.50-0.50)"), "{line}");
     assert!(line.contains("plain-reqwest 1.00 (0.80-2.00)"), "{line}");
     // One run each: nothing to pair.
-    let single = vec![result(Runtime::Tokio, 1.0), result(Runtime::Smol, 2.0)];
+    let single = vec![
+        test_result(Runtime::Tokio, 1.0),
+        test_result(Runtime::Smol, 2.0),
+    ];
     assert!(round_by_round(&single).is_none());
 }
 
 #[test]
 fn adaptive_summary_table_and_json() {
     let mut plan = Scenario::Capacity.plan();
-    plan.adaptive_max = Some(1_000);
+    plan.adaptive = Some(AdaptiveBounds {
+        initial: 20,
+        max: 1_000,
+    });
     let spans: Vec<Span> = (0..plan.requests as u64)
         .map(|i| {
             let outcome = if i < 12 { Outcome::Status } else { Outcome::Ok };
@@ -351,78 +339,44 @@ fn adaptive_summary_table_and_json() {
         })
         .collect();
     let output = RunOutput {
-        runtime: Runtime::Tokio,
-        spans,
-        wall_us: 21_000_000,
         max_in_flight: 60,
         peak_rss_kb: Some(20_000),
         rejected: 11, // the client's count; the server's wins
         final_limit: Some(47),
         in_flight: vec![(0, 20), (10, 50)],
         limits: vec![(0, 20), (200_000, 10), (400_000, 11)],
+        ..run_output(Runtime::Tokio, spans, 21_000_000)
     };
-    let adaptive = summarize(&RunFacts {
-        runtime: Runtime::Tokio,
-        plan: &plan,
-        output: Some(&output),
-        fallback_wall_us: 0,
-        server: Some(&Stats {
-            max_in_flight: 50,
-            rejected: 12,
-            ..Stats::default()
-        }),
-    });
+    let server = Stats {
+        max_in_flight: 50,
+        rejected: 12,
+        ..Stats::default()
+    };
+    let adaptive = summarize(&plan, output, Some(&server));
     assert!(adaptive.adaptive);
     assert_eq!(adaptive.concurrency, 1_000);
     assert_eq!(adaptive.ideal_s, 20.0); // at most 50 served at once
     assert_eq!(adaptive.rejected, Some(12));
     assert_eq!(adaptive.final_limit, Some(47));
-    assert_eq!(adaptive.errors.status, 12);
+    assert_eq!(adaptive.errors.get(Outcome::Status), 12);
     assert_eq!(adaptive.ok + adaptive.errors.total(), 5_000);
     assert_eq!(adaptive.limit_label(), "adaptive 20->47");
     assert_eq!(adaptive.limit_curve.len(), 3);
 
+    let spans = (0..5_000).map(|i| span(i, i + 200, Outcome::Ok)).collect();
     let fixed_output = RunOutput {
-        runtime: Runtime::TokioFixed(20),
-        spans: (0..5_000).map(|i| span(i, i + 200, Outcome::Ok)).collect(),
-        wall_us: 50_000_000,
         max_in_flight: 20,
-        peak_rss_kb: None,
-        rejected: 0,
-        final_limit: None,
-        in_flight: vec![],
-        limits: vec![],
+        ..run_output(Runtime::TokioFixed(20), spans, 50_000_000)
     };
-    let fixed = summarize(&RunFacts {
-        runtime: Runtime::TokioFixed(20),
-        plan: &plan,
-        output: Some(&fixed_output),
-        fallback_wall_us: 0,
-        server: None, // stats unreadable: the client's counts
-    });
+    // Stats unreadable: the client's counts.
+    let fixed = summarize(&plan, fixed_output, None);
     assert!(!fixed.adaptive);
     assert_eq!(fixed.concurrency, 20);
     assert_eq!(fixed.ideal_s, 50.0);
     assert_eq!((fixed.rejected, fixed.final_limit), (Some(0), None));
     assert_eq!(fixed.limit_label(), "fixed 20");
 
-    let report = ScenarioReport {
-        scenario: plan.name.clone(),
-        requests: plan.requests,
-        concurrency: plan.concurrency,
-        latency_ms: plan.latency_ms,
-        capacity: plan.capacity,
-        adaptive: Some(AdaptiveBounds {
-            initial: 20,
-            max: 1_000,
-        }),
-        cooldown_s: None,
-        ideal_s: 20.0,
-        url: "http://127.0.0.1:1/users/{id}".to_owned(),
-        embedded_server: true,
-        results: vec![adaptive, fixed],
-        skipped: vec![],
-    };
+    let report = test_report(plan, vec![adaptive, fixed]);
     let json = serde_json::to_value(&report).expect("serializes");
     assert_eq!(json["capacity"], 50);
     assert_eq!(json["adaptive"]["max"], 1_000);
@@ -488,50 +442,25 @@ fn cooldown_counts_and_wait_breakdown() {
         })
         .collect();
     let output = RunOutput {
-        runtime: Runtime::Smol,
-        spans,
-        wall_us: 3_000_000,
         max_in_flight: 10,
-        peak_rss_kb: None,
         rejected: 1,
-        final_limit: None,
-        in_flight: vec![],
-        limits: vec![],
+        ..run_output(Runtime::Smol, spans, 3_000_000)
     };
     let server = Stats {
         sent_during_cooldown: 0,
         ..Stats::default()
     };
-    let polite = summarize(&RunFacts {
-        runtime: Runtime::Smol,
-        plan: &plan,
-        output: Some(&output),
-        fallback_wall_us: 0,
-        server: Some(&server),
-    });
+    let polite = summarize(&plan, output, Some(&server));
     assert_eq!(polite.sent_during_cooldown, Some(0));
     let waits = polite.wait_ms.clone().expect("observed");
     let medians = crate::recorder::LANES.map(|lane| waits[lane]);
     assert_eq!(medians, [49.0, 0.0, 0.0, 2_000.0, 0.0, 100.0]);
     assert_eq!(polite.spans[3].waited_us(), 2_003_000);
     // Not observed (plain reqwest): no breakdown.
-    let mut plain = result(Runtime::PlainReqwest, 2.1);
+    let mut plain = test_result(Runtime::PlainReqwest, 2.1);
     plain.sent_during_cooldown = Some(90);
 
-    let report = ScenarioReport {
-        scenario: plan.name.clone(),
-        requests: plan.requests,
-        concurrency: plan.concurrency,
-        latency_ms: plan.latency_ms,
-        capacity: None,
-        adaptive: None,
-        cooldown_s: plan.cooldown_s,
-        ideal_s: plan.ideal_s(plan.concurrency),
-        url: String::new(),
-        embedded_server: true,
-        results: vec![polite, plain],
-        skipped: vec![],
-    };
+    let report = test_report(plan, vec![polite, plain]);
     let json = serde_json::to_value(&report).expect("serializes");
     assert_eq!(json["cooldown_s"], 2);
     assert_eq!(json["results"][0]["sent_during_cooldown"], 0);
