@@ -11,8 +11,8 @@ use crate::support::{Adapter, Opts};
 use crate::{get, json_of, kind_of};
 
 fn a_hanging_server_times_out_and_the_client_recovers(adapter: Adapter) {
-    let server = MockServer::start();
-    let session = adapter.session(Opts::new(server.url()).timeout(Duration::from_millis(300)));
+    let (server, session) =
+        adapter.mock_session_with(|opts| opts.timeout(Duration::from_millis(300)));
     // Warm the pool so the hanging request goes out on a pooled connection.
     assert_eq!(json_of(session.get("/users/1"))["id"], 1);
     let start = Instant::now();
@@ -58,8 +58,8 @@ fn a_hanging_server_times_out_and_the_client_recovers(adapter: Adapter) {
 }
 
 fn a_slow_body_times_out_and_leaves_the_pool_clean(adapter: Adapter) {
-    let server = MockServer::start();
-    let session = adapter.session(Opts::new(server.url()).timeout(Duration::from_millis(300)));
+    let (_server, session) =
+        adapter.mock_session_with(|opts| opts.timeout(Duration::from_millis(300)));
     let err = session
         .get("/slow-body?ms=2000")
         .expect_err("body too slow");
