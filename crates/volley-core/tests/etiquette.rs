@@ -296,7 +296,7 @@ fn every_request_reports_where_its_time_went() {
     // until 100 ms, fails at 200 ms, backs off 100 ms and goes again.
     run(
         &timer,
-        gather(["/a", "/flaky"].map(|p| client.fetch(get(&format!("http://h.test{p}"))))),
+        gather(["/a", "/flaky"].map(|p| client.fetch(get(format!("http://h.test{p}"))))),
     )
     .unwrap();
     let seen = seen.0.lock().unwrap();

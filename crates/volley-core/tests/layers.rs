@@ -7,7 +7,7 @@ mod support;
 use std::time::{Duration, SystemTime};
 
 use http::StatusCode;
-use support::{MS, get, kinds};
+use support::{MS, fetches, get, kinds};
 use volley_core::testing::{InMemoryFetcher, ManualTimer, Reply, run};
 use volley_core::{
     ErrorKind, Fetcher, FetcherExt, Rate, Request, RetryBudget, RetryPolicy, gather,
@@ -273,11 +273,7 @@ fn deadline_gives_one_result_per_request() {
         Reply::status(StatusCode::OK, "").after(MS * 100 * id)
     });
     let client = server.clone().limit(2).deadline(timer.now() + MS * 450);
-    let out = run(
-        &timer,
-        gather((1..=8).map(|i| client.fetch(get(&format!("/{i}"))))),
-    )
-    .unwrap();
+    let out = run(&timer, gather(fetches(&client, "", 8))).unwrap();
     let ok: Vec<bool> = out.iter().map(|r| r.is_ok()).collect();
     // limit 2: 1 and 2 start at 0 (end 100, 200); 3 starts 100 (ends 400); 4 at 200 (ends 600 > 450).
     assert_eq!(

@@ -469,12 +469,12 @@ async fn stats_count_connections_requests_and_paths() {
 #[tokio::test]
 async fn arrivals_log_each_request_with_its_worker() {
     let api = Api::start();
-    for url in [
+    for path in [
         "/users/1?worker=0",
         "/posts/2?worker=7&delay_ms=1",
         "/users/3",
     ] {
-        api.get(&format!("{url}")).await;
+        api.get(path).await;
     }
     api.get("/stats").await;
     let (status, over_http) = api.get_json("/arrivals").await;
