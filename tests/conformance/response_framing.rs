@@ -31,7 +31,7 @@ fn unframeable_bodies_are_body_errors(adapter: Adapter) {
 fn a_malformed_first_chunk_size_is_a_body_error(adapter: Adapter) {
     body_error(
         adapter,
-        "bad chunk",
+        "bad first chunk",
         b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
     );
 }
