@@ -20,9 +20,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let api = Api::from_args()?;
     println!("API: {api}");
 
-    let client = volley_tokio::Client::builder()
-        .base_url(api.url())
-        .build()?;
+    // The client of step 2, made on tokio (see common/mod.rs).
+    let client = api.tokio_client()?;
 
     // `gather` takes any iterator of futures and runs them all at once inside
     // this task; it spawns nothing. Borrowing `client` is fine: every future
@@ -36,7 +35,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     for result in results {
         let (user, took) = result?;
         one_by_one += took;
-        println!("user {:>2}: {:<26} {:>7}", user.id, user.name, ms(took));
+        user.print(took);
     }
     println!("10 users at once: {}", ms(elapsed));
     // Run sequentially, the same calls would take the sum of their times.

@@ -30,9 +30,7 @@ struct Post {
 async fn main() -> Result<(), Box<dyn Error>> {
     let api = Api::from_args()?;
     println!("API: {api}");
-    let client = volley_tokio::Client::builder()
-        .base_url(api.url())
-        .build()?;
+    let client = api.tokio_client()?;
 
     // 1. A limit layer. `InFlight` (see common/mod.rs) counts on the client
     //    side too, for when there is no mock to ask.

@@ -31,12 +31,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         // `fetch` blocks this thread until the whole response has arrived.
         let response = client.fetch(Request::get(format!("/users/{id}")).build()?)?;
         let user: User = response.error_for_status()?.json()?;
-        println!(
-            "user {:>2}: {:<26} {:>7}",
-            user.id,
-            user.name,
-            ms(call.elapsed())
-        );
+        user.print(call.elapsed());
     }
     println!("10 users, one after another: {}", ms(start.elapsed()));
     Ok(())

@@ -20,9 +20,12 @@ const ADAPTERS: [Adapter; 4] = [
     Adapter::Blocking,
 ];
 
-/// Runs `in_the_environment` in a child with `vars` set and the origin's
-/// and proxy's addresses passed along; returns the proxy's log.
-fn run_child(vars: &[(&str, String)], origin: &MockServer) -> ProxyServer {
+/// Runs `in_the_environment` in a child with `vars` set (`{proxy}` in a
+/// value is the proxy's URL) and the addresses of a new origin and proxy
+/// passed along; returns the origin and what the proxy saw, a line a
+/// request (see [`lines`]).
+fn run_child(vars: &[(&str, &str)]) -> (MockServer, Vec<String>) {
+    let origin = MockServer::start();
     let proxy = ProxyServer::start();
     let mut child = Command::new(std::env::current_exe().unwrap());
     child
@@ -51,7 +54,7 @@ fn run_child(vars: &[(&str, String)], origin: &MockServer) -> ProxyServer {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    proxy
+    (origin, lines(&proxy))
 }
 
 /// In the child: each adapter, built with the defaults (and once with
@@ -80,9 +83,7 @@ fn lines(proxy: &ProxyServer) -> Vec<String> {
 
 #[test]
 fn http_proxy_is_used_by_every_adapter_and_no_proxy_goes_direct() {
-    let origin = MockServer::start();
-    let proxy = run_child(&[("http_proxy", "{proxy}".into())], &origin);
-    let seen = lines(&proxy);
+    let (origin, seen) = run_child(&[("http_proxy", "{proxy}")]);
     // Four adapters, one request each through the proxy; the no_proxy()
     // clients went direct. ureq tunnels plain http.
     let authority = origin.url().trim_start_matches("http://").to_string();
@@ -104,43 +105,27 @@ fn http_proxy_is_used_by_every_adapter_and_no_proxy_goes_direct() {
 
 #[test]
 fn hosts_in_no_proxy_go_direct_on_every_adapter() {
-    let origin = MockServer::start();
-    let proxy = run_child(
-        &[
-            ("HTTP_PROXY", "{proxy}".into()),
-            ("NO_PROXY", "localhost, 127.0.0.1".into()),
-        ],
-        &origin,
-    );
-    assert!(lines(&proxy).is_empty(), "{:?}", lines(&proxy));
+    let (_, seen) = run_child(&[
+        ("HTTP_PROXY", "{proxy}"),
+        ("NO_PROXY", "localhost, 127.0.0.1"),
+    ]);
+    assert!(seen.is_empty(), "{seen:?}");
 }
 
 #[test]
 fn upper_case_http_proxy_is_ignored_in_a_cgi_script() {
-    let origin = MockServer::start();
-    let proxy = run_child(
-        &[
-            ("HTTP_PROXY", "{proxy}".into()),
-            ("REQUEST_METHOD", "GET".into()),
-        ],
-        &origin,
-    );
-    assert!(lines(&proxy).is_empty(), "{:?}", lines(&proxy));
+    let (_, seen) = run_child(&[("HTTP_PROXY", "{proxy}"), ("REQUEST_METHOD", "GET")]);
+    assert!(seen.is_empty(), "{seen:?}");
 }
 
 #[test]
 fn all_proxy_serves_plain_http_when_http_proxy_is_unset() {
-    let origin = MockServer::start();
-    let proxy = run_child(
-        &[("ALL_PROXY", "{proxy}".into()), ("http_proxy", " ".into())],
-        &origin,
-    );
-    assert_eq!(lines(&proxy).len(), 4, "{:?}", lines(&proxy));
+    let (_, seen) = run_child(&[("ALL_PROXY", "{proxy}"), ("http_proxy", " ")]);
+    assert_eq!(seen.len(), 4, "{seen:?}");
 }
 
 #[test]
 fn https_proxy_alone_leaves_plain_http_direct() {
-    let origin = MockServer::start();
-    let proxy = run_child(&[("HTTPS_PROXY", "{proxy}".into())], &origin);
-    assert!(lines(&proxy).is_empty(), "{:?}", lines(&proxy));
+    let (_, seen) = run_child(&[("HTTPS_PROXY", "{proxy}")]);
+    assert!(seen.is_empty(), "{seen:?}");
 }

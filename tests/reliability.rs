@@ -107,6 +107,23 @@ async fn settle<F: Fetcher>(client: &F, target: usize) -> usize {
     open_fds()
 }
 
+/// Checks that open descriptors grew by `fd_slack` at most and resident
+/// memory by 64 MiB at most, each given as before and after.
+fn assert_flat(
+    [fds_before, fds_after]: [usize; 2],
+    fd_slack: usize,
+    [rss_before, rss_after]: [u64; 2],
+) {
+    assert!(
+        fds_after <= fds_before + fd_slack,
+        "descriptors grew (leaked): {fds_before} -> {fds_after}"
+    );
+    assert!(
+        rss_after <= rss_before + 64 * 1024,
+        "memory grew: {rss_before} -> {rss_after} kB"
+    );
+}
+
 async fn every_fault_gives_its_kind<F: Fetcher>(server: &MockServer, make: impl Fn(Opts) -> F) {
     let client = make(client_opts(server));
     let counts = faults_round(&client, 400, 64, 1).await;
@@ -163,14 +180,7 @@ async fn soak<F: Fetcher>(
         rounds as usize * per_round
     );
     assert_eq!(total.values().sum::<usize>(), rounds as usize * per_round);
-    assert!(
-        fds_end <= fds_start + 4,
-        "descriptors leaked: {fds_start} -> {fds_end}"
-    );
-    assert!(
-        rss_after <= rss_before + 64 * 1024,
-        "memory grew: {rss_before} -> {rss_after} kB"
-    );
+    assert_flat([fds_start, fds_end], 4, [rss_before, rss_after]);
     total
 }
 
@@ -212,14 +222,7 @@ async fn cancelled_gathers_leak_nothing<F: Fetcher>(server: &MockServer, make: i
     eprintln!(
         "1,000 cancelled gathers: fds {fds_before} -> {fds_after}, rss {rss_before} kB -> {rss_after} kB"
     );
-    assert!(
-        fds_after <= fds_before + 16,
-        "descriptors grew: {fds_before} -> {fds_after}"
-    );
-    assert!(
-        rss_after <= rss_before + 64 * 1024,
-        "memory grew: {rss_before} -> {rss_after} kB"
-    );
+    assert_flat([fds_before, fds_after], 16, [rss_before, rss_after]);
 }
 
 async fn full_soak<F: Fetcher>(server: &MockServer, make: impl Fn(Opts) -> F) {
@@ -234,6 +237,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// The cases, each a test of its own on a fresh mock server, one at a time.
 macro_rules! reliability {
     ($module:ident, $client:ty, $block_on:path) => {
         mod $module {
@@ -243,44 +247,27 @@ macro_rules! reliability {
                 $crate::build_client!($client, opts)
             }
 
-            #[test]
-            fn every_fault_gives_its_kind() {
-                let _serial = serial();
-                let server = MockServer::start();
-                $block_on(super::every_fault_gives_its_kind(&server, make));
-            }
-
-            #[test]
-            fn a_soak_keeps_descriptors_and_memory_flat() {
-                let _serial = serial();
-                let server = MockServer::start();
-                $block_on(super::a_soak_keeps_descriptors_and_memory_flat(
-                    &server, make,
-                ));
-            }
-
-            #[test]
-            fn cancelled_gathers_leak_nothing() {
-                let _serial = serial();
-                let server = MockServer::start();
-                $block_on(super::cancelled_gathers_leak_nothing(&server, make));
-            }
-
-            #[test]
-            #[ignore = "the full soak: 100,000 requests; run with --ignored --release"]
-            fn full_soak() {
-                let _serial = serial();
-                let server = MockServer::start();
-                $block_on(super::full_soak(&server, make));
-            }
+            reliability!(
+                @cases $block_on,
+                every_fault_gives_its_kind,
+                a_soak_keeps_descriptors_and_memory_flat,
+                cancelled_gathers_leak_nothing,
+                #[ignore = "the full soak: 100,000 requests; run with --ignored --release"]
+                full_soak,
+            );
         }
+    };
+    (@cases $block_on:path, $($(#[$attr:meta])* $case:ident,)*) => {
+        $(
+            #[test]
+            $(#[$attr])*
+            fn $case() {
+                let _serial = serial();
+                let server = MockServer::start();
+                $block_on(super::$case(&server, make));
+            }
+        )*
     };
 }
 
-reliability!(tokio, volley_tokio::Client, support::tokio_block_on);
-reliability!(
-    async_std,
-    volley_async_std::Client,
-    support::async_std_block_on
-);
-reliability!(smol, volley_smol::Client, support::smol_block_on);
+crate::for_each_async_adapter!(reliability);

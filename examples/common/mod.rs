@@ -1,5 +1,6 @@
-//! What every example shares: where the API is, a `User` record, a way to
-//! print times, and a layer that counts requests in flight.
+//! What every example shares: where the API is (and a tokio client of it),
+//! a `User` record, a way to print times, and a layer that counts requests
+//! in flight.
 //!
 //! By default an example starts `volley-mock` in this process, with 200 ms of
 //! latency on every request, so it runs offline and its timings are easy to
@@ -71,6 +72,12 @@ impl Api {
         &self.url
     }
 
+    /// A volley-tokio client with this API as its base URL, made as in
+    /// `first_call.rs`.
+    pub fn tokio_client(&self) -> Result<volley_tokio::Client> {
+        volley_tokio::Client::builder().base_url(self.url()).build()
+    }
+
     /// The mock's counters, or `None` when talking to an external API.
     pub fn stats(&self) -> Option<Stats> {
         self.mock.as_ref().map(MockServer::stats)
@@ -107,6 +114,14 @@ pub struct User {
     pub name: String,
     /// E-mail address.
     pub email: String,
+}
+
+impl User {
+    /// Prints the user's id and name and how long its request took, e.g.
+    /// `user  1: Leanne Graham               203 ms`.
+    pub fn print(&self, took: Duration) {
+        println!("user {:>2}: {:<26} {:>7}", self.id, self.name, ms(took));
+    }
 }
 
 /// A duration as whole milliseconds, e.g. `"203 ms"`.

@@ -1,16 +1,19 @@
 //! Credentials and form bodies: what `bearer_auth`, `basic_auth` and `form`
 //! put on the wire, the same on every adapter.
 
-use volley_core::Request;
+use volley_core::{Request, RequestBuilder};
 
 use crate::support::raw::{RawServer, Received};
 use crate::support::{Adapter, Opts};
 
-/// Sends `request` to a server that answers 204, and returns what it read.
-fn received(adapter: Adapter, request: impl FnOnce(&str) -> Request) -> Received {
+/// Sends the request `request` builds for a URL to a server that answers
+/// 204, and returns what it read.
+fn received(adapter: Adapter, request: impl FnOnce(&str) -> RequestBuilder) -> Received {
     let server = RawServer::respond_always(b"HTTP/1.1 204 No Content\r\n\r\n");
     let session = adapter.session(Opts::new(server.url("")));
-    let resp = session.send(request(&server.url("/r"))).unwrap();
+    let resp = session
+        .send(request(&server.url("/r")).build().unwrap())
+        .unwrap();
     assert_eq!(resp.status(), 204);
     let mut sent = server.requests();
     assert_eq!(sent.len(), 1);
@@ -18,41 +21,27 @@ fn received(adapter: Adapter, request: impl FnOnce(&str) -> Request) -> Received
 }
 
 fn bearer_auth_arrives_as_an_authorization_header(adapter: Adapter) {
-    let got = received(adapter, |url| {
-        Request::get(url)
-            .bearer_auth("tok-123.abc")
-            .build()
-            .unwrap()
-    });
+    let got = received(adapter, |url| Request::get(url).bearer_auth("tok-123.abc"));
     assert_eq!(got.all("authorization"), ["Bearer tok-123.abc"]);
 }
 
 fn basic_auth_arrives_base64_encoded(adapter: Adapter) {
-    let got = received(adapter, |url| {
-        Request::get(url)
-            .basic_auth("Aladdin", Some("open sesame"))
-            .build()
-            .unwrap()
-    });
-    assert_eq!(
-        got.all("authorization"),
-        ["Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="]
-    );
-    let got = received(adapter, |url| {
-        Request::get(url)
-            .basic_auth("user", None::<&str>)
-            .build()
-            .unwrap()
-    });
-    assert_eq!(got.all("authorization"), ["Basic dXNlcjo="]);
+    for (user, password, expected) in [
+        (
+            "Aladdin",
+            Some("open sesame"),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+        ),
+        ("user", None, "Basic dXNlcjo="),
+    ] {
+        let got = received(adapter, |url| Request::get(url).basic_auth(user, password));
+        assert_eq!(got.all("authorization"), [expected], "{user}:{password:?}");
+    }
 }
 
 fn a_form_arrives_urlencoded_with_its_content_type(adapter: Adapter) {
     let got = received(adapter, |url| {
-        Request::post(url)
-            .form(&[("name", "Ada Lovelace"), ("q", "a&b=c"), ("city", "Zürich")])
-            .build()
-            .unwrap()
+        Request::post(url).form(&[("name", "Ada Lovelace"), ("q", "a&b=c"), ("city", "Zürich")])
     });
     assert!(got.line.starts_with("POST /r "), "{}", got.line);
     assert_eq!(

@@ -189,17 +189,12 @@ crate::on_every_async_adapter!(
     an_unpolled_fetch_sends_nothing,
     dropping_a_gather_frees_everything,
     a_dropped_gather_ends_at_the_server_by_its_timeout,
-);
-
-// On smol, libcurl notices a dropped request only when the server next
-// sends something or its own timeout passes (the request's, plus 50 ms):
-// isahc gives no way to cancel a transfer. So only a timed-out request
-// closes its connection soon on smol.
-crate::on_every_async_adapter!(
+    // On smol, libcurl notices a dropped request only when the server next
+    // sends something or its own timeout passes (the request's, plus 50 ms):
+    // isahc gives no way to cancel a transfer. So only a timed-out request
+    // closes its connection soon on smol.
+    #[ignore(smol) = "isahc notices a dropped request only when the server next sends or libcurl's timeout passes; it cannot cancel a transfer"]
     a_dropped_gather_closes_its_connections,
-    ignore(smol) = "isahc notices a dropped request only when the server next sends or libcurl's timeout passes; it cannot cancel a transfer"
-);
-crate::on_every_async_adapter!(
+    #[ignore(smol) = "isahc notices a dropped request only when the server next sends or libcurl's timeout passes; it cannot cancel a transfer"]
     try_gather_closes_the_rest_after_its_first_error,
-    ignore(smol) = "isahc notices a dropped request only when the server next sends or libcurl's timeout passes; it cannot cancel a transfer"
 );

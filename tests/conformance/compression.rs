@@ -4,7 +4,7 @@
 //! on the decoded bytes, the encoding headers dropped once decoded, and
 //! `decompress(false)` handing back the bytes as they came.
 
-use std::io::Write;
+use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,25 +16,29 @@ use crate::support::{Adapter, Opts};
 
 const JSON: &str = r#"{"id":1,"name":"Leanne Graham","tags":["a","b","c"],"note":"repeated repeated repeated repeated"}"#;
 
+/// Everything `encoder` reads, encoded.
+fn encoded(mut encoder: impl Read) -> Vec<u8> {
+    let mut out = Vec::new();
+    encoder.read_to_end(&mut out).unwrap();
+    out
+}
+
 fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
+    encoded(flate2::read::GzEncoder::new(
+        data,
+        flate2::Compression::default(),
+    ))
 }
 
 fn zlib(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
+    encoded(flate2::read::ZlibEncoder::new(
+        data,
+        flate2::Compression::default(),
+    ))
 }
 
 fn brotli(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    {
-        let mut w = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
-        w.write_all(data).unwrap();
-    }
-    out
+    encoded(brotli::CompressorReader::new(data, 4096, 5, 22))
 }
 
 /// A head with `content-encoding` and `content-length`, then `body`.

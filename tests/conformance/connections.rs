@@ -14,8 +14,7 @@ use crate::support::{Adapter, Opts};
 use crate::{get, json_of};
 
 fn reuses_one_connection(adapter: Adapter) {
-    let server = MockServer::start();
-    let session = adapter.session(Opts::new(server.url()));
+    let (server, session) = adapter.mock_session();
     for i in 1..=100 {
         let path = match i % 2 {
             0 => format!("/users/{i}"),
@@ -35,8 +34,7 @@ fn reuses_one_connection(adapter: Adapter) {
 /// A body with no Content-Length, read to its last chunk, leaves its
 /// connection ready for the next request.
 fn a_chunked_body_read_to_its_end_leaves_the_connection_reusable(adapter: Adapter) {
-    let server = MockServer::start();
-    let session = adapter.session(Opts::new(server.url()));
+    let (server, session) = adapter.mock_session();
     for i in 1..=30 {
         let path = if i % 2 == 0 {
             "/slow-body?ms=1".to_owned()
@@ -56,8 +54,7 @@ fn a_chunked_body_read_to_its_end_leaves_the_connection_reusable(adapter: Adapte
 }
 
 fn clones_share_one_pool_across_threads(adapter: Adapter) {
-    let server = MockServer::start();
-    let session = adapter.session(Opts::new(server.url()).timeout(Duration::from_secs(10)));
+    let (server, session) = adapter.mock_session_with(|opts| opts.timeout(Duration::from_secs(10)));
     // The first requests to the server race on several threads: one pool
     // is made for them all.
     let threads: Vec<_> = (0..8)
@@ -81,16 +78,23 @@ fn clones_share_one_pool_across_threads(adapter: Adapter) {
 
 const OK: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
 
+/// The bodies of two GETs of `/` sent to `server` on one client of
+/// `adapter`, `idle` apart.
+fn two_bodies_idle_apart(adapter: Adapter, server: &RawServer, idle: Duration) -> [Vec<u8>; 2] {
+    let session = adapter.session(Opts::new(server.url("")).timeout(Duration::from_secs(5)));
+    let first = session.get("/").expect("first").bytes().to_vec();
+    std::thread::sleep(idle);
+    let second = session.get("/").expect("second").bytes().to_vec();
+    [first, second]
+}
+
 fn an_idle_connection_the_server_closed_is_not_reused(adapter: Adapter) {
     // Each connection answers once, keep-alive and all, then closes.
     let server = RawServer::respond_once(OK);
-    let session = adapter.session(Opts::new(server.url("")).timeout(Duration::from_secs(5)));
-    let first = session.get("/").expect("first");
-    assert_eq!(first.bytes().as_ref(), b"ok");
-    std::thread::sleep(Duration::from_millis(200));
-    // The pooled connection is closed by now: a new one is opened.
-    let second = session.get("/").expect("second");
-    assert_eq!(second.bytes().as_ref(), b"ok");
+    // The pooled connection is closed by the second GET: a new one is opened.
+    let [first, second] = two_bodies_idle_apart(adapter, &server, Duration::from_millis(200));
+    assert_eq!(first, b"ok");
+    assert_eq!(second, b"ok");
     assert_eq!(server.accepted(), 2);
 }
 
@@ -109,32 +113,20 @@ fn bytes_sent_on_an_idle_connection_are_never_read_as_a_response(adapter: Adapte
             conn.write(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nfresh");
         }
     });
-    let session = adapter.session(Opts::new(server.url("")).timeout(Duration::from_secs(5)));
-    let first = session.get("/").expect("first");
-    assert_eq!(first.bytes().as_ref(), b"ok");
-    std::thread::sleep(Duration::from_millis(600));
-    let second = session.get("/").expect("second");
-    assert_eq!(second.bytes().as_ref(), b"fresh");
+    let [first, second] = two_bodies_idle_apart(adapter, &server, Duration::from_millis(600));
+    assert_eq!(first, b"ok");
+    assert_eq!(second, b"fresh");
 }
 
 crate::on_every_adapter!(
     reuses_one_connection,
     an_idle_connection_the_server_closed_is_not_reused,
-);
-
-crate::on_every_adapter!(
+    #[ignore(tokio) = "hyper's connection task puts a connection whose chunked body just ended back in the pool after fetch has returned: the next request, sent at once, finds the pool empty about one run in two and opens a second connection"]
     a_chunked_body_read_to_its_end_leaves_the_connection_reusable,
-    ignore(tokio) = "hyper's connection task puts a connection whose chunked body just ended back in the pool after fetch has returned: the next request, sent at once, finds the pool empty about one run in two and opens a second connection"
-);
-
-crate::on_every_adapter!(
+    #[ignore(tokio) = "hyper's connection task puts a connection back in the pool after fetch has returned: a request sent at that moment from another thread opens one more connection than there are threads (9 for 8, about one run in eight)"]
     clones_share_one_pool_across_threads,
-    ignore(tokio) = "hyper's connection task puts a connection back in the pool after fetch has returned: a request sent at that moment from another thread opens one more connection than there are threads (9 for 8, about one run in eight)"
-);
-
-crate::on_every_adapter!(
+    #[ignore(smol) = "libcurl reuses a pooled connection holding unasked bytes and returns them as the next response (the second request gets 'stale', not 'fresh')"]
     bytes_sent_on_an_idle_connection_are_never_read_as_a_response,
-    ignore(smol) = "libcurl reuses a pooled connection holding unasked bytes and returns them as the next response (the second request gets 'stale', not 'fresh')"
 );
 
 async fn no_hidden_pool_cap<F: Fetcher>(make: impl Fn(Opts) -> F) {

@@ -14,8 +14,7 @@ use crate::support::{self, Adapter, Opts};
 use crate::{get, kind_of};
 
 fn error_statuses_are_ok_until_asked(adapter: Adapter) {
-    let server = MockServer::start();
-    let session = adapter.session(Opts::new(server.url()));
+    let (_server, session) = adapter.mock_session();
     assert_eq!(kind_of(session.get("/status/404")), Some(ErrorKind::Status));
 
     let resp = session
@@ -39,8 +38,7 @@ fn error_statuses_are_ok_until_asked(adapter: Adapter) {
 }
 
 fn malformed_json_is_a_decode_error(adapter: Adapter) {
-    let server = MockServer::start();
-    let session = adapter.session(Opts::new(server.url()));
+    let (_server, session) = adapter.mock_session();
     let resp = session.get("/malformed").unwrap();
     let err = resp.json::<Value>().expect_err("truncated JSON");
     assert_eq!(err.kind(), ErrorKind::Decode);
@@ -62,8 +60,7 @@ fn a_refused_connection_says_so(adapter: Adapter) {
 }
 
 fn a_reset_before_the_response_is_connect(adapter: Adapter) {
-    let server = MockServer::start();
-    let session = adapter.session(Opts::new(server.url()));
+    let (_server, session) = adapter.mock_session();
     let err = session.get("/reset").expect_err("reset");
     assert_eq!(err.kind(), ErrorKind::Connect, "{err}");
     // Also on a connection taken from the pool.
@@ -119,11 +116,7 @@ crate::on_every_adapter!(
     a_close_with_no_response_is_connect,
     garbage_instead_of_a_response_is_other,
     invalid_requests_are_refused_before_sending,
-);
-
-crate::on_every_adapter!(
+    a_failed_tls_handshake_is_connect,
+    #[ignore(smol) = "isahc reports a refused connect as libcurl's CURLE_COULDNT_CONNECT: the error reads 'the connection could not be made: failed to connect to the server', never 'refused'"]
     a_refused_connection_says_so,
-    ignore(smol) = "isahc reports a refused connect as libcurl's CURLE_COULDNT_CONNECT: the error reads 'the connection could not be made: failed to connect to the server', never 'refused'"
 );
-
-crate::on_every_adapter!(a_failed_tls_handshake_is_connect);

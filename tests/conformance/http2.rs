@@ -26,8 +26,7 @@ fn h2c(server: &MockServer) -> Opts {
 }
 
 fn http1_is_the_default_over_plain_http(adapter: Adapter) {
-    let server = MockServer::start();
-    let session = adapter.session(Opts::new(server.url()));
+    let (_server, session) = adapter.mock_session();
     let resp = session.get("/users/1").unwrap();
     assert_eq!(resp.version(), Version::HTTP_11);
     assert_eq!(json_of(Ok(resp))["id"], 1);
@@ -156,12 +155,8 @@ async fn a_pool_size_caps_connections_not_streams<F: Fetcher>(make: fn(Opts) -> 
 }
 
 crate::on_every_async_adapter!(
+    #[ignore(async_std) = "HTTP/1.1 only: http2_prior_knowledge() is a build error there (prior_knowledge_speaks_http2_or_is_a_build_error)"]
     many_requests_share_a_few_connections,
-    ignore(async_std) = "HTTP/1.1 only: http2_prior_knowledge() is a build error there \
-                         (prior_knowledge_speaks_http2_or_is_a_build_error)"
-);
-crate::on_every_async_adapter!(
+    #[ignore(async_std) = "HTTP/1.1 only: http2_prior_knowledge() is a build error there (prior_knowledge_speaks_http2_or_is_a_build_error)"]
     a_pool_size_caps_connections_not_streams,
-    ignore(async_std) = "HTTP/1.1 only: http2_prior_knowledge() is a build error there \
-                         (prior_knowledge_speaks_http2_or_is_a_build_error)"
 );

@@ -10,7 +10,7 @@
 //! bytes volley-mock does not send.
 //!
 //! A case that does not hold on one adapter is kept, ignored there with the
-//! reason (`ignore(adapter) = "why"` in the macros).
+//! reason (`#[ignore(adapter) = "why"] case` in the macros).
 #![allow(clippy::unwrap_used)]
 
 #[path = "../support/mod.rs"]
@@ -71,4 +71,12 @@ fn answered_with(adapter: Adapter, response: &'static [u8]) -> volley_core::Resu
         Request::get(server.url("/r")).build().unwrap(),
         Duration::from_secs(5),
     )
+}
+
+/// The error a raw server's `response` (see [`answered_with`]) fails with on
+/// `adapter`, checked to be a `Body` error; `what` names the case.
+fn body_error(adapter: Adapter, what: &str, response: &'static [u8]) -> volley_core::Error {
+    let err = answered_with(adapter, response).expect_err(what);
+    assert_eq!(err.kind(), ErrorKind::Body, "{what}: {err}");
+    err
 }

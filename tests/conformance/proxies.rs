@@ -118,14 +118,10 @@ fn a_proxy_that_is_not_http_fails_the_build(adapter: Adapter) {
 }
 
 crate::on_every_adapter!(
+    #[ignore(blocking) = "ureq reaches every origin through a CONNECT tunnel, plain http too"]
     plain_http_goes_to_the_proxy_in_absolute_form,
-    ignore(blocking) = "ureq reaches every origin through a CONNECT tunnel, plain http too"
-);
-crate::on_every_adapter!(
+    #[ignore(blocking) = "ureq reaches every origin through a CONNECT tunnel, plain http too"]
     plain_http_carries_the_credentials_to_the_proxy,
-    ignore(blocking) = "ureq reaches every origin through a CONNECT tunnel, plain http too"
-);
-crate::on_every_adapter!(
     https_goes_through_a_tunnel,
     credentials_go_to_the_proxy_and_never_to_the_origin,
     a_proxy_that_refuses_is_a_typed_error,

@@ -3,13 +3,11 @@
 //! hands the 3xx back as it is. (Redirects to other schemes: `schemes.rs`.)
 
 use volley_core::{ErrorKind, Redirects};
-use volley_mock::MockServer;
 
 use crate::support::{Adapter, Opts};
 
 fn redirects_are_followed_by_volley_rules(adapter: Adapter) {
-    let server = MockServer::start();
-    let session = adapter.session(Opts::new(server.url()));
+    let (server, session) = adapter.mock_session();
     let resp = session.get("/redirect?to=/users/2").unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.url().path(), "/users/2");

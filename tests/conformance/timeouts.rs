@@ -7,21 +7,36 @@ use std::time::{Duration, Instant};
 use volley_core::{ErrorKind, Fetcher, FetcherExt, Request};
 use volley_mock::MockServer;
 
-use crate::support::{Adapter, Opts};
+use crate::support::{Adapter, Opts, Session};
 use crate::{get, json_of, kind_of};
 
+/// Sends a GET of `path` on `session`, whose timeout is 300 ms: a `Timeout`
+/// error that names the path, once the timeout has passed and before
+/// `too_late`.
+fn times_out_by_the_client(session: &Session, path: &str, too_late: Duration) {
+    let start = Instant::now();
+    let err = session.get(path).expect_err("answered within the timeout");
+    let took = start.elapsed();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{path}: {err}");
+    assert_eq!(err.url().map(|u| u.path()), path.split('?').next(), "{err}");
+    assert!(took >= Duration::from_millis(290), "{path}: {took:?}");
+    assert!(took < too_late, "{path}: {took:?}");
+}
+
+/// Five requests in turn on `session` each get their own answer: no
+/// connection a timed-out request left behind is reused.
+fn the_pool_is_clean(session: &Session) {
+    for i in 1..=5 {
+        assert_eq!(json_of(session.get(&format!("/users/{i}")))["id"], i);
+    }
+}
+
 fn a_hanging_server_times_out_and_the_client_recovers(adapter: Adapter) {
-    let server = MockServer::start();
-    let session = adapter.session(Opts::new(server.url()).timeout(Duration::from_millis(300)));
+    let (server, session) =
+        adapter.mock_session_with(|opts| opts.timeout(Duration::from_millis(300)));
     // Warm the pool so the hanging request goes out on a pooled connection.
     assert_eq!(json_of(session.get("/users/1"))["id"], 1);
-    let start = Instant::now();
-    let err = session.get("/hang").expect_err("hangs");
-    let took = start.elapsed();
-    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
-    assert_eq!(err.url().map(|u| u.path()), Some("/hang"), "{err}");
-    assert!(took >= Duration::from_millis(290), "{took:?}");
-    assert!(took < Duration::from_secs(5), "{took:?}");
+    times_out_by_the_client(&session, "/hang", Duration::from_secs(5));
     // The abandoned request is closed soon after.
     let start = Instant::now();
     while server.stats().in_flight > 0 && start.elapsed() < Duration::from_secs(3) {
@@ -30,9 +45,7 @@ fn a_hanging_server_times_out_and_the_client_recovers(adapter: Adapter) {
     assert_eq!(server.stats().in_flight, 0, "{:?}", server.stats());
 
     // The connection left waiting on /hang is not reused.
-    for i in 1..=5 {
-        assert_eq!(json_of(session.get(&format!("/users/{i}")))["id"], i);
-    }
+    the_pool_is_clean(&session);
 
     // A request's own timeout wins over the client's.
     let slow = Request::get("/users/1?delay_ms=600")
@@ -58,15 +71,11 @@ fn a_hanging_server_times_out_and_the_client_recovers(adapter: Adapter) {
 }
 
 fn a_slow_body_times_out_and_leaves_the_pool_clean(adapter: Adapter) {
-    let server = MockServer::start();
-    let session = adapter.session(Opts::new(server.url()).timeout(Duration::from_millis(300)));
-    let err = session
-        .get("/slow-body?ms=2000")
-        .expect_err("body too slow");
-    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
-    for i in 1..=5 {
-        assert_eq!(json_of(session.get(&format!("/users/{i}")))["id"], i);
-    }
+    let (_server, session) =
+        adapter.mock_session_with(|opts| opts.timeout(Duration::from_millis(300)));
+    // The body takes 2 s to arrive.
+    times_out_by_the_client(&session, "/slow-body?ms=2000", Duration::from_secs(2));
+    the_pool_is_clean(&session);
 }
 
 crate::on_every_adapter!(

@@ -10,22 +10,29 @@ use std::time::Duration;
 
 use volley_core::ErrorKind;
 
-use crate::support::tls::{TestCa, serve_tls_with};
+use crate::support::tls::{TestCa, TlsServer, serve_tls_with};
 use crate::support::{Adapter, Opts};
 
 fn opts() -> Opts {
     Opts::new(String::new()).timeout(Duration::from_secs(10))
 }
 
+/// Checks that a client of `adapter` built from `opts` fails to reach
+/// `server` with a `Connect` error (`what` says why it should), before any
+/// request head reached the server.
+fn assert_refused(adapter: Adapter, opts: Opts, server: &TlsServer, what: &str) {
+    let err = adapter
+        .session(opts)
+        .get(&server.url("/secret"))
+        .expect_err(what);
+    assert_eq!(err.kind(), ErrorKind::Connect, "{what}: {err}");
+    assert!(server.heads().is_empty(), "{what}: {:?}", server.heads());
+}
+
 fn a_certificate_from_an_unknown_authority_is_refused_by_default(adapter: Adapter) {
     let ca = TestCa::new("unknown CA");
     let server = serve_tls_with(1, ca.server());
-    let err = adapter
-        .session(opts())
-        .get(&server.url("/secret"))
-        .expect_err("not trusted");
-    assert_eq!(err.kind(), ErrorKind::Connect, "{err}");
-    assert!(server.heads().is_empty());
+    assert_refused(adapter, opts(), &server, "not trusted");
 }
 
 fn an_added_root_is_trusted(adapter: Adapter) {
@@ -64,12 +71,8 @@ fn without_built_in_roots_only_added_roots_are_trusted(adapter: Adapter) {
 fn a_server_that_requires_a_client_certificate_refuses_a_client_without(adapter: Adapter) {
     let ca = TestCa::new("company CA");
     let server = serve_tls_with(2, ca.server().requiring_client_cert(&ca));
-    let err = adapter
-        .session(opts().root_certificate(ca.pem()))
-        .get(&server.url("/secret"))
-        .expect_err("no client certificate");
-    assert_eq!(err.kind(), ErrorKind::Connect, "{err}");
-    assert!(server.heads().is_empty());
+    let opts = opts().root_certificate(ca.pem());
+    assert_refused(adapter, opts, &server, "no client certificate");
 }
 
 fn the_identity_is_presented_to_a_server_that_requires_one(adapter: Adapter) {
@@ -87,12 +90,8 @@ fn an_identity_from_an_authority_the_server_does_not_trust_is_refused(adapter: A
     let other = TestCa::new("other CA");
     let server = serve_tls_with(2, ca.server().requiring_client_cert(&ca));
     let (cert, key) = other.client_identity("stranger");
-    let result = adapter
-        .session(opts().root_certificate(ca.pem()).identity(cert, key))
-        .get(&server.url("/secret"));
-    let err = result.expect_err("accepted");
-    assert_eq!(err.kind(), ErrorKind::Connect, "{err}");
-    assert!(server.heads().is_empty());
+    let opts = opts().root_certificate(ca.pem()).identity(cert, key);
+    assert_refused(adapter, opts, &server, "accepted");
 }
 
 fn pem_that_cannot_be_read_fails_the_build(adapter: Adapter) {

@@ -18,6 +18,7 @@ use volley_core::{Fetcher, Redirects, Request, Response};
 pub struct Opts {
     pub base_url: String,
     pub timeout: Option<Duration>,
+    pub connect_timeout: Option<Duration>,
     pub max_body_bytes: Option<u64>,
     pub headers: Vec<(&'static str, &'static str)>,
     pub user_agent: Option<&'static str>,
@@ -35,6 +36,20 @@ pub struct Opts {
     pub identity: Option<(String, String)>,
 }
 
+/// Setters `name(value)` of [`Opts`] fields that are `Option`s: each sets
+/// `Some(value)`.
+macro_rules! option_setters {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty,)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, value: $ty) -> Self {
+                self.$name = Some(value);
+                self
+            }
+        )*
+    };
+}
+
 impl Opts {
     pub fn new(base_url: String) -> Self {
         Opts {
@@ -42,42 +57,25 @@ impl Opts {
             ..Opts::default()
         }
     }
-    pub fn timeout(mut self, d: Duration) -> Self {
-        self.timeout = Some(d);
-        self
-    }
-    pub fn max_body_bytes(mut self, n: u64) -> Self {
-        self.max_body_bytes = Some(n);
-        self
-    }
-    pub fn pool_size(mut self, n: usize) -> Self {
-        self.pool_size = Some(n);
-        self
+    option_setters! {
+        timeout: Duration,
+        connect_timeout: Duration,
+        max_body_bytes: u64,
+        pool_size: usize,
+        user_agent: &'static str,
+        redirects: Redirects,
+        /// Through the proxy at `url`; an empty `url` means `no_proxy()`.
+        proxy: String,
+        decompress: bool,
+        built_in_roots: bool,
     }
     /// Adds a default header; may be called more than once.
     pub fn header(mut self, name: &'static str, value: &'static str) -> Self {
         self.headers.push((name, value));
         self
     }
-    pub fn user_agent(mut self, user_agent: &'static str) -> Self {
-        self.user_agent = Some(user_agent);
-        self
-    }
-    pub fn redirects(mut self, policy: Redirects) -> Self {
-        self.redirects = Some(policy);
-        self
-    }
-    /// Through the proxy at `url`; an empty `url` means `no_proxy()`.
-    pub fn proxy(mut self, url: String) -> Self {
-        self.proxy = Some(url);
-        self
-    }
     pub fn accept_invalid_certs(mut self) -> Self {
         self.accept_invalid_certs = true;
-        self
-    }
-    pub fn decompress(mut self, yes: bool) -> Self {
-        self.decompress = Some(yes);
         self
     }
     pub fn http2_prior_knowledge(mut self) -> Self {
@@ -87,10 +85,6 @@ impl Opts {
     /// Adds a root certificate (PEM); may be called more than once.
     pub fn root_certificate(mut self, pem: impl Into<String>) -> Self {
         self.root_certificates.push(pem.into());
-        self
-    }
-    pub fn built_in_roots(mut self, yes: bool) -> Self {
-        self.built_in_roots = Some(yes);
         self
     }
     pub fn identity(
@@ -103,6 +97,20 @@ impl Opts {
     }
 }
 
+/// For each `field => method`: `builder = builder.method(value)` when
+/// `opts.field` is `Some(value)`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! set_if_some {
+    ($builder:ident, $opts:ident, { $($field:ident => $method:ident),* $(,)? }) => {
+        $(
+            if let Some(value) = $opts.$field {
+                $builder = $builder.$method(value);
+            }
+        )*
+    };
+}
+
 /// Builds a client of `$client` (a `ClientBuilder`-shaped adapter) from
 /// [`Opts`], or the builder's error. An empty `base_url` sets none.
 #[macro_export]
@@ -113,23 +121,18 @@ macro_rules! try_build_client {
         if !opts.base_url.is_empty() {
             b = b.base_url(&opts.base_url);
         }
-        if let Some(t) = opts.timeout {
-            b = b.timeout(t);
-        }
-        if let Some(n) = opts.max_body_bytes {
-            b = b.max_body_bytes(n);
-        }
+        $crate::set_if_some!(b, opts, {
+            timeout => timeout,
+            connect_timeout => connect_timeout,
+            max_body_bytes => max_body_bytes,
+            user_agent => user_agent,
+            redirects => redirects,
+            pool_size => pool_size,
+            decompress => decompress,
+            built_in_roots => tls_built_in_roots,
+        });
         for (k, v) in opts.headers {
             b = b.default_header(k, v);
-        }
-        if let Some(ua) = opts.user_agent {
-            b = b.user_agent(ua);
-        }
-        if let Some(policy) = opts.redirects {
-            b = b.redirects(policy);
-        }
-        if let Some(n) = opts.pool_size {
-            b = b.pool_size(n);
         }
         match opts.proxy.as_deref() {
             Some("") => b = b.no_proxy(),
@@ -137,17 +140,11 @@ macro_rules! try_build_client {
             None => {}
         }
         b = b.danger_accept_invalid_certs(opts.accept_invalid_certs);
-        if let Some(yes) = opts.decompress {
-            b = b.decompress(yes);
-        }
         if opts.http2_prior_knowledge {
             b = b.http2_prior_knowledge();
         }
         for pem in &opts.root_certificates {
             b = b.add_root_certificate(pem.as_bytes());
-        }
-        if let Some(yes) = opts.built_in_roots {
-            b = b.tls_built_in_roots(yes);
         }
         if let Some((chain, key)) = &opts.identity {
             b = b.identity(chain.as_bytes(), key.as_bytes());
@@ -161,6 +158,22 @@ macro_rules! try_build_client {
 macro_rules! build_client {
     ($client:ty, $opts:expr) => {
         $crate::try_build_client!($client, $opts).expect("client builds")
+    };
+}
+
+/// Invokes `$m!(adapter, Client, block_on)` for each async adapter: `tokio`,
+/// `async_std` and `smol`, with its client type and the function that runs
+/// a future on its runtime.
+#[macro_export]
+macro_rules! for_each_async_adapter {
+    ($m:ident) => {
+        $m!(tokio, volley_tokio::Client, $crate::support::tokio_block_on);
+        $m!(
+            async_std,
+            volley_async_std::Client,
+            $crate::support::async_std_block_on
+        );
+        $m!(smol, volley_smol::Client, $crate::support::smol_block_on);
     };
 }
 
@@ -241,6 +254,23 @@ impl Adapter {
         })
     }
 
+    /// A new volley-mock server and a client of this adapter with the
+    /// server's URL as its base.
+    pub fn mock_session(self) -> (volley_mock::MockServer, Session) {
+        self.mock_session_with(|opts| opts)
+    }
+
+    /// A new volley-mock server and a client of this adapter built from
+    /// what `opts` makes of the options with the server's URL as base.
+    pub fn mock_session_with(
+        self,
+        opts: impl FnOnce(Opts) -> Opts,
+    ) -> (volley_mock::MockServer, Session) {
+        let server = volley_mock::MockServer::start();
+        let session = self.session(opts(Opts::new(server.url())));
+        (server, session)
+    }
+
     /// Sends one request on a new client with `timeout`.
     pub fn send(self, request: Request, timeout: Duration) -> volley_core::Result<Response> {
         self.session(Opts::new("http://127.0.0.1:9".into()).timeout(timeout))
@@ -268,7 +298,8 @@ impl Session {
 /// Generates, for each case `name(adapter: Adapter)`, a module `name` with
 /// one test per adapter: `tokio`, `async_std`, `smol` and `blocking`. A case
 /// that does not hold on one adapter yet is kept and ignored there with the
-/// reason: `on_every_adapter!(name, ignore(smol) = "why");`.
+/// reason, written on the case:
+/// `on_every_adapter!(case_a, #[ignore(smol) = "why"] case_b);`.
 #[macro_export]
 macro_rules! on_every_adapter {
     (@one $case:ident, [$($tokio:tt)*], [$($async_std:tt)*], [$($smol:tt)*], [$($blocking:tt)*]) => {
@@ -284,28 +315,31 @@ macro_rules! on_every_adapter {
             fn blocking() { super::$case(Adapter::Blocking) }
         }
     };
-    ($case:ident, ignore(tokio) = $why:literal) => {
+    (@case $case:ident) => {
+        $crate::on_every_adapter!(@one $case, [], [], [], []);
+    };
+    (@case $case:ident, tokio = $why:literal) => {
         $crate::on_every_adapter!(@one $case, [#[ignore = $why]], [], [], []);
     };
-    ($case:ident, ignore(async_std) = $why:literal) => {
+    (@case $case:ident, async_std = $why:literal) => {
         $crate::on_every_adapter!(@one $case, [], [#[ignore = $why]], [], []);
     };
-    ($case:ident, ignore(smol) = $why:literal) => {
+    (@case $case:ident, smol = $why:literal) => {
         $crate::on_every_adapter!(@one $case, [], [], [#[ignore = $why]], []);
     };
-    ($case:ident, ignore(blocking) = $why:literal) => {
+    (@case $case:ident, blocking = $why:literal) => {
         $crate::on_every_adapter!(@one $case, [], [], [], [#[ignore = $why]]);
     };
-    ($($case:ident),* $(,)?) => {
-        $( $crate::on_every_adapter!(@one $case, [], [], [], []); )*
+    ($($(#[ignore($adapter:ident) = $why:literal])? $case:ident),* $(,)?) => {
+        $( $crate::on_every_adapter!(@case $case $(, $adapter = $why)?); )*
     };
 }
 
 /// Generates, for each case `name<F: Fetcher>(make: fn(Opts) -> F)` (an
 /// async fn), a module `name` with one test per async adapter, each run on
 /// its runtime: `tokio`, `async_std` and `smol`. As with
-/// [`on_every_adapter!`], `ignore(smol) = "why"` keeps a case that does not
-/// hold there yet.
+/// [`on_every_adapter!`], `#[ignore(smol) = "why"] case` keeps a case that
+/// does not hold there yet.
 #[macro_export]
 macro_rules! on_every_async_adapter {
     (@one $case:ident, [$($tokio:tt)*], [$($async_std:tt)*], [$($smol:tt)*]) => {
@@ -328,16 +362,19 @@ macro_rules! on_every_async_adapter {
             fn smol() { smol_block_on(super::$case(smol_client)) }
         }
     };
-    ($case:ident, ignore(tokio) = $why:literal) => {
+    (@case $case:ident) => {
+        $crate::on_every_async_adapter!(@one $case, [], [], []);
+    };
+    (@case $case:ident, tokio = $why:literal) => {
         $crate::on_every_async_adapter!(@one $case, [#[ignore = $why]], [], []);
     };
-    ($case:ident, ignore(async_std) = $why:literal) => {
+    (@case $case:ident, async_std = $why:literal) => {
         $crate::on_every_async_adapter!(@one $case, [], [#[ignore = $why]], []);
     };
-    ($case:ident, ignore(smol) = $why:literal) => {
+    (@case $case:ident, smol = $why:literal) => {
         $crate::on_every_async_adapter!(@one $case, [], [], [#[ignore = $why]]);
     };
-    ($($case:ident),* $(,)?) => {
-        $( $crate::on_every_async_adapter!(@one $case, [], [], []); )*
+    ($($(#[ignore($adapter:ident) = $why:literal])? $case:ident),* $(,)?) => {
+        $( $crate::on_every_async_adapter!(@case $case $(, $adapter = $why)?); )*
     };
 }

@@ -41,55 +41,62 @@ impl Future for YieldOnce {
     }
 }
 
-fn pending(n: usize) -> impl Iterator<Item = YieldOnce> {
-    (0..n).map(|value| YieldOnce {
-        value,
-        yielded: false,
-    })
+/// The futures one sample runs: how many, and of which kind.
+trait Inputs {
+    type Fut: Future<Output = usize>;
+    fn futures() -> impl Iterator<Item = Self::Fut>;
 }
 
-fn readies(n: usize) -> impl Iterator<Item = futures::future::Ready<usize>> {
-    (0..n).map(ready)
+/// `READY` futures, each ready at once.
+struct Ready;
+
+impl Inputs for Ready {
+    type Fut = futures::future::Ready<usize>;
+    fn futures() -> impl Iterator<Item = Self::Fut> {
+        (0..READY).map(ready)
+    }
+}
+
+/// `PENDING` futures, each pending once.
+struct Pending;
+
+impl Inputs for Pending {
+    type Fut = YieldOnce;
+    fn futures() -> impl Iterator<Item = Self::Fut> {
+        (0..PENDING).map(|value| YieldOnce {
+            value,
+            yielded: false,
+        })
+    }
+}
+
+/// Benches running the future `make` makes to its end on this thread.
+fn run<F: Future>(b: Bencher, make: impl Fn() -> F + Sync) {
+    b.bench(|| black_box(block_on(make())));
 }
 
 mod ordered_all {
     use super::*;
 
-    #[divan::bench]
-    fn volley_gather_ready(b: Bencher) {
-        b.bench(|| black_box(block_on(gather(readies(READY)))));
+    #[divan::bench(types = [Ready, Pending])]
+    fn volley_gather<T: Inputs>(b: Bencher) {
+        run(b, || gather(T::futures()));
     }
 
-    #[divan::bench]
-    fn futures_join_all_ready(b: Bencher) {
-        b.bench(|| black_box(block_on(join_all(readies(READY)))));
-    }
-
-    #[divan::bench]
-    fn volley_gather_pending(b: Bencher) {
-        b.bench(|| black_box(block_on(gather(pending(PENDING)))));
-    }
-
-    #[divan::bench]
-    fn futures_join_all_pending(b: Bencher) {
-        b.bench(|| black_box(block_on(join_all(pending(PENDING)))));
+    #[divan::bench(types = [Ready, Pending])]
+    fn futures_join_all<T: Inputs>(b: Bencher) {
+        run(b, || join_all(T::futures()));
     }
 
     #[divan::bench]
     fn volley_try_gather_ready(b: Bencher) {
-        b.bench(|| {
-            black_box(block_on(try_gather(
-                (0..READY).map(|i| ready(Ok::<_, ()>(i))),
-            )))
-        });
+        run(b, || try_gather((0..READY).map(|i| ready(Ok::<_, ()>(i)))));
     }
 
     #[divan::bench]
     fn futures_try_join_all_ready(b: Bencher) {
-        b.bench(|| {
-            black_box(block_on(try_join_all(
-                (0..READY).map(|i| ready(Ok::<_, ()>(i))),
-            )))
+        run(b, || {
+            try_join_all((0..READY).map(|i| ready(Ok::<_, ()>(i))))
         });
     }
 }
@@ -97,44 +104,24 @@ mod ordered_all {
 mod limited {
     use super::*;
 
-    #[divan::bench]
-    fn volley_gather_limited_ready(b: Bencher) {
-        b.bench(|| black_box(block_on(gather_limited(readies(READY), LIMIT))));
+    #[divan::bench(types = [Ready, Pending])]
+    fn volley_gather_limited<T: Inputs>(b: Bencher) {
+        run(b, || gather_limited(T::futures(), LIMIT));
     }
 
-    #[divan::bench]
-    fn futures_buffered_ready(b: Bencher) {
-        b.bench(|| {
-            black_box(block_on(
-                stream::iter(readies(READY))
-                    .buffered(LIMIT)
-                    .collect::<Vec<_>>(),
-            ))
-        });
-    }
-
-    #[divan::bench]
-    fn volley_gather_limited_pending(b: Bencher) {
-        b.bench(|| black_box(block_on(gather_limited(pending(PENDING), LIMIT))));
-    }
-
-    #[divan::bench]
-    fn futures_buffered_pending(b: Bencher) {
-        b.bench(|| {
-            black_box(block_on(
-                stream::iter(pending(PENDING))
-                    .buffered(LIMIT)
-                    .collect::<Vec<_>>(),
-            ))
+    #[divan::bench(types = [Ready, Pending])]
+    fn futures_buffered<T: Inputs>(b: Bencher) {
+        run(b, || {
+            stream::iter(T::futures())
+                .buffered(LIMIT)
+                .collect::<Vec<_>>()
         });
     }
 
     #[divan::bench]
     fn volley_as_completed_pending(b: Bencher) {
-        b.bench(|| {
-            black_box(block_on(
-                as_completed(pending(PENDING), LIMIT).collect::<Vec<_>>(),
-            ))
+        run(b, || {
+            as_completed(Pending::futures(), LIMIT).collect::<Vec<_>>()
         });
     }
 
@@ -142,27 +129,23 @@ mod limited {
     #[divan::bench]
     fn futures_buffer_unordered_indexed_pending(b: Bencher) {
         use futures::FutureExt;
-        b.bench(|| {
-            black_box(block_on(
-                stream::iter(
-                    pending(PENDING)
-                        .enumerate()
-                        .map(|(i, f)| f.map(move |out| (i, out))),
-                )
-                .buffer_unordered(LIMIT)
-                .collect::<Vec<_>>(),
-            ))
+        run(b, || {
+            stream::iter(
+                Pending::futures()
+                    .enumerate()
+                    .map(|(i, f)| f.map(move |out| (i, out))),
+            )
+            .buffer_unordered(LIMIT)
+            .collect::<Vec<_>>()
         });
     }
 
     #[divan::bench]
     fn futures_buffer_unordered_pending(b: Bencher) {
-        b.bench(|| {
-            black_box(block_on(
-                stream::iter(pending(PENDING))
-                    .buffer_unordered(LIMIT)
-                    .collect::<Vec<_>>(),
-            ))
+        run(b, || {
+            stream::iter(Pending::futures())
+                .buffer_unordered(LIMIT)
+                .collect::<Vec<_>>()
         });
     }
 }

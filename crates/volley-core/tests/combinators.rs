@@ -1,21 +1,26 @@
 //! The combinators and the limit layer, on the in-memory fetcher and a fake clock.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
 use http::StatusCode;
+use support::{MS, fetches, get, kinds};
 use volley_core::testing::{InMemoryFetcher, ManualTimer, Reply, run};
 use volley_core::{
-    ErrorKind, Fetcher, FetcherExt, Request, as_completed, gather, gather_limited,
-    layer::with_timeout, try_gather,
+    ErrorKind, Fetcher, FetcherExt, as_completed, gather, gather_limited, layer::with_timeout,
+    try_gather,
 };
 
-const MS: Duration = Duration::from_millis(1);
-
-fn get(path: String) -> Request {
-    Request::get(path).build().unwrap()
+/// A fake clock and a server on it that answers every request after
+/// `latency`.
+fn answering_after(latency: Duration) -> (ManualTimer, InMemoryFetcher) {
+    let timer = ManualTimer::new();
+    let server = InMemoryFetcher::new(timer.clone()).latency(latency);
+    (timer, server)
 }
 
 /// Latency that scrambles completion order: id 1 is slowest.
@@ -49,11 +54,7 @@ fn ids(results: Vec<volley_core::Result<volley_core::Response>>) -> Vec<u64> {
 fn gather_keeps_input_order_and_runs_everything_at_once() {
     let timer = ManualTimer::new();
     let server = scrambled(&timer, 50);
-    let out = run(
-        &timer,
-        gather((1..=50).map(|i| server.fetch(get(format!("/u/{i}"))))),
-    )
-    .unwrap();
+    let out = run(&timer, gather(fetches(&server, "/u", 50))).unwrap();
     assert_eq!(ids(out), (1..=50).collect::<Vec<_>>());
     assert_eq!(server.max_in_flight(), 50);
     assert_eq!(
@@ -73,34 +74,18 @@ fn gather_keeps_every_error_in_its_slot() {
             Reply::json(StatusCode::OK, &serde_json::json!({"ok": true}))
         }
     });
-    let out = run(
-        &timer,
-        gather((1..=5).map(|i| server.fetch(get(format!("/x/{i}"))))),
-    )
-    .unwrap();
-    let kinds: Vec<_> = out
-        .iter()
-        .map(|r| r.as_ref().err().map(|e| e.kind()))
-        .collect();
+    let out = run(&timer, gather(fetches(&server, "/x", 5))).unwrap();
     assert_eq!(
-        kinds,
-        vec![None, None, Some(ErrorKind::Connect), None, None]
+        kinds(&out),
+        [None, None, Some(ErrorKind::Connect), None, None]
     );
 }
 
 #[test]
 fn gather_limited_never_exceeds_and_reaches_the_limit() {
     for limit in [1usize, 7, 20, 100] {
-        let timer = ManualTimer::new();
-        let server = InMemoryFetcher::new(timer.clone()).latency(MS * 200);
-        let out = run(
-            &timer,
-            gather_limited(
-                (1..=100).map(|i| server.fetch(get(format!("/p/{i}")))),
-                limit,
-            ),
-        )
-        .unwrap();
+        let (timer, server) = answering_after(MS * 200);
+        let out = run(&timer, gather_limited(fetches(&server, "/p", 100), limit)).unwrap();
         assert_eq!(ids(out), (1..=100).collect::<Vec<_>>());
         assert_eq!(server.max_in_flight(), limit as u64, "limit {limit}");
         assert_eq!(timer.elapsed(), MS * 200 * 100usize.div_ceil(limit) as u32);
@@ -111,24 +96,19 @@ fn gather_limited_never_exceeds_and_reaches_the_limit() {
 fn gather_limited_keeps_order_when_completion_is_scrambled() {
     let timer = ManualTimer::new();
     let server = scrambled(&timer, 200);
-    let out = run(
-        &timer,
-        gather_limited((1..=200).map(|i| server.fetch(get(format!("/u/{i}")))), 16),
-    )
-    .unwrap();
+    let out = run(&timer, gather_limited(fetches(&server, "/u", 200), 16)).unwrap();
     assert_eq!(ids(out), (1..=200).collect::<Vec<_>>());
     assert_eq!(server.max_in_flight(), 16);
 }
 
 #[test]
 fn limit_layer_caps_every_clone_together() {
-    let timer = ManualTimer::new();
-    let server = InMemoryFetcher::new(timer.clone()).latency(MS * 200);
+    let (timer, server) = answering_after(MS * 200);
     let client = server.clone().limit(20);
     let (a, b) = (client.clone(), client.clone());
     let out = run(&timer, async {
-        let left = gather((1..=50).map(|i| a.fetch(get(format!("/a/{i}")))));
-        let right = gather((1..=50).map(|i| b.fetch(get(format!("/b/{i}")))));
+        let left = gather(fetches(&a, "/a", 50));
+        let right = gather(fetches(&b, "/b", 50));
         futures::join!(left, right)
     })
     .unwrap();
@@ -140,27 +120,21 @@ fn limit_layer_caps_every_clone_together() {
 
 #[test]
 fn limit_zero_counts_as_one_instead_of_hanging() {
-    let timer = ManualTimer::new();
-    let server = InMemoryFetcher::new(timer.clone()).latency(MS);
+    let (timer, server) = answering_after(MS);
     let client = server.clone().limit(0);
-    let out = run(
-        &timer,
-        gather((1..=3).map(|i| client.fetch(get(format!("/z/{i}"))))),
-    )
-    .unwrap();
+    let out = run(&timer, gather(fetches(&client, "/z", 3))).unwrap();
     assert_eq!(out.len(), 3);
     assert_eq!(server.max_in_flight(), 1);
 }
 
 #[test]
 fn dropping_a_gather_midway_releases_every_permit() {
-    let timer = ManualTimer::new();
-    let server = InMemoryFetcher::new(timer.clone()).latency(MS * 200);
+    let (timer, server) = answering_after(MS * 200);
     let client = server.clone().limit(10);
     let out = run(
         &timer,
         with_timeout(&timer, Some(MS * 250), async {
-            gather((1..=100).map(|i| client.fetch(get(format!("/p/{i}"))))).await;
+            gather(fetches(&client, "/p", 100)).await;
             Ok(())
         }),
     )
@@ -176,11 +150,7 @@ fn dropping_a_gather_midway_releases_every_permit() {
     assert_eq!(client.available(), 10, "every permit is back");
 
     // The client still works, at full width.
-    let again = run(
-        &timer,
-        gather((1..=10).map(|i| client.fetch(get(format!("/q/{i}"))))),
-    )
-    .unwrap();
+    let again = run(&timer, gather(fetches(&client, "/q", 10))).unwrap();
     assert!(again.iter().all(|r| r.is_ok()));
 }
 
@@ -196,7 +166,7 @@ fn a_panicking_request_gives_its_permit_back() {
     let client = server.limit(2);
     let caught = run(
         &timer,
-        AssertUnwindSafe(client.fetch(get("/panic".into()))).catch_unwind(),
+        AssertUnwindSafe(client.fetch(get("/panic"))).catch_unwind(),
     )
     .unwrap();
     assert!(caught.is_err());
@@ -213,11 +183,7 @@ fn try_gather_fails_fast_and_cancels_the_rest() {
             Reply::status(StatusCode::OK, "").after(MS * 1000)
         }
     });
-    let out = run(
-        &timer,
-        try_gather((1..=10).map(|i| server.fetch(get(format!("/x/{i}"))))),
-    )
-    .unwrap();
+    let out = run(&timer, try_gather(fetches(&server, "/x", 10))).unwrap();
     assert_eq!(out.unwrap_err().kind(), ErrorKind::Connect);
     assert_eq!(timer.elapsed(), MS * 50, "returned at the first error");
     assert_eq!(server.cancelled(), 9, "the other nine were dropped");
@@ -228,11 +194,7 @@ fn try_gather_fails_fast_and_cancels_the_rest() {
 fn try_gather_returns_everything_in_order_when_all_succeed() {
     let timer = ManualTimer::new();
     let server = scrambled(&timer, 30);
-    let out = run(
-        &timer,
-        try_gather((1..=30).map(|i| server.fetch(get(format!("/u/{i}"))))),
-    )
-    .unwrap();
+    let out = run(&timer, try_gather(fetches(&server, "/u", 30))).unwrap();
     assert_eq!(
         ids(out.unwrap().into_iter().map(Ok).collect()),
         (1..=30).collect::<Vec<_>>()
@@ -244,7 +206,7 @@ fn as_completed_yields_each_index_once_in_completion_order() {
     let timer = ManualTimer::new();
     let server = scrambled(&timer, 40);
     let done: Vec<(usize, u64, Duration)> = run(&timer, async {
-        as_completed((1..=40).map(|i| server.fetch(get(format!("/u/{i}")))), 8)
+        as_completed(fetches(&server, "/u", 40), 8)
             .map(|(i, r)| {
                 let id = r.unwrap().json::<serde_json::Value>().unwrap()["id"]
                     .as_u64()
@@ -276,14 +238,9 @@ fn as_completed_yields_each_index_once_in_completion_order() {
 
 #[test]
 fn boxed_fetcher_behaves_the_same() {
-    let timer = ManualTimer::new();
-    let server = InMemoryFetcher::new(timer.clone()).latency(MS * 10);
+    let (timer, server) = answering_after(MS * 10);
     let client: volley_core::BoxFetcher = server.clone().limit(3).boxed();
-    let out = run(
-        &timer,
-        gather((1..=9).map(|i| client.fetch(get(format!("/b/{i}"))))),
-    )
-    .unwrap();
+    let out = run(&timer, gather(fetches(&client, "/b", 9))).unwrap();
     assert_eq!(ids(out), (1..=9).collect::<Vec<_>>());
     assert_eq!(server.max_in_flight(), 3);
     assert_eq!(timer.elapsed(), MS * 30);

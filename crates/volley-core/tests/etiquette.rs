@@ -3,30 +3,28 @@
 //! request reports.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::StatusCode;
+use support::{MS, get, refuses_once};
 use volley_core::layer::{PerHost, Waits};
 use volley_core::rt::Timer;
 use volley_core::testing::{InMemoryFetcher, ManualTimer, Reply, run};
 use volley_core::{
-    Adaptive, ErrorKind, Fetcher, FetcherExt, Finished, Observer, Rate, Request, RetryPolicy,
-    gather,
+    Adaptive, ErrorKind, Fetcher, FetcherExt, Finished, Observer, Rate, RetryPolicy, gather,
 };
-
-const MS: Duration = Duration::from_millis(1);
-
-fn get(url: &str) -> Request {
-    Request::get(url).build().unwrap()
-}
 
 /// When each request arrived at the server, and at which host.
 type Arrivals = Arc<Mutex<Vec<(Duration, String)>>>;
 
-/// A server that answers 429 with `Retry-After: 2` to the first request to
-/// `busy.test`, 200 to everything else, after `latency`; and the arrivals.
-fn server(timer: &ManualTimer, latency: Duration) -> (InMemoryFetcher, Arrivals) {
+/// A fake clock; a server on it that answers 429 with `Retry-After: 2` to
+/// the first request to `busy.test`, 200 to everything else, after
+/// `latency`; and the arrivals.
+fn server(latency: Duration) -> (ManualTimer, InMemoryFetcher, Arrivals) {
+    let timer = ManualTimer::new();
     let arrivals = Arrivals::default();
     let (log, clock) = (arrivals.clone(), timer.clone());
     let first_busy = Arc::new(Mutex::new(true));
@@ -43,7 +41,7 @@ fn server(timer: &ManualTimer, latency: Duration) -> (InMemoryFetcher, Arrivals)
                 Reply::status(StatusCode::OK, "")
             }
         });
-    (server, arrivals)
+    (timer, server, arrivals)
 }
 
 fn arrivals_at(arrivals: &Arrivals, host: &str) -> Vec<Duration> {
@@ -63,8 +61,7 @@ fn no_jitter() -> RetryPolicy {
 
 #[test]
 fn a_429_pauses_its_host_and_no_other() {
-    let timer = ManualTimer::new();
-    let (server, arrivals) = server(&timer, MS * 10);
+    let (timer, server, arrivals) = server(MS * 10);
     let client = server
         .limit(8)
         .host_cooldown(Duration::from_secs(10))
@@ -102,8 +99,7 @@ fn a_429_pauses_its_host_and_no_other() {
 
 #[test]
 fn requests_queued_for_a_permit_do_not_slip_out_during_the_pause() {
-    let timer = ManualTimer::new();
-    let (server, arrivals) = server(&timer, MS * 100);
+    let (timer, server, arrivals) = server(MS * 100);
     // One permit: the second request waits for it behind the 429'd first.
     let client = server.limit(1).host_cooldown(Duration::from_secs(10));
     let out = run(
@@ -121,8 +117,7 @@ fn requests_queued_for_a_permit_do_not_slip_out_during_the_pause() {
 
 #[test]
 fn requests_waiting_for_a_rate_slot_are_held_too() {
-    let timer = ManualTimer::new();
-    let (server, arrivals) = server(&timer, MS * 10);
+    let (timer, server, arrivals) = server(MS * 10);
     let client = server
         .rate_limit(Rate::per_second(10.0))
         .host_cooldown(Duration::from_secs(10));
@@ -142,13 +137,7 @@ fn requests_waiting_for_a_rate_slot_are_held_too() {
 #[test]
 fn a_pause_is_capped_by_its_maximum() {
     let timer = ManualTimer::new();
-    let server = InMemoryFetcher::new(timer.clone()).script(|_, n| {
-        if n == 1 {
-            Reply::status(StatusCode::SERVICE_UNAVAILABLE, "").header("retry-after", "3600")
-        } else {
-            Reply::status(StatusCode::OK, "")
-        }
-    });
+    let server = refuses_once(&timer, StatusCode::SERVICE_UNAVAILABLE, "3600");
     let client = server.host_cooldown(Duration::from_secs(5));
     run(&timer, async {
         client.fetch(get("http://a.test/")).await.unwrap();
@@ -190,13 +179,7 @@ fn a_retry_after_past_the_deadline_fails_at_once() {
 #[test]
 fn a_backoff_that_fits_the_deadline_still_runs() {
     let timer = ManualTimer::new();
-    let server = InMemoryFetcher::new(timer.clone()).script(|_, n| {
-        if n == 1 {
-            Reply::status(StatusCode::TOO_MANY_REQUESTS, "").header("retry-after", "1")
-        } else {
-            Reply::status(StatusCode::OK, "")
-        }
-    });
+    let server = refuses_once(&timer, StatusCode::TOO_MANY_REQUESTS, "1");
     let client = server
         .retry(no_jitter())
         .deadline(timer.now() + Duration::from_secs(2));
@@ -209,8 +192,7 @@ fn a_backoff_that_fits_the_deadline_still_runs() {
 
 #[test]
 fn a_cool_down_past_the_batch_deadline_fails_at_once() {
-    let timer = ManualTimer::new();
-    let (server, _) = server(&timer, MS * 10);
+    let (timer, server, _) = server(MS * 10);
     let client = server
         .host_cooldown(Duration::from_secs(10))
         .deadline(timer.now() + Duration::from_secs(1));
@@ -229,8 +211,7 @@ fn a_cool_down_past_the_batch_deadline_fails_at_once() {
 
 #[test]
 fn per_host_rates_hold_at_the_server() {
-    let timer = ManualTimer::new();
-    let (server, arrivals) = server(&timer, Duration::ZERO);
+    let (timer, server, arrivals) = server(Duration::ZERO);
     let quotas = PerHost::new(Rate::per_second(50.0)).host("calm.test", Rate::per_second(10.0));
     let client = server.rate_limit_per_host(quotas);
     let urls = (0..6).flat_map(|_| ["http://calm.test/", "http://other.test/"]);
@@ -315,7 +296,7 @@ fn every_request_reports_where_its_time_went() {
     // until 100 ms, fails at 200 ms, backs off 100 ms and goes again.
     run(
         &timer,
-        gather(["/a", "/flaky"].map(|p| client.fetch(get(&format!("http://h.test{p}"))))),
+        gather(["/a", "/flaky"].map(|p| client.fetch(get(format!("http://h.test{p}"))))),
     )
     .unwrap();
     let seen = seen.0.lock().unwrap();
@@ -347,9 +328,8 @@ fn every_request_reports_where_its_time_went() {
 
 #[test]
 fn the_cool_down_counts_in_the_breakdown() {
-    let timer = ManualTimer::new();
     let seen = Arc::new(Breakdown::default());
-    let (server, _) = server(&timer, MS * 10);
+    let (timer, server, _) = server(MS * 10);
     let client = server
         .observe(seen.clone())
         .limit(4)
@@ -366,8 +346,7 @@ fn the_cool_down_counts_in_the_breakdown() {
 
 #[test]
 fn the_adaptive_limit_and_the_cool_down_agree_on_overload() {
-    let timer = ManualTimer::new();
-    let (server, arrivals) = server(&timer, MS * 10);
+    let (timer, server, arrivals) = server(MS * 10);
     let adaptive = server.adaptive_limit(Adaptive::default().initial(8));
     let client = adaptive.clone().host_cooldown(Duration::from_secs(10));
     run(&timer, async {
@@ -389,13 +368,7 @@ fn a_pause_past_an_attempts_timeout_is_not_retried() {
     let timer = ManualTimer::new();
     // The server pauses c.test for 30 s: the next request's attempt (1 s
     // timeout) cannot wait it out, and fails once, at once.
-    let server = InMemoryFetcher::new(timer.clone()).script(|_, n| {
-        if n == 1 {
-            Reply::status(StatusCode::TOO_MANY_REQUESTS, "").header("retry-after", "30")
-        } else {
-            Reply::status(StatusCode::OK, "")
-        }
-    });
+    let server = refuses_once(&timer, StatusCode::TOO_MANY_REQUESTS, "30");
     let cooled = server.clone().host_cooldown(Duration::from_secs(60));
     let client = cooled
         .clone()
@@ -441,14 +414,11 @@ fn a_rate_slot_past_the_deadline_fails_at_once() {
 #[test]
 fn huge_timeouts_and_pauses_do_not_overflow_the_clock() {
     let timer = ManualTimer::new();
-    let server = InMemoryFetcher::new(timer.clone()).script(|_, n| {
-        if n == 1 {
-            Reply::status(StatusCode::SERVICE_UNAVAILABLE, "")
-                .header("retry-after", "99999999999999999999")
-        } else {
-            Reply::status(StatusCode::OK, "")
-        }
-    });
+    let server = refuses_once(
+        &timer,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "99999999999999999999",
+    );
     let client = server.host_cooldown(Duration::MAX).timeout(Duration::MAX);
     run(&timer, async {
         let first = client.fetch(get("http://a.test/")).await.unwrap();

@@ -2,19 +2,16 @@
 //! clock: exact schedules, no real sleeping.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::time::{Duration, SystemTime};
 
 use http::StatusCode;
+use support::{MS, fetches, get, kinds};
 use volley_core::testing::{InMemoryFetcher, ManualTimer, Reply, run};
 use volley_core::{
     ErrorKind, Fetcher, FetcherExt, Rate, Request, RetryBudget, RetryPolicy, gather,
 };
-
-const MS: Duration = Duration::from_millis(1);
-
-fn get(path: &str) -> Request {
-    Request::get(path).build().unwrap()
-}
 
 /// 503 for the first `fail` calls, then 200.
 fn flaky(timer: &ManualTimer, fail: u64) -> InMemoryFetcher {
@@ -93,13 +90,9 @@ fn retries_connect_errors_and_timeouts_but_not_other_failures() {
         gather(["/refused", "/slow", "/bad", "/other"].map(|p| client.fetch(get(p)))),
     )
     .unwrap();
-    let kinds: Vec<_> = out
-        .iter()
-        .map(|r| r.as_ref().err().map(|e| e.kind()))
-        .collect();
     assert_eq!(
-        kinds,
-        vec![
+        kinds(&out),
+        [
             Some(ErrorKind::Connect),
             Some(ErrorKind::Timeout),
             None,
@@ -280,11 +273,7 @@ fn deadline_gives_one_result_per_request() {
         Reply::status(StatusCode::OK, "").after(MS * 100 * id)
     });
     let client = server.clone().limit(2).deadline(timer.now() + MS * 450);
-    let out = run(
-        &timer,
-        gather((1..=8).map(|i| client.fetch(get(&format!("/{i}"))))),
-    )
-    .unwrap();
+    let out = run(&timer, gather(fetches(&client, "", 8))).unwrap();
     let ok: Vec<bool> = out.iter().map(|r| r.is_ok()).collect();
     // limit 2: 1 and 2 start at 0 (end 100, 200); 3 starts 100 (ends 400); 4 at 200 (ends 600 > 450).
     assert_eq!(

@@ -1,9 +1,12 @@
 //! The `volley-mock` binary announces its address on its first line and serves.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
+
+use support::exchange;
+
+mod support;
 
 #[test]
 fn first_line_announces_the_url() {
@@ -26,15 +29,10 @@ fn first_line_announces_the_url() {
         let port: u16 = addr.parse().expect("port number");
         assert_ne!(port, 0);
 
-        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
-        stream
-            .write_all(b"GET /posts/1 HTTP/1.1\r\nHost: mock\r\nConnection: close\r\n\r\n")
-            .expect("write");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("read");
+        let request = b"GET /posts/1 HTTP/1.1\r\nHost: mock\r\nConnection: close\r\n\r\n";
+        let response =
+            exchange(("127.0.0.1", port), request, Duration::from_secs(10)).expect("read");
+        let response = String::from_utf8(response).expect("UTF-8");
         assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
         assert!(response.contains(r#""userId":1"#), "{response}");
     });

@@ -1,25 +1,16 @@
 //! Every endpoint of the mock server, checked with a real HTTP client.
 
-use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::Value;
+use support::{builder, client_timing_out, exchange};
 use volley_mock::MockServer;
 
-/// reqwest's builder. In the workspace, reqwest's features include
-/// `rustls-no-provider` (volley-tokio's), so a crypto provider is installed
-/// first.
-fn builder() -> reqwest::ClientBuilder {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-}
+mod support;
 
 fn client() -> reqwest::Client {
-    builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("client builds")
+    client_timing_out(Duration::from_secs(10))
 }
 
 fn no_redirect_client() -> reqwest::Client {
@@ -28,6 +19,51 @@ fn no_redirect_client() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client builds")
+}
+
+/// A mock server and a client of it that follows redirects.
+struct Api {
+    server: MockServer,
+    client: reqwest::Client,
+}
+
+impl Api {
+    fn start() -> Api {
+        Api {
+            server: MockServer::start(),
+            client: client(),
+        }
+    }
+
+    /// The server's URL with `path` appended.
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.url())
+    }
+
+    /// `GET path`, whatever its status.
+    async fn get(&self, path: &str) -> reqwest::Response {
+        get(&self.client, self.url(path)).await
+    }
+
+    /// `POST path` with no body, whatever its status.
+    async fn post(&self, path: &str) -> reqwest::Response {
+        let request = self.client.post(self.url(path));
+        request.send().await.expect("request succeeds")
+    }
+
+    /// `GET path`: its status and its JSON body.
+    async fn get_json(&self, path: &str) -> (StatusCode, Value) {
+        get_json(&self.client, self.url(path)).await
+    }
+}
+
+/// Checks that `resp` is a 429 that says `Retry-After: retry_after`, with
+/// a JSON body of status 429.
+async fn assert_429(resp: reqwest::Response, retry_after: &str) {
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(resp.headers()["retry-after"], retry_after);
+    let body: Value = resp.json().await.expect("JSON");
+    assert_eq!(body["status"], 429);
 }
 
 async fn get(client: &reqwest::Client, url: String) -> reqwest::Response {
@@ -42,9 +78,8 @@ async fn get_json(client: &reqwest::Client, url: String) -> (StatusCode, Value) 
 
 #[tokio::test]
 async fn users_have_jsonplaceholder_shape() {
-    let server = MockServer::start();
-    let c = client();
-    let resp = get(&c, format!("{}/users/1", server.url())).await;
+    let api = Api::start();
+    let resp = api.get("/users/1").await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers()["content-type"], "application/json");
     let user: Value = resp.json().await.expect("JSON");
@@ -64,8 +99,8 @@ async fn users_have_jsonplaceholder_shape() {
     }
 
     // Larger ids are served too, deterministically and with distinct usernames.
-    let (_, a) = get_json(&c, format!("{}/users/12345", server.url())).await;
-    let (_, b) = get_json(&c, format!("{}/users/12345", server.url())).await;
+    let (_, a) = api.get_json("/users/12345").await;
+    let (_, b) = api.get_json("/users/12345").await;
     assert_eq!(a, b);
     assert_eq!(a["id"], 12345);
     assert_ne!(a["username"], user["username"]);
@@ -73,167 +108,145 @@ async fn users_have_jsonplaceholder_shape() {
 
 #[tokio::test]
 async fn posts_have_jsonplaceholder_shape() {
-    let server = MockServer::start();
-    let c = client();
-    let (status, post) = get_json(&c, format!("{}/posts/1", server.url())).await;
+    let api = Api::start();
+    let (status, post) = api.get_json("/posts/1").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(post["id"], 1);
     assert_eq!(post["userId"], 1);
     assert!(post["title"].as_str().is_some_and(|t| !t.is_empty()));
     assert!(post["body"].as_str().is_some_and(|t| !t.is_empty()));
-    let (_, post) = get_json(&c, format!("{}/posts/25", server.url())).await;
+    let (_, post) = api.get_json("/posts/25").await;
     assert_eq!(post["id"], 25);
     assert_eq!(post["userId"], 3);
 }
 
 #[tokio::test]
 async fn bad_ids_and_unknown_paths() {
-    let server = MockServer::start();
-    let c = client();
-    let (status, body) = get_json(&c, format!("{}/users/abc", server.url())).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["status"], 400);
-    assert!(body["error"].is_string());
-    let (status, _) = get_json(&c, format!("{}/posts/-1", server.url())).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = get_json(&c, format!("{}/users/0", server.url())).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, body) = get_json(&c, format!("{}/nope", server.url())).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(body["status"], 404);
-    let (status, _) = get_json(&c, format!("{}/users/1/extra", server.url())).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    let resp = c
-        .post(format!("{}/users/1", server.url()))
-        .send()
-        .await
-        .expect("request");
+    let api = Api::start();
+    for (path, expected) in [
+        ("/users/abc", StatusCode::BAD_REQUEST),
+        ("/posts/-1", StatusCode::BAD_REQUEST),
+        ("/users/0", StatusCode::NOT_FOUND),
+        ("/nope", StatusCode::NOT_FOUND),
+        ("/users/1/extra", StatusCode::NOT_FOUND),
+    ] {
+        let (status, body) = api.get_json(path).await;
+        assert_eq!(status, expected, "{path}");
+        assert_eq!(body["status"], expected.as_u16(), "{path}: {body}");
+        assert!(body["error"].is_string(), "{path}: {body}");
+    }
+    let resp = api.post("/users/1").await;
     assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
-    let stats = server.stats();
+    let stats = api.server.stats();
     assert_eq!(stats.paths["unknown"], 2);
 }
 
 #[tokio::test]
 async fn delay_ms_and_server_latency() {
-    let server = MockServer::start();
-    let c = client();
+    let api = Api::start();
     let start = Instant::now();
-    let (status, _) = get_json(&c, format!("{}/users/1?delay_ms=300", server.url())).await;
+    let (status, _) = api.get_json("/users/1?delay_ms=300").await;
     let took = start.elapsed();
     assert_eq!(status, StatusCode::OK);
     assert!(took >= Duration::from_millis(300), "took {took:?}");
     assert!(took < Duration::from_secs(3), "took {took:?}");
 
     // A bad value is a client error, not a silent default.
-    let (status, _) = get_json(&c, format!("{}/users/1?delay_ms=soon", server.url())).await;
+    let (status, _) = api.get_json("/users/1?delay_ms=soon").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     let slow = MockServer::builder()
         .latency(Duration::from_millis(250))
         .start();
     let start = Instant::now();
-    get_json(&c, format!("{}/posts/1", slow.url())).await;
+    get_json(&api.client, format!("{}/posts/1", slow.url())).await;
     assert!(start.elapsed() >= Duration::from_millis(250));
     // The request's own delay overrides the server's.
     let start = Instant::now();
-    get_json(&c, format!("{}/posts/1?delay_ms=0", slow.url())).await;
+    get_json(&api.client, format!("{}/posts/1?delay_ms=0", slow.url())).await;
     assert!(start.elapsed() < Duration::from_millis(200));
     // `/stats` is never delayed.
     let start = Instant::now();
-    get_json(&c, format!("{}/stats", slow.url())).await;
+    get_json(&api.client, format!("{}/stats", slow.url())).await;
     assert!(start.elapsed() < Duration::from_millis(200));
 }
 
 #[tokio::test]
 async fn status_codes() {
-    let server = MockServer::start();
-    let c = client();
+    let api = Api::start();
     for code in [200u16, 201, 400, 401, 403, 404, 418, 500, 502, 503, 504] {
-        let (status, body) = get_json(&c, format!("{}/status/{code}", server.url())).await;
+        let (status, body) = api.get_json(&format!("/status/{code}")).await;
         assert_eq!(status.as_u16(), code);
         assert_eq!(body["status"], code);
     }
-    let resp = get(&c, format!("{}/status/204", server.url())).await;
+    let resp = api.get("/status/204").await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
-    let (status, _) = get_json(&c, format!("{}/status/abc", server.url())).await;
+    let (status, _) = api.get_json("/status/abc").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = get_json(&c, format!("{}/status/100", server.url())).await;
+    let (status, _) = api.get_json("/status/100").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(server.stats().paths["/status/{code}"], 14);
+    assert_eq!(api.server.stats().paths["/status/{code}"], 14);
 }
 
 #[tokio::test]
 async fn ratelimited_sends_retry_after() {
-    let server = MockServer::start();
-    let c = client();
-    let resp = get(&c, format!("{}/ratelimited", server.url())).await;
-    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(resp.headers()["retry-after"], "1");
-    let resp = get(&c, format!("{}/ratelimited?retry_after=7", server.url())).await;
-    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(resp.headers()["retry-after"], "7");
-    let body: Value = resp.json().await.expect("JSON");
-    assert_eq!(body["status"], 429);
+    let api = Api::start();
+    assert_429(api.get("/ratelimited").await, "1").await;
+    assert_429(api.get("/ratelimited?retry_after=7").await, "7").await;
 }
 
 #[tokio::test]
 async fn cooldown_answers_429_once_then_users() {
-    let server = MockServer::start();
-    let c = client();
-    let resp = get(&c, format!("{}/cooldown/1", server.url())).await;
-    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(resp.headers()["retry-after"], "2");
-    let body: Value = resp.json().await.expect("JSON");
-    assert_eq!(body["status"], 429);
+    let api = Api::start();
+    assert_429(api.get("/cooldown/1").await, "2").await;
     for id in [1, 2, 12345] {
-        let (status, user) = get_json(&c, format!("{}/cooldown/{id}", server.url())).await;
+        let (status, user) = api.get_json(&format!("/cooldown/{id}")).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(user["id"], id);
         assert!(user["email"].is_string());
     }
-    let (status, _) = get_json(&c, format!("{}/cooldown/x", server.url())).await;
+    let (status, _) = api.get_json("/cooldown/x").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let stats = server.stats();
+    let stats = api.server.stats();
     assert_eq!(stats.paths["/cooldown/{id}"], 5);
     // Every request after the 429 counts unless it came within 50 ms of it.
     assert!(stats.sent_during_cooldown <= 4, "{stats:?}");
 
     // A reset zeroes the count and arms the 429 again, for the next run.
-    server.reset_stats();
-    assert_eq!(server.stats().sent_during_cooldown, 0);
-    let resp = get(&c, format!("{}/cooldown/7", server.url())).await;
+    api.server.reset_stats();
+    assert_eq!(api.server.stats().sent_during_cooldown, 0);
+    let resp = api.get("/cooldown/7").await;
     assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
-    let (status, _) = get_json(&c, format!("{}/cooldown/7", server.url())).await;
+    let (status, _) = api.get_json("/cooldown/7").await;
     assert_eq!(status, StatusCode::OK);
 
     // Over HTTP, the count is in /stats.
-    let (_, over_http) = get_json(&c, format!("{}/stats", server.url())).await;
+    let (_, over_http) = api.get_json("/stats").await;
     assert!(over_http["sent_during_cooldown"].is_u64(), "{over_http}");
 }
 
 #[tokio::test]
 async fn flaky_recovers_after_k_failures_per_key() {
-    let server = MockServer::start();
-    let c = client();
-    let url = format!("{}/flaky?fail=3&key=job%201", server.url());
+    let api = Api::start();
+    let flaky = "/flaky?fail=3&key=job%201";
     for attempt in 1..=3 {
-        let (status, body) = get_json(&c, url.clone()).await;
+        let (status, body) = api.get_json(flaky).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "attempt {attempt}");
         assert_eq!(body["attempt"], attempt);
     }
-    let (status, body) = get_json(&c, url.clone()).await;
+    let (status, body) = api.get_json(flaky).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["key"], "job 1");
     assert_eq!(body["attempt"], 4);
     assert!(body["id"].is_number());
 
     // Another key has its own count.
-    let (status, _) = get_json(&c, format!("{}/flaky?fail=1&key=other", server.url())).await;
+    let (status, _) = api.get_json("/flaky?fail=1&key=other").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 
     // Resetting the stats forgets the keys.
-    server.reset_stats();
-    let (status, body) = get_json(&c, url).await;
+    api.server.reset_stats();
+    let (status, body) = api.get_json(flaky).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["attempt"], 1);
 }
@@ -270,10 +283,7 @@ async fn slow_body_trickles_then_completes() {
 #[tokio::test]
 async fn hang_never_answers() {
     let server = MockServer::start();
-    let c = builder()
-        .timeout(Duration::from_millis(300))
-        .build()
-        .expect("client");
+    let c = client_timing_out(Duration::from_millis(300));
     let start = Instant::now();
     let err = c
         .get(format!("{}/hang", server.url()))
@@ -321,16 +331,9 @@ async fn reset_closes_without_response() {
 
     // At the TCP level: the server closes the connection without writing a
     // single byte (a clean close or a reset, never a status line).
-    let mut stream = std::net::TcpStream::connect(server.addr()).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("timeout");
-    stream
-        .write_all(b"GET /reset HTTP/1.1\r\nHost: mock\r\n\r\n")
-        .expect("write");
-    let mut received = Vec::new();
-    match stream.read_to_end(&mut received) {
-        Ok(_) => assert!(received.is_empty(), "got {received:?}"),
+    let request = b"GET /reset HTTP/1.1\r\nHost: mock\r\n\r\n";
+    match exchange(server.addr(), request, Duration::from_secs(5)) {
+        Ok(received) => assert!(received.is_empty(), "got {received:?}"),
         Err(err) => assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset),
     }
 
@@ -341,10 +344,9 @@ async fn reset_closes_without_response() {
 
 #[tokio::test]
 async fn big_sends_exactly_n_bytes() {
-    let server = MockServer::start();
-    let c = client();
+    let api = Api::start();
     for n in [0u64, 1, 65_536, 65_537, 5_000_000] {
-        let resp = get(&c, format!("{}/big?bytes={n}", server.url())).await;
+        let resp = api.get(&format!("/big?bytes={n}")).await;
         assert_eq!(resp.status(), StatusCode::OK);
         assert_eq!(resp.content_length(), Some(n));
         let body = resp.bytes().await.expect("body");
@@ -384,10 +386,10 @@ async fn redirects() {
 
 #[tokio::test]
 async fn echo_round_trips() {
-    let server = MockServer::start();
-    let c = client();
-    let resp = c
-        .put(format!("{}/echo?a=1&b=two", server.url()))
+    let api = Api::start();
+    let resp = api
+        .client
+        .put(api.url("/echo?a=1&b=two"))
         .header("x-volley-test", "abc")
         .header("content-type", "application/json")
         .body(r#"{"hello":"world","n":3}"#)
@@ -405,12 +407,13 @@ async fn echo_round_trips() {
     assert_eq!(echo["json"]["hello"], "world");
     assert_eq!(echo["json"]["n"], 3);
 
-    let (_, echo) = get_json(&c, format!("{}/echo", server.url())).await;
+    let (_, echo) = api.get_json("/echo").await;
     assert_eq!(echo["method"], "GET");
     assert_eq!(echo["body"], "");
     assert_eq!(echo["json"], Value::Null);
-    let echo: Value = c
-        .post(format!("{}/echo", server.url()))
+    let echo: Value = api
+        .client
+        .post(api.url("/echo"))
         .body("not json")
         .send()
         .await
@@ -424,13 +427,12 @@ async fn echo_round_trips() {
 
 #[tokio::test]
 async fn stats_count_connections_requests_and_paths() {
-    let server = MockServer::start();
-    let c = client();
+    let api = Api::start();
     for i in 1..=100 {
-        let (status, _) = get_json(&c, format!("{}/users/{i}", server.url())).await;
+        let (status, _) = api.get_json(&format!("/users/{i}")).await;
         assert_eq!(status, StatusCode::OK);
     }
-    let stats = server.stats();
+    let stats = api.server.stats();
     assert_eq!(stats.connections, 1, "keep-alive reuses one connection");
     assert_eq!(stats.requests, 100);
     assert_eq!(stats.in_flight, 0);
@@ -440,56 +442,51 @@ async fn stats_count_connections_requests_and_paths() {
     assert_eq!(stats.paths["/users/{id}"], 100);
 
     // Over HTTP: the same numbers, and /stats itself is not counted.
-    let (_, over_http) = get_json(&c, format!("{}/stats", server.url())).await;
+    let (_, over_http) = api.get_json("/stats").await;
     let over_http: volley_mock::Stats = serde_json::from_value(over_http).expect("Stats");
     assert_eq!(over_http, stats);
 
     // Separate clients open separate connections.
     for _ in 0..3 {
-        get_json(&client(), format!("{}/posts/1", server.url())).await;
+        get_json(&client(), api.url("/posts/1")).await;
     }
-    assert_eq!(server.stats().connections, 4);
+    assert_eq!(api.server.stats().connections, 4);
 
     // POST /stats/reset zeroes everything and returns the zeroed stats.
-    let resp = c
-        .post(format!("{}/stats/reset", server.url()))
-        .send()
-        .await
-        .expect("reset");
+    let resp = api.post("/stats/reset").await;
     assert_eq!(resp.status(), StatusCode::OK);
     let zeroed: volley_mock::Stats = resp.json().await.expect("Stats");
     assert_eq!(zeroed, volley_mock::Stats::default());
-    assert_eq!(server.stats(), volley_mock::Stats::default());
-    let resp = get(&c, format!("{}/stats/reset", server.url())).await;
+    assert_eq!(api.server.stats(), volley_mock::Stats::default());
+    let resp = api.get("/stats/reset").await;
     assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
 
-    get_json(&c, format!("{}/posts/2", server.url())).await;
-    server.reset_stats();
-    assert_eq!(server.stats(), volley_mock::Stats::default());
+    api.get_json("/posts/2").await;
+    api.server.reset_stats();
+    assert_eq!(api.server.stats(), volley_mock::Stats::default());
 }
 
 #[tokio::test]
 async fn arrivals_log_each_request_with_its_worker() {
-    let server = MockServer::start();
-    let c = client();
-    for url in [
+    let api = Api::start();
+    for path in [
         "/users/1?worker=0",
         "/posts/2?worker=7&delay_ms=1",
         "/users/3",
     ] {
-        get(&c, format!("{}{url}", server.url())).await;
+        api.get(path).await;
     }
-    get(&c, format!("{}/stats", server.url())).await;
-    let (status, over_http) = get_json(&c, format!("{}/arrivals", server.url())).await;
+    api.get("/stats").await;
+    let (status, over_http) = api.get_json("/arrivals").await;
     assert_eq!(status, StatusCode::OK);
     let log: volley_mock::Arrivals = serde_json::from_value(over_http).expect("Arrivals");
-    assert_eq!(log, server.arrivals());
+    assert_eq!(log, api.server.arrivals());
     let workers: Vec<Option<u32>> = log.arrivals.iter().map(|a| a.1).collect();
     assert_eq!(workers, [Some(0), Some(7), None], "/stats is not logged");
     assert!(log.arrivals.windows(2).all(|w| w[0].0 <= w[1].0));
     assert_eq!(log.dropped, 0);
-    server.reset_stats();
-    assert_eq!(server.arrivals(), volley_mock::Arrivals::default());
+    api.server.reset_stats();
+    assert_eq!(api.server.arrivals(), volley_mock::Arrivals::default());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,24 +2,16 @@
 
 use std::time::{Duration, Instant};
 
+use support::client_timing_out;
 use volley_mock::MockServer;
 
-/// reqwest's builder. In the workspace, reqwest's features include
-/// `rustls-no-provider` (volley-tokio's), so a crypto provider is installed
-/// first.
-fn builder() -> reqwest::ClientBuilder {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-}
+mod support;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_hundred_one_second_requests_overlap() {
     const N: u64 = 500;
     let server = MockServer::start();
-    let client = builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("client builds");
+    let client = client_timing_out(Duration::from_secs(10));
     let start = Instant::now();
     let tasks: Vec<_> = (1..=N)
         .map(|i| {

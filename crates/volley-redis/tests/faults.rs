@@ -10,13 +10,34 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use support::{IoTimer, Recorder, RedisServer, key};
+use support::{IoTimer, Recorder, RedisServer, gather_on, get, key, nothing_listens};
 use volley_core::testing::InMemoryFetcher;
-use volley_core::{ErrorKind, Fetcher, FetcherExt, Rate, Request, gather, gather_limited};
-use volley_redis::{RedisExt, SharedRate};
+use volley_core::{ErrorKind, Fetcher, FetcherExt, Rate, gather_limited};
+use volley_redis::{RedisExt, SharedRate, SharedRateBuilder, redis};
 
-fn get(url: &str) -> Request {
-    Request::get(url).build().unwrap()
+/// A limiter of `per_second` requests under a key of its own for `name`,
+/// on the Redis at `url`, that waits `redis_timeout` for an answer.
+fn rate_on(
+    url: impl redis::IntoConnectionInfo,
+    name: &str,
+    per_second: f64,
+    redis_timeout: Duration,
+) -> SharedRateBuilder {
+    SharedRate::builder(url, key(name), Rate::per_second(per_second))
+        .unwrap()
+        .redis_timeout(redis_timeout)
+}
+
+/// An observed client of `limiter`: what the layers report, the fetcher
+/// under it (its calls counted), and the client.
+fn observed(limiter: &SharedRate) -> (Arc<Recorder>, InMemoryFetcher, impl Fetcher + use<>) {
+    let recorder = Arc::new(Recorder::default());
+    let fetcher = InMemoryFetcher::new(IoTimer);
+    let client = fetcher
+        .clone()
+        .observe(recorder.clone())
+        .shared_rate(limiter);
+    (recorder, fetcher, client)
 }
 
 fn rate_changes(recorder: &Recorder) -> Vec<bool> {
@@ -33,17 +54,10 @@ fn rate_changes(recorder: &Recorder) -> Vec<bool> {
 #[test]
 fn fail_open_goes_on_when_redis_dies_mid_run_and_reports_the_way_back() {
     let mut server = RedisServer::start();
-    let recorder = Arc::new(Recorder::default());
-    let limiter = SharedRate::builder(server.url(), key("open"), Rate::per_second(50.0))
-        .unwrap()
-        .redis_timeout(Duration::from_millis(200))
+    let limiter = rate_on(server.url(), "open", 50.0, Duration::from_millis(200))
         .retry_every(Duration::from_millis(200))
         .fail_open(2);
-    let fetcher = InMemoryFetcher::new(IoTimer);
-    let client = fetcher
-        .clone()
-        .observe(recorder.clone())
-        .shared_rate(&limiter);
+    let (recorder, fetcher, client) = observed(&limiter);
 
     // 60 requests at 50/s, two at a time so that they ask Redis all along,
     // take about 1.2 s; the server dies 300 ms in.
@@ -83,22 +97,11 @@ fn fail_open_goes_on_when_redis_dies_mid_run_and_reports_the_way_back() {
 #[test]
 fn fail_open_falls_back_to_the_local_share_of_the_rate() {
     // Nothing listens there: every request takes the fallback, 10/s / 2.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let limiter = SharedRate::builder(
-        format!("redis://127.0.0.1:{port}/"),
-        key("share"),
-        Rate::per_second(10.0),
-    )
-    .unwrap()
-    .redis_timeout(Duration::from_millis(200))
-    .fail_open(2);
+    let limiter =
+        rate_on(nothing_listens(), "share", 10.0, Duration::from_millis(200)).fail_open(2);
     let client = limiter.layer(InMemoryFetcher::new(IoTimer));
     let start = Instant::now();
-    let results = smol::block_on(gather((0..4).map(|i| client.fetch(get(&format!("/{i}"))))));
+    let results = gather_on(&client, 4);
     assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
     // 4 requests at 5/s: 3 gaps of 200 ms.
     assert!(
@@ -110,28 +113,17 @@ fn fail_open_falls_back_to_the_local_share_of_the_rate() {
 
 #[test]
 fn fail_closed_gives_typed_errors_in_bounded_time() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let recorder = Arc::new(Recorder::default());
-    let limiter = SharedRate::builder(
-        format!("redis://127.0.0.1:{port}/"),
-        key("closed"),
-        Rate::per_second(10.0),
+    let limiter = rate_on(
+        nothing_listens(),
+        "closed",
+        10.0,
+        Duration::from_millis(100),
     )
-    .unwrap()
-    .redis_timeout(Duration::from_millis(100))
     .retry_every(Duration::from_millis(100))
     .fail_closed(Duration::from_millis(400));
-    let fetcher = InMemoryFetcher::new(IoTimer);
-    let client = fetcher
-        .clone()
-        .observe(recorder.clone())
-        .shared_rate(&limiter);
+    let (recorder, fetcher, client) = observed(&limiter);
     let start = Instant::now();
-    let results = smol::block_on(gather((0..8).map(|i| client.fetch(get(&format!("/{i}"))))));
+    let results = gather_on(&client, 8);
     let elapsed = start.elapsed();
     assert_eq!(results.len(), 8);
     for r in &results {
@@ -158,16 +150,10 @@ fn a_slow_redis_is_cut_off_by_the_deadline() {
     });
     let url = format!("redis://127.0.0.1:{port}/");
 
-    let recorder = Arc::new(Recorder::default());
-    let open = SharedRate::builder(url.as_str(), key("slow-open"), Rate::per_second(100.0))
-        .unwrap()
-        .redis_timeout(Duration::from_millis(200))
-        .fail_open(1);
-    let client = InMemoryFetcher::new(IoTimer)
-        .observe(recorder.clone())
-        .shared_rate(&open);
+    let open = rate_on(url.as_str(), "slow-open", 100.0, Duration::from_millis(200)).fail_open(1);
+    let (recorder, _, client) = observed(&open);
     let start = Instant::now();
-    let results = smol::block_on(gather((0..5).map(|i| client.fetch(get(&format!("/{i}"))))));
+    let results = gather_on(&client, 5);
     assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
     assert!(
         start.elapsed() < Duration::from_secs(3),
@@ -176,10 +162,13 @@ fn a_slow_redis_is_cut_off_by_the_deadline() {
     );
     assert_eq!(rate_changes(&recorder), [true]);
 
-    let closed = SharedRate::builder(url.as_str(), key("slow-closed"), Rate::per_second(100.0))
-        .unwrap()
-        .redis_timeout(Duration::from_millis(200))
-        .fail_closed(Duration::from_millis(500));
+    let closed = rate_on(
+        url.as_str(),
+        "slow-closed",
+        100.0,
+        Duration::from_millis(200),
+    )
+    .fail_closed(Duration::from_millis(500));
     let client = closed.layer(InMemoryFetcher::new(IoTimer));
     let start = Instant::now();
     let err = smol::block_on(client.fetch(get("/x"))).unwrap_err();
@@ -194,15 +183,10 @@ fn a_slow_redis_is_cut_off_by_the_deadline() {
 #[test]
 fn fail_closed_waits_for_redis_to_come_back() {
     let mut server = RedisServer::start();
-    let recorder = Arc::new(Recorder::default());
-    let limiter = SharedRate::builder(server.url(), key("wait"), Rate::per_second(100.0))
-        .unwrap()
-        .redis_timeout(Duration::from_millis(200))
+    let limiter = rate_on(server.url(), "wait", 100.0, Duration::from_millis(200))
         .retry_every(Duration::from_millis(100))
         .fail_closed(Duration::from_secs(10));
-    let client = InMemoryFetcher::new(IoTimer)
-        .observe(recorder.clone())
-        .shared_rate(&limiter);
+    let (recorder, _, client) = observed(&limiter);
     smol::block_on(client.fetch(get("/before"))).unwrap();
     server.kill();
     let result = std::thread::scope(|s| {

@@ -8,14 +8,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::StatusCode;
-use support::{IoTimer, Recorder, RedisServer, key};
+use support::{IoTimer, Recorder, RedisServer, gather_on, get, key};
 use volley_core::testing::{InMemoryFetcher, Reply};
-use volley_core::{Fetcher, FetcherExt, Rate, Request, gather};
-use volley_redis::{RedisExt, SharedCooldown, SharedRate};
-
-fn get(url: &str) -> Request {
-    Request::get(url).build().unwrap()
-}
+use volley_core::{Fetcher, FetcherExt, Rate, gather};
+use volley_redis::{RedisExt, SharedCooldown, SharedRate, SharedRateBuilder};
 
 /// Runs `per_limiter` requests through each limiter, each limiter on its
 /// own thread and executor; returns the wall time and the results' count.
@@ -38,40 +34,42 @@ fn run_workers(limiters: Vec<SharedRate>, per_limiter: usize) -> (Duration, usiz
     (start.elapsed(), done)
 }
 
-#[test]
-fn four_limiters_hold_the_total_rate() {
+/// A cool-down shared under `prefix` on `server` that fails closed.
+fn cooldown(server: &RedisServer, prefix: &str) -> SharedCooldown {
+    SharedCooldown::builder(server.url(), prefix)
+        .unwrap()
+        .fail_closed(Duration::from_secs(2))
+}
+
+/// Sends 40 requests through `n` limiters that share 20 a second under
+/// `key`, each built by `configure` (and to fail closed): 39 gaps of 50 ms,
+/// whoever sends them.
+fn forty_at_twenty_a_second(
+    key: &str,
+    n: usize,
+    configure: impl Fn(SharedRateBuilder) -> SharedRateBuilder,
+) {
     let server = RedisServer::shared();
-    let key = key("four");
-    let limiters = (0..4)
+    let limiters = (0..n)
         .map(|_| {
-            SharedRate::builder(server.url(), key.as_str(), Rate::per_second(20.0))
-                .unwrap()
-                .fail_closed(Duration::from_secs(5))
+            let builder = SharedRate::builder(server.url(), key, Rate::per_second(20.0)).unwrap();
+            configure(builder).fail_closed(Duration::from_secs(5))
         })
         .collect();
-    // 40 requests at 20/s in total: 39 gaps of 50 ms, whoever sends them.
-    let (elapsed, done) = run_workers(limiters, 10);
+    let (elapsed, done) = run_workers(limiters, 40 / n);
     assert_eq!(done, 40);
     assert!(elapsed >= Duration::from_millis(1850), "{elapsed:?}");
     assert!(elapsed < Duration::from_secs(20), "{elapsed:?}");
 }
 
 #[test]
+fn four_limiters_hold_the_total_rate() {
+    forty_at_twenty_a_second(&key("four"), 4, |builder| builder);
+}
+
+#[test]
 fn leased_slots_hold_the_total_rate() {
-    let server = RedisServer::shared();
-    let key = key("lease");
-    let limiters = (0..2)
-        .map(|_| {
-            SharedRate::builder(server.url(), key.as_str(), Rate::per_second(20.0))
-                .unwrap()
-                .lease(5)
-                .fail_closed(Duration::from_secs(5))
-        })
-        .collect();
-    let (elapsed, done) = run_workers(limiters, 20);
-    assert_eq!(done, 40);
-    assert!(elapsed >= Duration::from_millis(1850), "{elapsed:?}");
-    assert!(elapsed < Duration::from_secs(20), "{elapsed:?}");
+    forty_at_twenty_a_second(&key("lease"), 2, |builder| builder.lease(5));
 }
 
 #[test]
@@ -82,9 +80,9 @@ fn a_burst_goes_at_once_then_the_rate_holds() {
         .fail_closed(Duration::from_secs(5));
     let client = limiter.layer(InMemoryFetcher::new(IoTimer));
     let start = Instant::now();
-    smol::block_on(gather((0..5).map(|i| client.fetch(get(&format!("/{i}"))))));
+    gather_on(&client, 5);
     let burst = start.elapsed();
-    smol::block_on(gather((0..5).map(|i| client.fetch(get(&format!("/{i}"))))));
+    gather_on(&client, 5);
     // The second five wait for new slots: about 100 ms apart.
     assert!(
         start.elapsed() >= Duration::from_millis(450),
@@ -136,9 +134,7 @@ fn a_429_seen_by_one_limiter_pauses_the_host_for_another() {
     let server = RedisServer::shared();
     let prefix = key("cooldown");
     // Worker A: a cool-down alone; its API answers 429, Retry-After: 1.
-    let a = SharedCooldown::builder(server.url(), prefix.as_str())
-        .unwrap()
-        .fail_closed(Duration::from_secs(2));
+    let a = cooldown(server, &prefix);
     let a_client = InMemoryFetcher::new(IoTimer)
         .script(|_, _| Reply::status(StatusCode::TOO_MANY_REQUESTS, "").header("retry-after", "1"))
         .shared_cooldown(&a);
@@ -167,12 +163,8 @@ fn a_429_seen_by_one_limiter_pauses_the_host_for_another() {
 fn pause_host_is_the_function_half() {
     let server = RedisServer::shared();
     let prefix = key("pause-fn");
-    let a = SharedCooldown::builder(server.url(), prefix.as_str())
-        .unwrap()
-        .fail_closed(Duration::from_secs(2));
-    let b = SharedCooldown::builder(server.url(), prefix.as_str())
-        .unwrap()
-        .fail_closed(Duration::from_secs(2));
+    let a = cooldown(server, &prefix);
+    let b = cooldown(server, &prefix);
     let client = b.layer(InMemoryFetcher::new(IoTimer));
     let timer: volley_core::rt::SharedTimer = Arc::new(IoTimer);
     smol::block_on(async {

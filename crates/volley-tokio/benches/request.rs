@@ -37,86 +37,86 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
-async fn volley_get(client: &volley_tokio::Client) -> Value {
-    let request = Request::get(URL.as_str()).build().expect("request");
-    let response = client.fetch(request).await.expect("response");
-    response.json().expect("json")
+/// One side of the comparison: its client, and requests sent on it.
+trait Side {
+    type Client;
+    /// A client sized for `IN_FLIGHT` requests at once.
+    fn client() -> Self::Client;
+    /// One `GET /users/1`, its JSON decoded.
+    async fn get(client: &Self::Client) -> Value;
+    /// `n` requests, `IN_FLIGHT` at once, and what they decoded.
+    async fn in_flight(client: &Self::Client, n: usize) -> Vec<Value>;
 }
 
-async fn reqwest_get(client: &reqwest::Client) -> Value {
-    let bytes = client
-        .get(URL.as_str())
-        .send()
-        .await
-        .expect("response")
-        .bytes()
-        .await
-        .expect("body");
-    serde_json::from_slice(&bytes).expect("json")
+/// volley-tokio, at once through `gather_limited`.
+struct Volley;
+
+impl Side for Volley {
+    type Client = volley_tokio::Client;
+    fn client() -> Self::Client {
+        volley_tokio::Client::builder()
+            .pool_size(IN_FLIGHT)
+            .build()
+            .expect("client")
+    }
+    async fn get(client: &Self::Client) -> Value {
+        let request = Request::get(URL.as_str()).build().expect("request");
+        let response = client.fetch(request).await.expect("response");
+        response.json().expect("json")
+    }
+    async fn in_flight(client: &Self::Client, n: usize) -> Vec<Value> {
+        gather_limited((0..n).map(|_| Self::get(client)), IN_FLIGHT).await
+    }
 }
 
-fn volley_client(rt: &tokio::runtime::Runtime) -> volley_tokio::Client {
-    let client = volley_tokio::Client::builder()
-        .pool_size(IN_FLIGHT)
-        .build()
-        .expect("client");
-    rt.block_on(async {
-        gather_limited((0..IN_FLIGHT).map(|_| volley_get(&client)), IN_FLIGHT).await;
-    });
-    client
-}
+/// A plain `reqwest::Client`, at once through `buffer_unordered`.
+struct PlainReqwest;
 
-fn reqwest_client(rt: &tokio::runtime::Runtime) -> reqwest::Client {
-    // reqwest is built without a crypto provider of its own.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = reqwest::Client::new();
-    rt.block_on(async {
-        futures::stream::iter(0..IN_FLIGHT)
-            .map(|_| reqwest_get(&client))
+impl Side for PlainReqwest {
+    type Client = reqwest::Client;
+    fn client() -> Self::Client {
+        // reqwest is built without a crypto provider of its own.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::Client::new()
+    }
+    async fn get(client: &Self::Client) -> Value {
+        let bytes = client
+            .get(URL.as_str())
+            .send()
+            .await
+            .expect("response")
+            .bytes()
+            .await
+            .expect("body");
+        serde_json::from_slice(&bytes).expect("json")
+    }
+    async fn in_flight(client: &Self::Client, n: usize) -> Vec<Value> {
+        futures::stream::iter(0..n)
+            .map(|_| Self::get(client))
             .buffer_unordered(IN_FLIGHT)
-            .collect::<Vec<_>>()
-            .await;
-    });
-    client
+            .collect()
+            .await
+    }
 }
 
-#[divan::bench]
-fn sequential(b: Bencher) {
+/// A runtime, and a client of `S` on it with `IN_FLIGHT` connections
+/// warmed.
+fn warm<S: Side>() -> (tokio::runtime::Runtime, S::Client) {
     let rt = runtime();
-    let client = volley_client(&rt);
-    b.bench_local(|| black_box(rt.block_on(volley_get(&client))));
+    let client = S::client();
+    rt.block_on(S::in_flight(&client, IN_FLIGHT));
+    (rt, client)
 }
 
-#[divan::bench]
-fn in_flight_64(b: Bencher) {
-    let rt = runtime();
-    let client = volley_client(&rt);
-    b.counter(ItemsCount::new(BATCH)).bench_local(|| {
-        black_box(rt.block_on(gather_limited(
-            (0..BATCH).map(|_| volley_get(&client)),
-            IN_FLIGHT,
-        )))
-    });
+#[divan::bench(types = [Volley, PlainReqwest])]
+fn sequential<S: Side>(b: Bencher) {
+    let (rt, client) = warm::<S>();
+    b.bench_local(|| black_box(rt.block_on(S::get(&client))));
 }
 
-#[divan::bench]
-fn plain_reqwest_sequential(b: Bencher) {
-    let rt = runtime();
-    let client = reqwest_client(&rt);
-    b.bench_local(|| black_box(rt.block_on(reqwest_get(&client))));
-}
-
-#[divan::bench]
-fn plain_reqwest_in_flight_64(b: Bencher) {
-    let rt = runtime();
-    let client = reqwest_client(&rt);
-    b.counter(ItemsCount::new(BATCH)).bench_local(|| {
-        black_box(rt.block_on(async {
-            futures::stream::iter(0..BATCH)
-                .map(|_| reqwest_get(&client))
-                .buffer_unordered(IN_FLIGHT)
-                .collect::<Vec<_>>()
-                .await
-        }))
-    });
+#[divan::bench(types = [Volley, PlainReqwest])]
+fn in_flight_64<S: Side>(b: Bencher) {
+    let (rt, client) = warm::<S>();
+    b.counter(ItemsCount::new(BATCH))
+        .bench_local(|| black_box(rt.block_on(S::in_flight(&client, BATCH))));
 }

@@ -1,5 +1,6 @@
 //! A real `redis-server` on 127.0.0.1 for the tests, a timer that works on
-//! any executor, and an observer that records what the layers report.
+//! any executor, an observer that records what the layers report, and the
+//! requests the tests send.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::io::{Read, Write};
@@ -8,8 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use volley_core::Observer;
 use volley_core::rt::{Sleep, Timer};
+use volley_core::{Fetcher, Observer, Request, Response};
 
 /// A `redis-server` process on a free loopback port, killed when dropped.
 /// A watchdog shell also kills it if the test binary dies first (a static
@@ -161,4 +162,26 @@ impl Observer for Recorder {
     fn rate_limit_waited(&self, waited: Duration) {
         self.waits.lock().unwrap().push(waited);
     }
+}
+
+/// A GET of `url`.
+pub fn get(url: &str) -> Request {
+    Request::get(url).build().unwrap()
+}
+
+/// GETs of `/0` to `/{n - 1}` sent on `client` at once, on smol.
+pub fn gather_on(client: &impl Fetcher, n: usize) -> Vec<volley_core::Result<Response>> {
+    smol::block_on(volley_core::gather(
+        (0..n).map(|i| client.fetch(get(&format!("/{i}")))),
+    ))
+}
+
+/// A `redis://` URL on 127.0.0.1 where nothing listens.
+pub fn nothing_listens() -> String {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("redis://127.0.0.1:{port}/")
 }
