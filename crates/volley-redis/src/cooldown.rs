@@ -102,9 +102,7 @@ impl SharedCooldownBuilder {
     }
 
     fn with_fault(self, fault: Fault) -> SharedCooldown {
-        let shared = Shared::new(self.settings, "redis-cooldown", fault);
-        SharedCooldown {
-            shared: Arc::new(shared),
-        }
+        let shared = Arc::new(Shared::new(self.settings, "redis-cooldown", fault));
+        SharedCooldown { shared }
     }
 }

@@ -145,9 +145,7 @@ impl SharedRateBuilder {
     }
 
     fn with_fault(self, fault: Fault) -> SharedRate {
-        let shared = Shared::new(self.settings, "redis-rate", fault);
-        SharedRate {
-            shared: Arc::new(shared),
-        }
+        let shared = Arc::new(Shared::new(self.settings, "redis-rate", fault));
+        SharedRate { shared }
     }
 }

@@ -73,7 +73,7 @@ pub fn default_connection_cap() -> usize {
 /// assert!(cap.try_acquire().is_some());
 /// # });
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ConnectionCap {
     permits: Arc<Semaphore>,
     size: usize,
@@ -81,7 +81,7 @@ pub struct ConnectionCap {
 }
 
 /// What a cap's permits tell it as they are given back.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Shared {
     /// Told each time a request gives its room back.
     released: Event,
@@ -89,14 +89,6 @@ struct Shared {
     starved: AtomicUsize,
     /// How many times room was given back, ever.
     releases: AtomicU64,
-}
-
-impl fmt::Debug for ConnectionCap {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionCap")
-            .field("size", &self.size)
-            .finish_non_exhaustive()
-    }
 }
 
 impl ConnectionCap {
