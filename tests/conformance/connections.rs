@@ -10,7 +10,7 @@ use volley_core::{ErrorKind, Fetcher, Request, gather};
 use volley_mock::MockServer;
 
 use crate::support::raw::RawServer;
-use crate::support::{Adapter, Opts};
+use crate::support::{Adapter, Opts, late_pool_returns};
 use crate::{get, json_of};
 
 fn reuses_one_connection(adapter: Adapter) {
@@ -24,9 +24,12 @@ fn reuses_one_connection(adapter: Adapter) {
     }
     let stats = server.stats();
     assert_eq!(stats.requests, 100);
-    assert_eq!(
-        stats.connections, 1,
-        "100 sequential requests, one connection"
+    // One connection, and on tokio the few hyper may open while it puts
+    // the first back in its pool.
+    let most = 1 + adapter.late_pool_returns();
+    assert!(
+        (1..=most).contains(&stats.connections),
+        "100 sequential requests, one connection: {stats:?}"
     );
     assert_eq!(stats.max_in_flight, 1, "{stats:?}");
 }
@@ -162,7 +165,8 @@ async fn pool_size_caps_connections<F: Fetcher>(make: impl Fn(Opts) -> F) {
     assert!(out.iter().all(|r| r.is_ok()));
     let stats = server.stats();
     assert_eq!(stats.max_in_flight, 5, "{stats:?}");
-    assert_eq!(stats.connections, 5, "{stats:?}");
+    let most = 5 + late_pool_returns::<F>();
+    assert!((5..=most).contains(&stats.connections), "{stats:?}");
 }
 
 /// With one connection allowed, requests queue for it. Requests that give
