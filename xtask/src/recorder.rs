@@ -92,6 +92,7 @@ impl Recorder {
             shared: HashMap::new(),
             state: Mutex::new(State {
                 timings: vec![None; requests],
+                waits: vec![[0; 6]; requests],
                 ..State::default()
             }),
             progress,
@@ -115,13 +116,11 @@ impl Recorder {
                 Some(&earlier) => shared.entry(key).or_insert_with(|| vec![earlier]).push(i),
             }
         }
-        let recorder = Recorder {
+        Recorder {
             first,
             shared,
             ..Recorder::by_hand(urls.len(), progress)
-        };
-        recorder.lock().waits = vec![[0; 6]; urls.len()];
-        recorder
+        }
     }
 
     /// Moves the progress bar, if there is one.
@@ -177,6 +176,22 @@ impl Recorder {
     ) -> (Ended, u64) {
         let at = self.now_us();
         self.ended(Some(index), (start_us, at), rejected, None);
+        self.progress(|p| p.ended(outcome == Ended::Ok));
+        (outcome, at)
+    }
+
+    /// [`end`](Self::end) for a request sent straight to a volley client
+    /// (no layers to wait in): its whole time is on the wire.
+    pub fn end_on_wire(
+        &self,
+        index: usize,
+        start_us: u64,
+        (outcome, rejected): (Ended, bool),
+    ) -> (Ended, u64) {
+        let at = self.now_us();
+        let wire = u32::try_from(at.saturating_sub(start_us)).unwrap_or(u32::MAX);
+        let waits = [0, 0, 0, 0, 0, wire];
+        self.ended(Some(index), (start_us, at), rejected, Some(waits));
         self.progress(|p| p.ended(outcome == Ended::Ok));
         (outcome, at)
     }

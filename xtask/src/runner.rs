@@ -3,9 +3,10 @@
 //!
 //! Every request is a GET that must answer 2xx with a JSON object holding an
 //! `id`. The clock starts once the client is built. The volley async
-//! runtimes are timed by a [`Recorder`] installed first on the client with
-//! `.observe(..)`; the plain clients ([`plain`]) and the blocking client by
-//! hand.
+//! runtimes with layers (adaptive, cool-down, a shared rate) are timed by a
+//! [`Recorder`] installed first on the client with `.observe(..)`; the
+//! plain clients ([`plain`]), the blocking client and the volley clients
+//! alone by hand.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -124,7 +125,11 @@ async fn run_volley<C>(
 where
     C: BuildClient + Fetcher,
 {
-    let observed = configure(builder, args).build()?.observe(recorder.clone());
+    let client = configure(builder, args).build()?;
+    if let Some(limit) = timed_by_hand(args) {
+        return Ok(send_by_hand(&client, urls, limit, recorder).await);
+    }
+    let observed = client.observe(recorder.clone());
     Ok(match Mode::of(args) {
         (Mode::Fixed, limit) => match shared_rate(&args.shared)? {
             Some(quota) => send(&observed.shared_rate(&quota), urls, Some(limit), recorder).await,
@@ -162,6 +167,33 @@ async fn send<F: Fetcher>(
         None => volley_core::gather(gets).await,
     };
     Ran::since(t0, outcomes, None)
+}
+
+/// The limit of a volley run with no layers (a fixed limit, no shared
+/// rate), which is timed by hand as the plain clients are, not observed:
+/// the comparison with them is of the clients alone.
+fn timed_by_hand(args: &RunOneArgs) -> Option<usize> {
+    match Mode::of(args) {
+        (Mode::Fixed, limit) if args.shared.redis.is_none() => Some(limit),
+        _ => None,
+    }
+}
+
+/// Every URL through `client`, at most `limit` in flight, each timed by
+/// hand.
+async fn send_by_hand<F: Fetcher>(
+    client: &F,
+    urls: &[String],
+    limit: usize,
+    recorder: &Recorder,
+) -> Ran {
+    let t0 = recorder.start();
+    let gets = urls.iter().enumerate().map(|(i, url)| async move {
+        let start = recorder.begin();
+        let result = fetch_record(client, url).await;
+        recorder.end_on_wire(i, start, volley_outcome(result))
+    });
+    Ran::since(t0, volley_core::gather_limited(gets, limit).await, None)
 }
 
 /// The rate shared through Redis, failing open, when `--redis` is given.
@@ -283,12 +315,13 @@ pub fn run(args: &RunOneArgs) -> Result<()> {
     let progress = args
         .progress
         .then(|| Progress::new(urls.len() as u64).with_prefix(args.runtime.to_string()));
-    // Only the volley async runtimes' recorder matches URLs to requests.
-    let recorder = Arc::new(match args.runtime {
-        runtime if runtime == Runtime::Blocking || runtime.is_plain() => {
-            Recorder::by_hand(urls.len(), progress.clone())
-        }
-        _ => Recorder::new(&urls, progress.clone()),
+    // Only the observed runs' recorder matches URLs to requests.
+    let by_hand = args.runtime == Runtime::Blocking
+        || args.runtime.is_plain()
+        || timed_by_hand(args).is_some();
+    let recorder = Arc::new(match by_hand {
+        true => Recorder::by_hand(urls.len(), progress.clone()),
+        false => Recorder::new(&urls, progress.clone()),
     });
     if let Some(at_ms) = args.shared.start_at_ms {
         wait_until(at_ms);
