@@ -3,8 +3,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use futures_lite::io::AsyncReadExt;
-use http::Method;
+use http::{HeaderMap, Method, Uri};
 use isahc::AsyncBody;
 use isahc::auth::{Authentication, Credentials};
 use isahc::config::{Configurable, ExpectContinue, RedirectPolicy, VersionNegotiation};
@@ -92,15 +93,49 @@ impl Client {
     /// `deadline` is when volley's timeout ends the request (this hop gets
     /// what is left of its time); libcurl is told to give up a little later
     /// so an abandoned transfer is closed.
-    async fn send_once(&self, request: Request, deadline: Option<Instant>) -> Result<Response> {
+    fn send_once(
+        &self,
+        request: Request,
+        deadline: Option<Instant>,
+    ) -> impl Future<Output = Result<Response>> + Send + '_ {
+        // The request is handed to isahc before the future is made, so the
+        // future keeps isahc's boxed transfer, not the request.
         let (method, url, headers, body) = request.into_parts();
-        let body = unrepeatable_body(&method, body);
+        let sent = self
+            .assemble(&method, &url, headers, body, deadline)
+            .map(|req| {
+                let (agent, busy) = self.inner.agents.pick();
+                (agent.send_async(req), busy)
+            });
+        async move {
+            let (sent, _busy) = sent?;
+            let resp = sent.await.map_err(|e| {
+                // libcurl's timeout runs past volley's, so one that ends
+                // before volley's deadline is its connect timeout.
+                let early = deadline.is_none_or(|deadline| Instant::now() < deadline);
+                map_send_error(e, &url, early)
+            })?;
+            self.read(resp, method, url).await
+        }
+    }
+
+    /// isahc's request for one hop: volley-core's proxy choice, and
+    /// libcurl's own timeout a little after volley's `deadline`.
+    fn assemble(
+        &self,
+        method: &Method,
+        url: &Uri,
+        headers: HeaderMap,
+        body: Bytes,
+        deadline: Option<Instant>,
+    ) -> Result<http::Request<AsyncBody>> {
+        let body = unrepeatable_body(method, body);
         let mut builder = http::Request::builder()
             .method(method.clone())
             .uri(url.clone());
         // volley-core's choice of proxy, for every hop; "none" is said
         // out loud, or libcurl would read the environment itself.
-        builder = match self.inner.proxies.for_url(&url) {
+        builder = match self.inner.proxies.for_url(url) {
             Some(proxy) => {
                 builder = builder.proxy(Some(proxy.uri()));
                 match proxy.credentials() {
@@ -127,15 +162,16 @@ impl Client {
             .with_source(e)
         })?;
         *req.headers_mut() = headers;
+        Ok(req)
+    }
 
-        let (agent, _busy) = self.inner.agents.pick();
-        let resp = agent.send_async(req).await.map_err(|e| {
-            // libcurl's timeout runs past volley's, so one that ends
-            // before volley's deadline is its connect timeout.
-            let early = deadline.is_none_or(|deadline| Instant::now() < deadline);
-            map_send_error(e, &url, early)
-        })?;
-
+    /// The response's body, read within the cap.
+    async fn read(
+        &self,
+        resp: http::Response<AsyncBody>,
+        method: Method,
+        url: Uri,
+    ) -> Result<Response> {
         let (parts, mut body) = resp.into_parts();
         let status = parts.status;
         let version = parts.version;
