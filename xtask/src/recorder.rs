@@ -168,30 +168,28 @@ impl Recorder {
     /// Request `index`, begun at `start_us`, ends now as `outcome`
     /// (`rejected` when the server turned it away). Returns how it ended
     /// and when.
-    pub fn end(
-        &self,
-        index: usize,
-        start_us: u64,
-        (outcome, rejected): (Ended, bool),
-    ) -> (Ended, u64) {
-        let at = self.now_us();
-        self.ended(Some(index), (start_us, at), rejected, None);
-        self.progress(|p| p.ended(outcome == Ended::Ok));
-        (outcome, at)
+    pub fn end(&self, index: usize, start_us: u64, ended: (Ended, bool)) -> (Ended, u64) {
+        self.end_with(index, start_us, ended, |_| None)
     }
 
     /// [`end`](Self::end) for a request sent straight to a volley client
     /// (no layers to wait in): its whole time is on the wire.
-    pub fn end_on_wire(
+    pub fn end_on_wire(&self, index: usize, start_us: u64, ended: (Ended, bool)) -> (Ended, u64) {
+        self.end_with(index, start_us, ended, |wire| Some([0, 0, 0, 0, 0, wire]))
+    }
+
+    /// [`end`](Self::end), with the waits `waits` makes of the request's
+    /// time in µs.
+    fn end_with(
         &self,
         index: usize,
         start_us: u64,
         (outcome, rejected): (Ended, bool),
+        waits: impl FnOnce(u32) -> Option<Lanes>,
     ) -> (Ended, u64) {
         let at = self.now_us();
-        let wire = u32::try_from(at.saturating_sub(start_us)).unwrap_or(u32::MAX);
-        let waits = [0, 0, 0, 0, 0, wire];
-        self.ended(Some(index), (start_us, at), rejected, Some(waits));
+        let took = u32::try_from(at.saturating_sub(start_us)).unwrap_or(u32::MAX);
+        self.ended(Some(index), (start_us, at), rejected, waits(took));
         self.progress(|p| p.ended(outcome == Ended::Ok));
         (outcome, at)
     }
