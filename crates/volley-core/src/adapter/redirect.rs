@@ -103,19 +103,18 @@ where
             // transport frames the message.
             check_scheme(current.url())?;
             strip_framing(current.headers_mut());
-            let keep = (policy.max > 0 || cap.is_some()).then(|| current.clone());
+            // A copy is sent; `current` stays for a redirect or a second try.
             let releases = cap.map_or(0, ConnectionCap::releases);
-            let response = match send(current).await {
+            let response = match send(current.clone()).await {
                 Ok(response) => response,
-                Err(e) => match (cap, keep) {
+                Err(e) => match cap {
                     // Out of descriptors before anything was sent, while other
                     // requests of this client hold some: wait for one to end.
-                    (Some(cap), Some(again))
+                    Some(cap)
                         if e.kind() == ErrorKind::Connect
                             && is_too_many_open_files(&e)
                             && cap.wait_for_another(releases).await =>
                     {
-                        current = again;
                         continue;
                     }
                     _ => return Err(e),
@@ -123,9 +122,9 @@ where
             };
             check_response_framing(response.status(), response.headers())
                 .map_err(|e| e.with_url(response.url().clone()))?;
-            let Some(keep) = keep.filter(|_| policy.max > 0) else {
+            if policy.max == 0 {
                 return Ok(response);
-            };
+            }
             let status = response.status();
             if !is_redirect(status) {
                 return Ok(response);
@@ -138,11 +137,11 @@ where
                     ErrorKind::Redirect,
                     format!("more than {} redirects", policy.max),
                 )
-                .with_url(keep.url().clone())
+                .with_url(current.url().clone())
                 .with_status(status));
             }
             followed += 1;
-            let from = keep.url().clone();
+            let from = current.url().clone();
             let location = location.to_str().map_err(|e| {
                 Error::new(ErrorKind::Redirect, "the Location header is not text")
                     .with_url(from.clone())
@@ -167,7 +166,7 @@ where
                 )
                 .with_url(from));
             }
-            current = next_request(keep, status, next_url)?;
+            current = next_request(current, status, next_url)?;
         }
     }
 }
