@@ -78,10 +78,10 @@ impl Fetcher for Client {
         // request itself waits for its response here, where the caller
         // polls. Nothing is sent before the future is first polled, and
         // dropping it drops the response, which closes its connection.
-        let inner = Arc::clone(&self.inner);
-        self.inner.path.send(request, move |hop, _limit| {
-            Arc::clone(&inner).send_once(hop)
-        })
+        let inner = &self.inner;
+        inner
+            .path
+            .send(request, |hop, _limit| Arc::clone(inner).send_once(hop))
     }
 
     fn timer(&self) -> SharedTimer {

@@ -59,7 +59,7 @@ impl Client {
 
 impl Fetcher for Client {
     fn fetch(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
-        let inner = Arc::clone(&self.inner);
+        let inner = &self.inner;
         async move {
             if tokio::runtime::Handle::try_current().is_err() {
                 return Err(Error::new(
@@ -75,7 +75,7 @@ impl Fetcher for Client {
             // (and closes its connection).
             inner
                 .path
-                .send(request, |hop, _limit| Arc::clone(&inner).send_once(hop))
+                .send(request, |hop, _limit| Arc::clone(inner).send_once(hop))
                 .await
         }
     }
