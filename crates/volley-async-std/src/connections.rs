@@ -210,7 +210,10 @@ impl http_client::HttpClient for Connections {
         // use; nothing has been sent on it then, so another one is taken.
         let mut tries = 0;
         loop {
-            let mut lease = self.lease(req.url(), reuse.clone()).await?;
+            // Boxed: opening a connection (TCP, TLS, the HTTP handshake)
+            // takes far more state than waiting for a response, and only
+            // while it lasts.
+            let mut lease = Box::pin(self.lease(req.url(), reuse.clone())).await?;
             match lease.sender()?.ready().await {
                 Ok(()) => return crate::transport::exchange(lease, req).await,
                 Err(e) if tries >= MAX_UNSENT_TRIES => {
