@@ -41,9 +41,10 @@ pub enum Command {
 /// with `buffer_unordered` for reference (`plain-reqwest`, `plain-surf`,
 /// `plain-isahc`), and volley-tokio at a fixed limit of N (`tokio-fixed-N`).
 /// Named the same on the command line, in tables and in JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
 pub enum Runtime {
+    #[default]
     Tokio,
     AsyncStd,
     Smol,

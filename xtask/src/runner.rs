@@ -64,16 +64,13 @@ pub(crate) struct Ran {
 }
 
 impl Ran {
-    pub(crate) fn since(
-        t0: Instant,
-        outcomes: Vec<(Outcome, u64)>,
-        final_limit: Option<usize>,
-    ) -> Ran {
+    /// The outcomes of a run that started at `t0` and is over now.
+    pub(crate) fn since(t0: Instant, outcomes: Vec<(Outcome, u64)>) -> Ran {
         let wall = t0.elapsed();
         Ran {
             outcomes,
             wall,
-            final_limit,
+            final_limit: None,
         }
     }
 }
@@ -166,7 +163,7 @@ async fn send<F: Fetcher>(
         Some(limit) => volley_core::gather_limited(gets, limit).await,
         None => volley_core::gather(gets).await,
     };
-    Ran::since(t0, outcomes, None)
+    Ran::since(t0, outcomes)
 }
 
 /// The limit of a volley run with no layers (a fixed limit, no shared
@@ -193,7 +190,7 @@ async fn send_by_hand<F: Fetcher>(
         let result = fetch_record(client, url).await;
         recorder.end_on_wire(i, start, volley_outcome(result))
     });
-    Ran::since(t0, volley_core::gather_limited(gets, limit).await, None)
+    Ran::since(t0, volley_core::gather_limited(gets, limit).await)
 }
 
 /// The rate shared through Redis, failing open, when `--redis` is given.
@@ -257,7 +254,7 @@ fn run_blocking(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Resu
         let start = recorder.begin();
         recorder.end(i, start, volley_outcome(get(url)))
     });
-    Ok(Ran::since(t0, outcomes.collect(), None))
+    Ok(Ran::since(t0, outcomes.collect()))
 }
 
 /// Each request's span: its last attempt's start and end and its waits as

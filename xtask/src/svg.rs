@@ -217,10 +217,6 @@ fn panel(svg: &mut Canvas, result: &RuntimeResult, y: f64, x_max: f64, own_scale
     let bar = (lane * 0.8).max(0.5);
     let plot = (PLOT_X1 - PLOT_X0, height);
     svg.rect((PLOT_X0, top), plot, r##"fill="#f6f6f6" stroke="#ccc""##);
-    let (ok, error) = (
-        format!(r#"fill="{OK_COLOR}""#),
-        format!(r#"fill="{ERROR_COLOR}""#),
-    );
     let waiting = format!(r#"class="waiting" fill="{WAIT_COLOR}""#);
     for (row, span) in lanes.iter().map(|&i| &result.spans[i]).enumerate() {
         let ms = |us: u64| us as f64 / 1000.0;
@@ -230,12 +226,9 @@ fn panel(svg: &mut Canvas, result: &RuntimeResult, y: f64, x_max: f64, own_scale
         if x0 - waited_from >= 0.5 {
             svg.rect((waited_from, bar_y), (x0 - waited_from, bar), &waiting);
         }
-        let fill = if span.outcome == Outcome::Ok {
-            &ok
-        } else {
-            &error
-        };
-        svg.rect((x0, bar_y), ((x1 - x0).max(1.0), bar), fill);
+        let ok = span.outcome == Outcome::Ok;
+        let fill = format!(r#"fill="{}""#, if ok { OK_COLOR } else { ERROR_COLOR });
+        svg.rect((x0, bar_y), ((x1 - x0).max(1.0), bar), &fill);
     }
     if lanes.is_empty() {
         svg.text((PLOT_X0 + 10.0, top + 20.0), "", "no results");

@@ -91,7 +91,7 @@ impl Span {
 }
 
 /// The one JSON line `run-one` prints.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RunOutput {
     pub runtime: Runtime,
     pub spans: Vec<Span>,
@@ -117,14 +117,8 @@ impl RunOutput {
     pub fn missing(runtime: Runtime, wall_us: u64) -> RunOutput {
         RunOutput {
             runtime,
-            spans: Vec::new(),
             wall_us,
-            max_in_flight: 0,
-            peak_rss_kb: None,
-            rejected: 0,
-            final_limit: None,
-            in_flight: Vec::new(),
-            limits: Vec::new(),
+            ..RunOutput::default()
         }
     }
 }
