@@ -41,8 +41,7 @@ pub enum Command {
 /// with `buffer_unordered` for reference (`plain-reqwest`, `plain-surf`,
 /// `plain-isahc`), and volley-tokio at a fixed limit of N (`tokio-fixed-N`).
 /// Named the same on the command line, in tables and in JSON.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(into = "String", try_from = "String")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Runtime {
     #[default]
     Tokio,
@@ -143,17 +142,16 @@ impl FromStr for Runtime {
     }
 }
 
-impl From<Runtime> for String {
-    fn from(runtime: Runtime) -> String {
-        runtime.to_string()
+impl Serialize for Runtime {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 
-impl TryFrom<String> for Runtime {
-    type Error = String;
-
-    fn try_from(name: String) -> Result<Runtime, String> {
-        name.parse()
+impl<'de> Deserialize<'de> for Runtime {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Runtime, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
     }
 }
 

@@ -236,14 +236,10 @@ impl<'a> ScenarioRun<'a> {
         let output = self.spawn_runner(runtime);
         let output =
             output.unwrap_or_else(|| RunOutput::missing(runtime, micros(started.elapsed())));
-        let stats = self.mock.as_ref().and_then(|m| {
-            m.stats()
-                .map_err(|e| {
-                    eprintln!(
-                        "warning: cannot read the server's stats: {e}; using the client's counts"
-                    )
-                })
-                .ok()
+        let stats = self.mock.as_ref().map(MockProcess::stats).transpose();
+        let stats = stats.unwrap_or_else(|e| {
+            eprintln!("warning: cannot read the server's stats: {e}; using the client's counts");
+            None
         });
         if let Some(stats) = stats.as_ref().filter(|_| self.args.client.http2) {
             let (requests, connections) = (plan.requests, stats.connections);

@@ -32,7 +32,7 @@ where
         let fut = get(url);
         async move {
             let start = recorder.begin();
-            (i, recorder.end(i, start, fut.await))
+            (i, recorder.end(i, start, fut.await, false))
         }
     });
     let mut indexed: Vec<_> = gets

@@ -166,30 +166,20 @@ impl Recorder {
     }
 
     /// Request `index`, begun at `start_us`, ends now as `outcome`
-    /// (`rejected` when the server turned it away). Returns how it ended
-    /// and when.
-    pub fn end(&self, index: usize, start_us: u64, ended: (Ended, bool)) -> (Ended, u64) {
-        self.end_with(index, start_us, ended, |_| None)
-    }
-
-    /// [`end`](Self::end) for a request sent straight to a volley client
-    /// (no layers to wait in): its whole time is on the wire.
-    pub fn end_on_wire(&self, index: usize, start_us: u64, ended: (Ended, bool)) -> (Ended, u64) {
-        self.end_with(index, start_us, ended, |wire| Some([0, 0, 0, 0, 0, wire]))
-    }
-
-    /// [`end`](Self::end), with the waits `waits` makes of the request's
-    /// time in µs.
-    fn end_with(
+    /// (`rejected` when the server turned it away); `on_wire` for a request
+    /// sent straight to a volley client (no layers to wait in), whose whole
+    /// time is on the wire. Returns how it ended and when.
+    pub fn end(
         &self,
         index: usize,
         start_us: u64,
         (outcome, rejected): (Ended, bool),
-        waits: impl FnOnce(u32) -> Option<Lanes>,
+        on_wire: bool,
     ) -> (Ended, u64) {
         let at = self.now_us();
         let took = u32::try_from(at.saturating_sub(start_us)).unwrap_or(u32::MAX);
-        self.ended(Some(index), (start_us, at), rejected, waits(took));
+        let waits = on_wire.then_some([0, 0, 0, 0, 0, took]);
+        self.ended(Some(index), (start_us, at), rejected, waits);
         self.progress(|p| p.ended(outcome == Ended::Ok));
         (outcome, at)
     }
@@ -384,8 +374,8 @@ mod tests {
         rec.start();
         let a = rec.begin();
         let b = rec.begin();
-        assert_eq!(rec.end(1, b, (Ended::Status, true)).0, Ended::Status);
-        rec.end(0, a, (Ended::Ok, false));
+        assert_eq!(rec.end(1, b, (Ended::Status, true), false).0, Ended::Status);
+        rec.end(0, a, (Ended::Ok, false), false);
         let r = rec.finish();
         assert!(r.timings.iter().all(Option::is_some));
         assert_eq!((r.max_in_flight, r.rejected), (2, 1));

@@ -188,7 +188,7 @@ async fn send_by_hand<F: Fetcher>(
     let gets = urls.iter().enumerate().map(|(i, url)| async move {
         let start = recorder.begin();
         let result = fetch_record(client, url).await;
-        recorder.end_on_wire(i, start, volley_outcome(result))
+        recorder.end(i, start, volley_outcome(result), true)
     });
     Ran::since(t0, volley_core::gather_limited(gets, limit).await)
 }
@@ -252,7 +252,7 @@ fn run_blocking(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Resu
     let t0 = recorder.start();
     let outcomes = urls.iter().enumerate().map(|(i, url)| {
         let start = recorder.begin();
-        recorder.end(i, start, volley_outcome(get(url)))
+        recorder.end(i, start, volley_outcome(get(url)), false)
     });
     Ok(Ran::since(t0, outcomes.collect()))
 }
