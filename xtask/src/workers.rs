@@ -18,7 +18,7 @@ use crate::compare::{run_runner, runner_command, write_file};
 use crate::mock::MockProcess;
 use crate::process::{ChildGuard, apt_install, free_port, wait_for_port};
 use crate::recorder::micros;
-use crate::report::{ErrorCounts, RunOutput, align, summarize};
+use crate::report::{ErrorCounts, RunOutput, align, or_dash, summarize, tenths};
 
 /// Arrivals this soon after the first are left out of the steady rate: the
 /// workers connecting to Redis.
@@ -296,7 +296,6 @@ fn render(report: &WorkersReport) -> String {
     let header =
         "runtime,workers,target req/s,part,req/s at server,deviation,per-worker req/s,ok,errors";
     let (mut rows, mut notes) = (Vec::new(), Vec::new());
-    let rps = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"));
     for r in &report.results {
         let parts = [
             ("steady", Some(&r.steady)),
@@ -304,15 +303,15 @@ fn render(report: &WorkersReport) -> String {
             ("after kill", r.after_kill.as_ref()),
         ];
         for (part, phase) in parts.into_iter().filter_map(|(n, p)| Some((n, p?))) {
-            let per: Vec<String> = phase.per_worker_rps.iter().map(|&v| rps(v)).collect();
+            let per: Vec<String> = phase.per_worker_rps.iter().copied().map(tenths).collect();
             let deviation = phase.deviation_pct.map(|d| format!("{d:+.1}%"));
             rows.push(vec![
                 r.runtime.to_string(),
                 workers.to_string(),
                 rate.to_string(),
                 part.to_owned(),
-                rps(phase.rps),
-                deviation.unwrap_or_else(|| "-".to_owned()),
+                tenths(phase.rps),
+                or_dash(deviation),
                 per.join("/"),
                 r.ok.to_string(),
                 r.errors.to_string(),

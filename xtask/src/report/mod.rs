@@ -9,4 +9,4 @@ pub(crate) mod tests;
 
 pub use model::{ErrorCounts, Outcome, RunOutput, RuntimeResult, ScenarioReport, Skipped, Span};
 pub use stats::{ideal_s, median_run, parse_vm_hwm, summarize};
-pub use table::{align, render_table};
+pub use table::{align, or_dash, render_table, tenths};

@@ -15,11 +15,12 @@ fn secs(s: f64) -> String {
 }
 
 /// `value`, or `-` when there is none.
-fn or_dash(value: Option<impl Display>) -> String {
+pub fn or_dash(value: Option<impl Display>) -> String {
     value.map_or_else(|| "-".to_owned(), |v| v.to_string())
 }
 
-fn ms(v: Option<f64>) -> String {
+/// `v` to one decimal, or `-`.
+pub fn tenths(v: Option<f64>) -> String {
     or_dash(v.map(|v| format!("{v:.1}")))
 }
 
@@ -59,8 +60,8 @@ fn columns(report: &ScenarioReport) -> Vec<Column> {
             rps if rps >= 100.0 => format!("{rps:.0}"),
             rps => format!("{rps:.1}"),
         }),
-        ("p50 ms", |r| ms(r.p50_ms)),
-        ("p99 ms", |r| ms(r.p99_ms)),
+        ("p50 ms", |r| tenths(r.p50_ms)),
+        ("p99 ms", |r| tenths(r.p99_ms)),
         if report.embedded_server {
             ("max in flight srv/cli", |r| {
                 format!("{}/{}", r.max_in_flight, r.client_max_in_flight)
