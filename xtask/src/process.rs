@@ -49,9 +49,7 @@ pub fn apt_install(packages: &[&str]) -> Result<()> {
     let install = [&["install", "-y", "-q"], packages].concat();
     for step in [&["update", "-q"][..], &install] {
         let mut command = Command::new(if root { "env" } else { "sudo" });
-        if !root {
-            command.arg("env");
-        }
+        command.args((!root).then_some("env"));
         command.args(["DEBIAN_FRONTEND=noninteractive", "apt-get"]);
         let status = command.args(step).stdout(Stdio::null()).status()?;
         if !status.success() {

@@ -24,44 +24,35 @@ pub enum Outcome {
     Other,
 }
 
+/// Every outcome and its snake_case name in JSON and tables, in the order
+/// of the variants: `Ok`, then the errors in the order they are reported.
+const NAMES: [(Outcome, &str); 8] = [
+    (Outcome::Ok, "ok"),
+    (Outcome::Connect, "connect"),
+    (Outcome::Timeout, "timeout"),
+    (Outcome::Status, "status"),
+    (Outcome::Decode, "decode"),
+    (Outcome::TooLarge, "too_large"),
+    (Outcome::Body, "body"),
+    (Outcome::Other, "other"),
+];
+
 impl Outcome {
     /// The error kinds, in the order they are reported.
-    pub const ERRORS: [Outcome; 7] = [
-        Outcome::Connect,
-        Outcome::Timeout,
-        Outcome::Status,
-        Outcome::Decode,
-        Outcome::TooLarge,
-        Outcome::Body,
-        Outcome::Other,
-    ];
-
-    /// The outcome for a volley error kind.
-    pub fn from_kind(kind: ErrorKind) -> Outcome {
-        match kind {
-            ErrorKind::Connect => Outcome::Connect,
-            ErrorKind::Timeout => Outcome::Timeout,
-            ErrorKind::Status => Outcome::Status,
-            ErrorKind::Decode => Outcome::Decode,
-            ErrorKind::TooLarge => Outcome::TooLarge,
-            ErrorKind::Body => Outcome::Body,
-            _ => Outcome::Other,
-        }
+    pub fn errors() -> impl Iterator<Item = Outcome> {
+        NAMES[1..].iter().map(|&(outcome, _)| outcome)
     }
 
-    /// The snake_case name used in JSON and tables.
+    /// The outcome named as a volley error kind is (`Other` for the kinds
+    /// with no outcome of their own).
+    pub fn from_kind(kind: ErrorKind) -> Outcome {
+        let named = NAMES.iter().find(|(_, name)| *name == kind.as_str());
+        named.map_or(Outcome::Other, |&(outcome, _)| outcome)
+    }
+
+    /// The name used in JSON and tables.
     pub fn as_str(self) -> &'static str {
-        // In the order of the variants.
-        [
-            "ok",
-            "connect",
-            "timeout",
-            "status",
-            "decode",
-            "too_large",
-            "body",
-            "other",
-        ][self as usize]
+        NAMES[self as usize].1
     }
 }
 
@@ -123,14 +114,14 @@ impl RunOutput {
     }
 }
 
-/// Failed requests by kind: a count for each kind of [`Outcome::ERRORS`],
+/// Failed requests by kind: a count for each kind of [`Outcome::errors`],
 /// in that order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorCounts(BTreeMap<Outcome, u64>);
 
 impl Default for ErrorCounts {
     fn default() -> ErrorCounts {
-        ErrorCounts(Outcome::ERRORS.map(|kind| (kind, 0)).into())
+        ErrorCounts(Outcome::errors().map(|kind| (kind, 0)).collect())
     }
 }
 

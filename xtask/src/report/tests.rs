@@ -106,13 +106,13 @@ fn error_kind_mapping() {
         );
     }
     let mut counts = ErrorCounts::default();
-    for o in Outcome::ERRORS {
+    for o in Outcome::errors() {
         counts.add(o, 2);
     }
     counts.add(Outcome::Ok, 5);
     assert_eq!(counts.total(), 14);
     let json = serde_json::to_value(counts).expect("serializes");
-    for o in Outcome::ERRORS {
+    for o in Outcome::errors() {
         assert_eq!(json[o.as_str()], 2, "{o:?}");
     }
 }
