@@ -192,25 +192,20 @@ fn panel(svg: &mut Canvas, result: &RuntimeResult, y: f64, x_max: f64, own_scale
     } else {
         format!("concurrency {}", result.concurrency)
     };
-    let rejected = result
-        .rejected
-        .map_or_else(String::new, |n| format!(" ({n} rejected)"));
-    let ratio = result
-        .ratio
-        .map_or_else(String::new, |r| format!(" ({r:.2}x ideal)"));
+    let rejected = result.rejected.map(|n| format!(" ({n} rejected)"));
+    let ratio = result.ratio.map(|r| format!(" ({r:.2}x ideal)"));
     let heading = format!(
-        "{}: {limit}, {} ok, {} errors{rejected}, wall {:.0} ms{ratio}{}",
+        "{}: {limit}, {} ok, {} errors{}, wall {:.0} ms{}{}",
         result.runtime,
         result.ok,
         result.errors.total(),
+        rejected.unwrap_or_default(),
         result.wall_s * 1000.0,
+        ratio.unwrap_or_default(),
         if own_scale { "; its own time axis" } else { "" }
     );
-    svg.text(
-        (10.0, y + 18.0),
-        r#"font-size="13" font-weight="bold""#,
-        &heading,
-    );
+    let bold = r#"font-size="13" font-weight="bold""#;
+    svg.text((10.0, y + 18.0), bold, &heading);
     let top = y + 24.0;
     let height = (lanes.len() as f64 * 5.0).clamp(40.0, 200.0);
     let lane = height / lanes.len().max(1) as f64;
@@ -244,12 +239,11 @@ fn panel(svg: &mut Canvas, result: &RuntimeResult, y: f64, x_max: f64, own_scale
     } else {
         (ideal_x + 3.0, "start")
     };
-    let label = format!(r#"fill="{IDEAL_COLOR}" text-anchor="{anchor}""#);
-    svg.text(
-        (label_x, top + 10.0),
-        &label,
-        &format!("ideal {ideal_ms:.0} ms"),
+    let (style, label) = (
+        format!(r#"fill="{IDEAL_COLOR}" text-anchor="{anchor}""#),
+        format!("ideal {ideal_ms:.0} ms"),
     );
+    svg.text((label_x, top + 10.0), &style, &label);
     // The x axis, in ms.
     svg.line((PLOT_X0, bottom), (PLOT_X1, bottom), AXIS);
     let step = tick_step(x_max, 8.0);
