@@ -110,28 +110,23 @@ const LONG_RUN_S: f64 = 2.0;
 /// (h2c, which volley-mock serves on its one port) the clients that speak
 /// HTTP/1.1 only; blocking in the cooldown scenario or past its budget.
 fn skip_reason(runtime: Runtime, plan: &Plan, budget_s: u64, http2: bool) -> Option<String> {
+    let ideal = plan.ideal_s(1);
     match runtime {
         Runtime::PlainSurf if http2 => {
-            return Some("surf's async-h1 client speaks HTTP/1.1 only".to_owned());
+            Some("surf's async-h1 client speaks HTTP/1.1 only".to_owned())
         }
-        Runtime::AsyncStd | Runtime::Blocking if http2 => {
-            return Some(format!(
-                "volley-{runtime} speaks HTTP/1.1 only: http2_prior_knowledge() is a build error there"
-            ));
+        Runtime::AsyncStd | Runtime::Blocking if http2 => Some(format!(
+            "volley-{runtime} speaks HTTP/1.1 only: http2_prior_knowledge() is a build error there"
+        )),
+        Runtime::Blocking if plan.cooldown_s.is_some() => {
+            Some("volley-blocking has no layers: no retry, no host cool-down".to_owned())
         }
-        Runtime::Blocking => {}
-        _ => return None,
-    }
-    if plan.cooldown_s.is_some() {
-        return Some("volley-blocking has no layers: no retry, no host cool-down".to_owned());
-    }
-    let ideal = plan.ideal_s(1);
-    (budget_s > 0 && ideal > budget_s as f64).then(|| {
-        format!(
+        Runtime::Blocking if budget_s > 0 && ideal > budget_s as f64 => Some(format!(
             "sequential ideal is {ideal:.0} s ({} x {} ms), over --blocking-budget-s {budget_s}",
             plan.requests, plan.latency_ms
-        )
-    })
+        )),
+        _ => None,
+    }
 }
 
 /// One scenario being run: its server and what every runner is given.
@@ -193,10 +188,8 @@ impl<'a> ScenarioRun<'a> {
         let (plan, args) = (self.plan, self.args);
         self.say(|| {
             let (name, n, c, ms) = (&plan.name, plan.requests, plan.concurrency, plan.latency_ms);
-            format!(
-                "scenario {name}: {n} requests, concurrency {c}, latency {ms} ms, {}",
-                self.template
-            )
+            let url = &self.template;
+            format!("scenario {name}: {n} requests, concurrency {c}, latency {ms} ms, {url}")
         });
         let (mut skipped, mut active) = (Vec::new(), Vec::new());
         for &runtime in runtimes {

@@ -41,10 +41,8 @@ pub fn wait_for_port(server: &str, port: u16) -> Result<()> {
 /// Installs `packages` with apt-get (through sudo unless this is root), as
 /// `.ci/run` does.
 pub fn apt_install(packages: &[&str]) -> Result<()> {
-    eprintln!(
-        "installing {} from Debian's packages...",
-        packages.join(" ")
-    );
+    let names = packages.join(" ");
+    eprintln!("installing {names} from Debian's packages...");
     let root = Command::new("id").arg("-u").output()?.stdout == b"0\n";
     let install = [&["install", "-y", "-q"], packages].concat();
     for step in [&["update", "-q"][..], &install] {
