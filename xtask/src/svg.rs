@@ -32,8 +32,7 @@ const END: &str = r#"text-anchor="end""#;
 /// A point, or a width and a height.
 type Xy = (f64, f64);
 
-/// The SVG elements drawn so far, one a line (writing to a `String` cannot
-/// fail).
+/// The SVG elements drawn so far, one a line.
 #[derive(Default)]
 struct Canvas(String);
 
@@ -50,25 +49,21 @@ impl Canvas {
             .replace('<', "&lt;")
             .replace('>', "&gt;")
             .replace('"', "&quot;");
-        let _ = writeln!(
-            self.0,
+        self.push(&format!(
             r#"<text x="{x:.2}" y="{y:.2}" {attributes}>{content}</text>"#
-        );
+        ));
     }
 
-    fn rect(&mut self, (x, y): Xy, (width, height): Xy, attributes: &str) {
-        let (w, h) = (width, height);
-        let _ = writeln!(
-            self.0,
+    fn rect(&mut self, (x, y): Xy, (w, h): Xy, attributes: &str) {
+        self.push(&format!(
             r#"<rect x="{x:.2}" y="{y:.2}" width="{w:.2}" height="{h:.2}" {attributes}/>"#
-        );
+        ));
     }
 
     fn line(&mut self, (x1, y1): Xy, (x2, y2): Xy, attributes: &str) {
-        let _ = writeln!(
-            self.0,
+        self.push(&format!(
             r#"<line x1="{x1:.2}" y1="{y1:.2}" x2="{x2:.2}" y2="{y2:.2}" {attributes}/>"#
-        );
+        ));
     }
 }
 
