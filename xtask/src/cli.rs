@@ -77,17 +77,10 @@ impl Runtime {
     /// The runtimes that can run with an adaptive limit.
     pub const ADAPTIVE: [Runtime; 3] = [Runtime::Tokio, Runtime::AsyncStd, Runtime::Smol];
 
-    /// True for the volley adapters that run requests concurrently.
+    /// True for the volley adapters that run requests concurrently: not
+    /// blocking, nor the clients used without volley, for reference.
     pub fn is_volley_async(self) -> bool {
-        !matches!(self, Runtime::Blocking) && !self.is_plain()
-    }
-
-    /// True for the clients used without volley, for reference.
-    pub fn is_plain(self) -> bool {
-        matches!(
-            self,
-            Runtime::PlainReqwest | Runtime::PlainSurf | Runtime::PlainIsahc
-        )
+        Runtime::ADAPTIVE.contains(&self) || matches!(self, Runtime::TokioFixed(_))
     }
 
     /// The client this volley adapter runs on, used alone: its reference.

@@ -109,11 +109,9 @@ impl Recorder {
                 continue;
             };
             let key = url_key(&uri);
-            match first.get(&key) {
-                None => {
-                    first.insert(key, i);
-                }
-                Some(&earlier) => shared.entry(key).or_insert_with(|| vec![earlier]).push(i),
+            let earlier = *first.entry(key).or_insert(i);
+            if earlier != i {
+                shared.entry(key).or_insert_with(|| vec![earlier]).push(i);
             }
         }
         Recorder {

@@ -313,9 +313,7 @@ pub fn run(args: &RunOneArgs) -> Result<()> {
         .progress
         .then(|| Progress::new(urls.len() as u64).with_prefix(args.runtime.to_string()));
     // Only the observed runs' recorder matches URLs to requests.
-    let by_hand = args.runtime == Runtime::Blocking
-        || args.runtime.is_plain()
-        || timed_by_hand(args).is_some();
+    let by_hand = !args.runtime.is_volley_async() || timed_by_hand(args).is_some();
     let recorder = Arc::new(match by_hand {
         true => Recorder::by_hand(urls.len(), progress.clone()),
         false => Recorder::new(&urls, progress.clone()),
