@@ -255,9 +255,7 @@ impl Plan {
     /// How many requests can be served at once at `concurrency`: no more
     /// than the server's capacity.
     pub fn served_at_once(&self, concurrency: usize) -> usize {
-        self.capacity
-            .map_or(concurrency, |k| concurrency.min(k))
-            .max(1)
+        concurrency.min(self.capacity.unwrap_or(usize::MAX)).max(1)
     }
 
     /// The ideal wall time at `concurrency`, in s: rounds of what can be

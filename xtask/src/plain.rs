@@ -35,10 +35,8 @@ where
             (i, recorder.end(i, start, fut.await, false))
         }
     });
-    let mut indexed: Vec<_> = gets
-        .buffer_unordered(args.concurrency.max(1))
-        .collect()
-        .await;
+    let gets = gets.buffer_unordered(args.concurrency.max(1));
+    let mut indexed: Vec<_> = gets.collect().await;
     let wall = t0.elapsed();
     indexed.sort_by_key(|(i, _)| *i);
     Ran {

@@ -287,11 +287,8 @@ pub fn thin(steps: &[Step], buckets: usize) -> Vec<Step> {
         let lowest = (0..slice.len()).min_by_key(|&i| slice[i].1);
         let highest = (0..slice.len()).max_by_key(|&i| slice[i].1);
         let keep = [lowest, highest, Some(slice.len() - 1)];
-        let kept = slice
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| keep.contains(&Some(*i)));
-        out.extend(kept.map(|(_, &step)| step));
+        let kept = (0..slice.len()).filter(|&i| keep.contains(&Some(i)));
+        out.extend(kept.map(|i| slice[i]));
     }
     out
 }

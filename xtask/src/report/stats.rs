@@ -32,10 +32,8 @@ pub fn parse_vm_hwm(status: &str) -> Option<u64> {
 fn median_waits(spans: &[Span]) -> Option<BTreeMap<String, f64>> {
     let observed: Vec<&Span> = spans.iter().filter(|s| s.waits != [0; 6]).collect();
     let median = |lane: usize| {
-        let mut ms: Vec<f64> = observed
-            .iter()
-            .map(|s| f64::from(s.waits[lane]) / 1e3)
-            .collect();
+        let ms = observed.iter().map(|s| f64::from(s.waits[lane]) / 1e3);
+        let mut ms: Vec<f64> = ms.collect();
         ms.sort_by(f64::total_cmp);
         Some((LANES[lane].to_owned(), percentile(&ms, 50.0)?))
     };
