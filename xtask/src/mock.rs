@@ -63,8 +63,7 @@ impl MockProcess {
             .arg(format!("--latency-ms={latency_ms}"))
             .args(capacity.map(|k| format!("--capacity={k}")))
             .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stdout(Stdio::piped());
         let child = command
             .spawn()
             .map_err(|e| format!("cannot start the embedded mock server ({exe:?} mock): {e}"))?;
