@@ -45,11 +45,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         let report = ScenarioRun::start(&exe, args, &plan)?.run(&args.runtimes(&plan))?;
         println!("{}", render_table(&report));
         // An adaptive run's timeline does not replace the fixed run's.
-        let label = if args.adaptive {
-            format!("{}-adaptive", plan.name)
-        } else {
-            plan.name
-        };
+        let label = plan.name + if args.adaptive { "-adaptive" } else { "" };
         let svg_path = svg_path(args.svg.as_deref(), &label, plans.len() > 1);
         write_file(&svg_path, &svg::render(&report))?;
         println!("timeline: {}\n", svg_path.display());
