@@ -142,15 +142,11 @@ pub fn render(report: &ScenarioReport) -> String {
     if let Some(bounds) = plan.adaptive {
         y += 4.0;
         let (line_y, initial) = (y - 4.0, bounds.initial);
-        let (capacity, text_x) = match plan.capacity {
-            Some(k) => (
-                format!(
-                    r#"<line x1="180" y1="{line_y}" x2="194" y2="{line_y}" stroke="{CAPACITY_COLOR}" stroke-dasharray="3 3"/><text x="198" y="{y}">server capacity {k}</text>"#
-                ),
-                310,
-            ),
-            None => (String::new(), 180),
-        };
+        let capacity = plan.capacity.map(|k| format!(
+            r#"<line x1="180" y1="{line_y}" x2="194" y2="{line_y}" stroke="{CAPACITY_COLOR}" stroke-dasharray="3 3"/><text x="198" y="{y}">server capacity {k}</text>"#
+        ));
+        let text_x = if capacity.is_some() { 310 } else { 180 };
+        let capacity = capacity.unwrap_or_default();
         svg.push(&format!(
             r#"<line x1="10" y1="{line_y}" x2="24" y2="{line_y}" stroke="{LIMIT_COLOR}" stroke-width="2"/><text x="28" y="{y}">limit</text><line x1="60" y1="{line_y}" x2="74" y2="{line_y}" stroke="{IN_FLIGHT_COLOR}" stroke-width="1.5"/><text x="78" y="{y}">in flight (client)</text>{capacity}<text x="{text_x}" y="{y}">under each panel: the limit over time (adaptive rows start at {initial} and move; fixed rows stay) and the requests in flight</text>"#
         ));
