@@ -78,21 +78,6 @@ impl SendPath {
         })
     }
 
-    /// The base URL and default headers.
-    pub fn defaults(&self) -> &Defaults {
-        &self.defaults
-    }
-
-    /// The redirect policy.
-    pub fn redirects(&self) -> Redirects {
-        self.redirects
-    }
-
-    /// The timeout of a request that sets none itself.
-    pub fn timeout(&self) -> Duration {
-        self.timeout
-    }
-
     /// The cap on requests on the wire at once.
     pub fn cap(&self) -> &ConnectionCap {
         &self.cap
