@@ -41,7 +41,7 @@ pub(crate) struct Busy<'a>(&'a AtomicUsize);
 
 impl Drop for Busy<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        self.0.fetch_sub(1, Ordering::Release);
     }
 }
 
@@ -61,14 +61,25 @@ impl Agents {
     /// counted busy until the [`Busy`] is dropped. Requests then reuse the
     /// connections of the agent they land on; a balanced load keeps each
     /// agent's pool near its share.
+    ///
+    /// Threads that pick at once do not all land on the agent they each saw
+    /// least busy: a pick counts only if that agent's count has not moved
+    /// since it was read, and is made again otherwise.
     pub(crate) fn pick(&self) -> (&isahc::HttpClient, Busy<'_>) {
-        let (agent, busy) = self
-            .agents
-            .iter()
-            .min_by_key(|(_, busy)| busy.load(Ordering::Relaxed))
-            .expect("Agents::new makes sure there is one");
-        busy.fetch_add(1, Ordering::Relaxed);
-        (agent, Busy(busy))
+        loop {
+            let (agent, busy, seen) = self
+                .agents
+                .iter()
+                .map(|(agent, busy)| (agent, busy, busy.load(Ordering::Acquire)))
+                .min_by_key(|&(_, _, seen)| seen)
+                .expect("Agents::new makes sure there is one");
+            if busy
+                .compare_exchange(seen, seen + 1, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                return (agent, Busy(busy));
+            }
+        }
     }
 }
 
