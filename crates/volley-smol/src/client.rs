@@ -71,6 +71,8 @@ struct Inner {
     agents: Agents,
     path: SendPath,
     proxies: Proxies,
+    /// The agents' libcurl timeout: a little after the client's.
+    curl_timeout: Option<Duration>,
     body: BodyRules,
     /// Where libcurl reads the trusted roots and the client identity; kept
     /// while the agents live.
@@ -133,23 +135,28 @@ impl Client {
         let mut builder = http::Request::builder()
             .method(method.clone())
             .uri(url.clone());
-        // volley-core's choice of proxy, for every hop; "none" is said
-        // out loud, or libcurl would read the environment itself.
-        builder = match self.inner.proxies.for_url(url) {
-            Some(proxy) => {
-                builder = builder.proxy(Some(proxy.uri()));
-                match proxy.credentials() {
-                    Some((user, password)) => builder
-                        .proxy_authentication(Authentication::basic())
-                        .proxy_credentials(Credentials::new(user, password)),
-                    None => builder,
-                }
+        // volley-core's choice of proxy, for every hop. Direct is the
+        // agents' own setting (no proxy, none read from the environment).
+        // A setting of a request's own costs isahc a copy of its whole
+        // configuration (about 2 KB a request), so only what differs from
+        // the agents' is set.
+        if let Some(proxy) = self.inner.proxies.for_url(url) {
+            builder = builder.proxy(Some(proxy.uri()));
+            if let Some((user, password)) = proxy.credentials() {
+                builder = builder
+                    .proxy_authentication(Authentication::basic())
+                    .proxy_credentials(Credentials::new(user, password));
             }
-            None => builder.proxy(None),
-        };
+        }
+        // The agents' libcurl timeout ends within the grace of volley's
+        // deadline for a hop that has the client's whole timeout: only a
+        // hop with more or less time left gets its own.
         if let Some(deadline) = deadline {
             let left = deadline.saturating_duration_since(Instant::now()) + CURL_TIMEOUT_GRACE;
-            if left <= CURL_TIMEOUT_MAX {
+            let agents = self.inner.curl_timeout;
+            if left <= CURL_TIMEOUT_MAX
+                && left.abs_diff(agents.unwrap_or(CURL_TIMEOUT_MAX)) > CURL_TIMEOUT_GRACE
+            {
                 builder = builder.timeout(left);
             }
         }
@@ -282,6 +289,8 @@ impl BuildClient for Client {
             // HTTP/2 by ALPN over https, HTTP/1.1 over plain http.
             VersionNegotiation::latest_compatible()
         };
+        let curl_timeout = Some(config.timeout + CURL_TIMEOUT_GRACE)
+            .filter(|timeout| *timeout <= CURL_TIMEOUT_MAX);
         let agents = agent_caps(per_host, agent_count())
             .into_iter()
             .map(|cap| match config.http2_prior_knowledge {
@@ -291,31 +300,35 @@ impl BuildClient for Client {
                 false => cap,
             })
             .map(|cap| {
-                isahc::HttpClient::builder()
-                    .max_connections_per_host(cap)
-                    .connection_cache_size(per_host.max(DEFAULT_CONNECTION_CACHE))
-                    .tcp_nodelay()
-                    // libcurl reads 0 as "the default of 300 s".
-                    .connect_timeout(config.connect_timeout.max(Duration::from_millis(1)))
-                    .redirect_policy(RedirectPolicy::None)
-                    // volley-core asks for compression and decodes it;
-                    // libcurl hands the bytes over as they came.
-                    .automatic_decompression(false)
-                    .expect_continue(ExpectContinue::disabled())
-                    .version_negotiation(version.clone())
-                    // No proxy from the environment, no hosts skipped by
-                    // libcurl's reading of `no_proxy`: volley-core decides.
-                    .proxy(None)
-                    .proxy_blacklist(Vec::<String>::new())
-                    .tls_config(tls.clone())
-                    .build()
-                    .map_err(|e| {
-                        Error::new(
-                            ErrorKind::Other,
-                            "the HTTP client (libcurl agent) could not start",
-                        )
-                        .with_source(e)
-                    })
+                let builder = isahc::HttpClient::builder();
+                match curl_timeout {
+                    Some(timeout) => builder.timeout(timeout),
+                    None => builder,
+                }
+                .max_connections_per_host(cap)
+                .connection_cache_size(per_host.max(DEFAULT_CONNECTION_CACHE))
+                .tcp_nodelay()
+                // libcurl reads 0 as "the default of 300 s".
+                .connect_timeout(config.connect_timeout.max(Duration::from_millis(1)))
+                .redirect_policy(RedirectPolicy::None)
+                // volley-core asks for compression and decodes it;
+                // libcurl hands the bytes over as they came.
+                .automatic_decompression(false)
+                .expect_continue(ExpectContinue::disabled())
+                .version_negotiation(version.clone())
+                // No proxy from the environment, no hosts skipped by
+                // libcurl's reading of `no_proxy`: volley-core decides.
+                .proxy(None)
+                .proxy_blacklist(Vec::<String>::new())
+                .tls_config(tls.clone())
+                .build()
+                .map_err(|e| {
+                    Error::new(
+                        ErrorKind::Other,
+                        "the HTTP client (libcurl agent) could not start",
+                    )
+                    .with_source(e)
+                })
             })
             .collect::<Result<Vec<_>>>()?;
 
@@ -324,6 +337,7 @@ impl BuildClient for Client {
                 agents: Agents::new(agents),
                 path,
                 proxies,
+                curl_timeout,
                 body: config.body_rules(),
                 _tls_files: tls_files,
             }),
