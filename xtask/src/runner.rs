@@ -32,8 +32,12 @@ const CURVE_BUCKETS: usize = 600;
 /// How requests are let through on a volley async runtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
-    /// `gather_limited`: at most the limit in flight.
+    /// `gather_limited`: at most the limit in flight, with no layers. Timed
+    /// by hand as the plain clients (and blocking) are, not observed: the
+    /// comparison with them is of the clients alone.
     Fixed,
+    /// `gather_limited` through the rate shared in Redis (`--redis`).
+    Shared,
     /// Every request at once through `gather` and an adaptive limit from
     /// [`ADAPTIVE_INITIAL`] up to the limit.
     Adaptive,
@@ -49,7 +53,9 @@ impl Mode {
         let n = args.runtime.effective_concurrency(args.concurrency);
         match args.adaptive_max {
             Some(max) if args.runtime.is_adaptive_capable() => (Mode::Adaptive, max),
-            _ if args.cooldown && args.runtime.is_volley_async() => (Mode::Cooldown, n),
+            _ if !args.runtime.is_volley_async() => (Mode::Fixed, n),
+            _ if args.cooldown => (Mode::Cooldown, n),
+            _ if args.shared.redis.is_some() => (Mode::Shared, n),
             _ => (Mode::Fixed, n),
         }
     }
@@ -123,18 +129,16 @@ where
     C: BuildClient + Fetcher,
 {
     let client = configure(builder, args).build()?;
-    if let Some(limit) = timed_by_hand(args) {
-        return Ok(send_by_hand(&client, urls, limit, recorder).await);
-    }
-    let observed = client.observe(recorder.clone());
     Ok(match Mode::of(args) {
-        (Mode::Fixed, limit) => match shared_rate(&args.shared)? {
-            Some(quota) => send(&observed.shared_rate(&quota), urls, Some(limit), recorder).await,
-            None => send(&observed, urls, Some(limit), recorder).await,
-        },
+        (Mode::Fixed, limit) => send_by_hand(&client, urls, limit, recorder).await,
+        (Mode::Shared, limit) => {
+            let quota = shared_rate(&args.shared)?;
+            let shared = client.observe(recorder.clone()).shared_rate(&quota);
+            send(&shared, urls, Some(limit), recorder).await
+        }
         (Mode::Adaptive, max) => {
             let config = Adaptive::new().initial(ADAPTIVE_INITIAL).max(max);
-            let limited = observed.adaptive_limit(config);
+            let limited = client.observe(recorder.clone()).adaptive_limit(config);
             // Also starts the clock.
             recorder.limit_is(config.bounds().1);
             let ran = send(&limited, urls, None, recorder).await;
@@ -144,6 +148,7 @@ where
         (Mode::Cooldown, limit) => {
             let policy = RetryPolicy::default();
             let max = policy.delay_limit();
+            let observed = client.observe(recorder.clone());
             let polite = observed.limit(limit).host_cooldown(max).retry(policy);
             send(&polite, urls, None, recorder).await
         }
@@ -166,16 +171,6 @@ async fn send<F: Fetcher>(
     Ran::since(t0, outcomes)
 }
 
-/// The limit of a volley run with no layers (a fixed limit, no shared
-/// rate), which is timed by hand as the plain clients are, not observed:
-/// the comparison with them is of the clients alone.
-fn timed_by_hand(args: &RunOneArgs) -> Option<usize> {
-    match Mode::of(args) {
-        (Mode::Fixed, limit) if args.shared.redis.is_none() => Some(limit),
-        _ => None,
-    }
-}
-
 /// Every URL through `client`, at most `limit` in flight, each timed by
 /// hand.
 async fn send_by_hand<F: Fetcher>(
@@ -193,23 +188,13 @@ async fn send_by_hand<F: Fetcher>(
     Ran::since(t0, volley_core::gather_limited(gets, limit).await)
 }
 
-/// The rate shared through Redis, failing open, when `--redis` is given.
-fn shared_rate(args: &SharedArgs) -> Result<Option<SharedRate>> {
-    let Some(url) = &args.redis else {
-        return Ok(None);
-    };
+/// The rate shared through the Redis of `--redis`, failing open.
+fn shared_rate(args: &SharedArgs) -> Result<SharedRate> {
+    let url = args.redis.as_deref().ok_or("no --redis")?;
     let rate = Rate::per_second(args.rate);
-    let builder = SharedRate::builder(url.as_str(), args.key.as_str(), rate)?;
+    let builder = SharedRate::builder(url, args.key.as_str(), rate)?;
     let builder = builder.redis_timeout(Duration::from_millis(250));
-    Ok(Some(builder.fail_open(args.workers)))
-}
-
-/// Sleeps until `at_ms` (ms since the Unix epoch), if it is still to come.
-fn wait_until(at_ms: u64) {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    std::thread::sleep(Duration::from_millis(at_ms).saturating_sub(now));
+    Ok(builder.fail_open(args.workers))
 }
 
 /// The run's timeout, body cap and HTTP version, on the builder of any
@@ -313,13 +298,14 @@ pub fn run(args: &RunOneArgs) -> Result<()> {
         .progress
         .then(|| Progress::new(urls.len() as u64).with_prefix(args.runtime.to_string()));
     // Only the observed runs' recorder matches URLs to requests.
-    let by_hand = !args.runtime.is_volley_async() || timed_by_hand(args).is_some();
-    let recorder = Arc::new(match by_hand {
-        true => Recorder::by_hand(urls.len(), progress.clone()),
-        false => Recorder::new(&urls, progress.clone()),
+    let recorder = Arc::new(match Mode::of(args) {
+        (Mode::Fixed, _) => Recorder::by_hand(urls.len(), progress.clone()),
+        _ => Recorder::new(&urls, progress.clone()),
     });
+    // Sleeps until `--start-at-ms`, if it is still to come.
     if let Some(at_ms) = args.shared.start_at_ms {
-        wait_until(at_ms);
+        let now = SystemTime::now().duration_since(UNIX_EPOCH);
+        std::thread::sleep(Duration::from_millis(at_ms).saturating_sub(now.unwrap_or_default()));
     }
     let ran = run_requests(args, &urls, &recorder);
     if let Some(progress) = progress {
@@ -389,6 +375,12 @@ mod tests {
         args.runtime = Runtime::Smol;
         args.adaptive_max = None;
         assert_eq!(Mode::of(&args), (Mode::Cooldown, 5));
+        // The workers scenario: a shared rate, on volley's async runtimes only.
+        args.cooldown = false;
+        args.shared.redis = Some("redis://127.0.0.1:1/".to_owned());
+        assert_eq!(Mode::of(&args), (Mode::Shared, 5));
+        args.runtime = Runtime::PlainReqwest;
+        assert_eq!(Mode::of(&args), (Mode::Fixed, 5));
     }
 
     #[test]
