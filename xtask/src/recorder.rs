@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use volley::progress::Progress;
 use volley_core::http::{StatusCode, Uri};
-use volley_core::layer::Waits;
 use volley_core::{Finished, Observer, Outcome, Request, RetryReason};
 
 use crate::report::Outcome as Ended;
@@ -24,11 +23,6 @@ pub type Lanes = [u32; 6];
 
 /// The lanes of [`Lanes`], as named in JSON.
 pub const LANES: [&str; 6] = ["limit", "host_limit", "rate", "cooldown", "backoff", "wire"];
-
-fn lanes(w: &Waits) -> Lanes {
-    let lanes = [w.limit, w.host_limit, w.rate, w.cooldown, w.backoff, w.wire];
-    lanes.map(|d| u32::try_from(d.as_micros()).unwrap_or(u32::MAX))
-}
 
 /// Microseconds in `d`, saturating.
 pub fn micros(d: Duration) -> u64 {
@@ -68,8 +62,6 @@ pub struct Recorder {
 
 #[derive(Debug, Default)]
 struct State {
-    in_flight: u64,
-    max_in_flight: u64,
     /// Each change of the in-flight count: `µs << 1 | 1` for one more,
     /// `µs << 1` for one less.
     changes: Vec<u64>,
@@ -156,10 +148,7 @@ impl Recorder {
     pub fn begin(&self) -> u64 {
         self.progress(Progress::started);
         let at = self.now_us();
-        let mut s = self.lock();
-        s.in_flight += 1;
-        s.max_in_flight = s.max_in_flight.max(s.in_flight);
-        s.changes.push(at << 1 | 1);
+        self.lock().changes.push(at << 1 | 1);
         at
     }
 
@@ -190,7 +179,6 @@ impl Recorder {
         waits: Option<Lanes>,
     ) {
         let mut s = self.lock();
-        s.in_flight = s.in_flight.saturating_sub(1);
         let left = self.now_us().max(end);
         s.changes.push(left << 1);
         if let Some(slot) = index.and_then(|i| s.timings.get_mut(i)) {
@@ -212,11 +200,12 @@ impl Recorder {
             };
             Some((change >> 1, *count))
         });
+        let in_flight: Vec<Step> = in_flight.collect();
         Recording {
             timings: s.timings.clone(),
             waits: s.waits.clone(),
-            max_in_flight: s.max_in_flight,
-            in_flight: in_flight.collect(),
+            max_in_flight: in_flight.iter().map(|s| s.1).max().unwrap_or(0),
+            in_flight,
             limits: s.limit_steps.clone(),
             rejected: s.rejected,
         }
@@ -247,7 +236,10 @@ impl Observer for Recorder {
         };
         let rejected =
             matches!(finished.outcome, Outcome::Response(status) if is_rejection(status));
-        self.ended(index, (start, end), rejected, Some(lanes(&finished.waits)));
+        let w = &finished.waits;
+        let lanes = [w.limit, w.host_limit, w.rate, w.cooldown, w.backoff, w.wire];
+        let lanes = lanes.map(|d| u32::try_from(d.as_micros()).unwrap_or(u32::MAX));
+        self.ended(index, (start, end), rejected, Some(lanes));
         self.progress(|p| p.request_finished(finished));
     }
 
@@ -297,6 +289,7 @@ pub fn thin(steps: &[Step], buckets: usize) -> Vec<Step> {
 mod tests {
     use super::*;
     use volley_core::http::Method;
+    use volley_core::layer::Waits;
 
     fn uri(s: &str) -> Uri {
         s.parse().expect("a URI")
