@@ -2,13 +2,15 @@
 //! process (this binary as `xtask run-one`), against the embedded server
 //! (this binary as `xtask mock`) or an external one.
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::Result;
+use serde::Serialize;
+
 use crate::cli::{ADAPTIVE_INITIAL, CompareArgs, Plan, Runtime, Server};
 use crate::mock::MockProcess;
 use crate::nginx::Nginx;
@@ -51,12 +53,16 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         println!("timeline: {}\n", svg_path.display());
         reports.push(report);
     }
-    if let Some(path) = &args.json {
-        let json = match reports.as_slice() {
-            [one] => serde_json::to_string_pretty(one)?,
-            many => serde_json::to_string_pretty(many)?,
-        };
-        write_file(path, &json)?;
+    match reports.as_slice() {
+        [one] => write_json(args.json.as_deref(), one),
+        many => write_json(args.json.as_deref(), many),
+    }
+}
+
+/// Writes `value` as JSON to `path` (when one is given) and says where.
+pub fn write_json(path: Option<&Path>, value: &(impl Serialize + ?Sized)) -> Result<()> {
+    if let Some(path) = path {
+        write_file(path, &serde_json::to_string_pretty(value)?)?;
         println!("results: {}", path.display());
     }
     Ok(())
@@ -221,10 +227,7 @@ impl<'a> ScenarioRun<'a> {
             eprintln!("warning: cannot reset the server's stats: {e}");
         }
         self.say(|| format!("running {runtime}..."));
-        let started = Instant::now();
         let output = self.spawn_runner(runtime);
-        let output =
-            output.unwrap_or_else(|| RunOutput::missing(runtime, micros(started.elapsed())));
         let stats = self.mock.as_ref().map(MockProcess::stats).transpose();
         let stats = stats.unwrap_or_else(|e| {
             eprintln!("warning: cannot read the server's stats: {e}; using the client's counts");
@@ -256,7 +259,7 @@ impl<'a> ScenarioRun<'a> {
 
     /// Runs `exe run-one` (with a progress bar on a long run when stderr is
     /// a terminal) and returns what it reported.
-    fn spawn_runner(&self, runtime: Runtime) -> Option<RunOutput> {
+    fn spawn_runner(&self, runtime: Runtime) -> RunOutput {
         let plan = self.plan;
         let mut command = runner_command(self.exe, runtime, &self.template, plan);
         command.args(self.args.client.to_args());
@@ -266,7 +269,13 @@ impl<'a> ScenarioRun<'a> {
         command.args((long && std::io::stderr().is_terminal()).then_some("--progress"));
         command.args(plan.cooldown_s.map(|_| "--cooldown"));
         let deadline = self.runner_deadline(runtime);
-        run_runner(command, &runtime.to_string(), plan.requests, deadline)
+        run_runner(
+            command,
+            runtime,
+            &runtime.to_string(),
+            plan.requests,
+            deadline,
+        )
     }
 }
 
@@ -283,15 +292,18 @@ pub fn runner_command(exe: &Path, runtime: Runtime, template: &str, plan: &Plan)
     command
 }
 
-/// Runs a runner (`command`) that is to report `requests` results, killing
-/// it past `deadline`, and returns what it reported; says so when it failed
-/// or reported fewer.
+/// Runs a runner (`command`) of `runtime` that is to report `requests`
+/// results, killing it past `deadline`, and returns what it reported (when
+/// it reported nothing, the wall time measured from here); says so when it
+/// failed or reported fewer.
 pub fn run_runner(
     command: Command,
+    runtime: Runtime,
     name: &str,
     requests: usize,
     deadline: Duration,
-) -> Option<RunOutput> {
+) -> RunOutput {
+    let started = Instant::now();
     let (output, problem) = match read_runner(command, name, deadline) {
         Ok((Some(o), status)) if status.success() && o.spans.len() >= requests => (Some(o), None),
         Ok((Some(o), status)) if status.success() => {
@@ -307,7 +319,7 @@ pub fn run_runner(
     if let Some(problem) = problem {
         eprintln!("warning: the {name} runner {problem}; missing results are counted as `other`");
     }
-    output
+    output.unwrap_or_else(|| RunOutput::missing(runtime, micros(started.elapsed())))
 }
 
 /// Starts `command` and returns its result line (if it printed one) and
@@ -320,13 +332,12 @@ fn read_runner(
     command.stdin(Stdio::null()).stdout(Stdio::piped());
     let child = command.spawn();
     let mut guard = ChildGuard(child.map_err(|e| format!("cannot start the runner: {e}"))?);
-    let mut stdout = guard.0.stdout.take().ok_or("the runner has no stdout")?;
+    let stdout = guard.0.stdout.take().ok_or("the runner has no stdout")?;
     let (tx, rx) = mpsc::channel();
     // Reads until the runner closes its stdout.
     std::thread::spawn(move || {
-        let mut text = String::new();
         // Ignored error: no one waits for it any more.
-        let _ = tx.send(stdout.read_to_string(&mut text).map(|_| text));
+        let _ = tx.send(std::io::read_to_string(stdout));
     });
     let text = rx.recv_timeout(deadline).or_else(|_| {
         eprintln!("warning: the {name} runner ran past its deadline; killing it");

@@ -14,7 +14,7 @@ use volley_mock::Arrivals;
 
 use crate::Result;
 use crate::cli::{CompareArgs, Plan, Runtime, Scenario};
-use crate::compare::{run_runner, runner_command, write_file};
+use crate::compare::{run_runner, runner_command, write_json};
 use crate::mock::MockProcess;
 use crate::process::{ChildGuard, apt_install, free_port, wait_for_port};
 use crate::recorder::micros;
@@ -185,11 +185,7 @@ pub fn run(exe: &Path, args: &CompareArgs, workers: u32) -> Result<()> {
         results,
     };
     println!("{}", render(&report));
-    if let Some(path) = &args.json {
-        write_file(path, &serde_json::to_string_pretty(&report)?)?;
-        println!("results: {}", path.display());
-    }
-    Ok(())
+    write_json(args.json.as_deref(), &report)
 }
 
 /// One runtime's workers, started together, sharing the rate through a
@@ -235,7 +231,7 @@ fn run_runtime(
                 let mut command = runner_command(exe, runtime, &template, plan);
                 command.args(args.client.to_args()).args(&shared);
                 let name = format!("{runtime} worker {i}");
-                s.spawn(move || run_runner(command, &name, plan.requests, deadline))
+                s.spawn(move || run_runner(command, runtime, &name, plan.requests, deadline))
             })
             .collect();
         let killed = args.kill_redis_after_ms.and_then(|ms| {
@@ -247,8 +243,9 @@ fn run_runtime(
         });
         let summaries: Vec<Worker> = (handles.into_iter().zip(&plans))
             .map(|(handle, plan)| {
-                let output = handle.join().ok().flatten();
-                let output = output.unwrap_or_else(|| RunOutput::missing(runtime, 0));
+                let output = handle
+                    .join()
+                    .unwrap_or_else(|_| RunOutput::missing(runtime, 0));
                 let r = summarize(plan, output, None);
                 Worker {
                     requests: plan.requests,
