@@ -305,13 +305,10 @@ pub struct ClientArgs {
 impl ClientArgs {
     /// The same options as `run-one` arguments.
     pub fn to_args(&self) -> Vec<String> {
-        let mut out = vec![format!("--timeout-ms={}", self.timeout_ms)];
-        out.extend(
-            self.max_body_bytes
-                .map(|max| format!("--max-body-bytes={max}")),
-        );
-        out.extend(self.http2.then(|| "--http2".to_owned()));
-        out
+        let timeout = Some(format!("--timeout-ms={}", self.timeout_ms));
+        let max_body = (self.max_body_bytes).map(|max| format!("--max-body-bytes={max}"));
+        let http2 = self.http2.then(|| "--http2".to_owned());
+        [timeout, max_body, http2].into_iter().flatten().collect()
     }
 }
 
@@ -411,8 +408,7 @@ impl CompareArgs {
         } else if self.adaptive {
             plan.adaptive_default_runtimes()
         } else if plan.cooldown_s.is_some() {
-            let polite = Runtime::ADAPTIVE.into_iter();
-            polite.chain([Runtime::PlainReqwest]).collect()
+            [&Runtime::ADAPTIVE[..], &[Runtime::PlainReqwest]].concat()
         } else {
             Runtime::DEFAULT.to_vec()
         }
@@ -537,19 +533,17 @@ pub struct SharedArgs {
 
 /// A rate above 0 requests/s.
 fn rate(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
-        Ok(_) => Err("must be above 0".to_owned()),
-        Err(e) => Err(e.to_string()),
+    match s.parse::<f64>().map_err(|e| e.to_string())? {
+        r if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err("must be above 0".to_owned()),
     }
 }
 
 /// A number of at least 1.
 fn positive<T: FromStr<Err: fmt::Display> + Default + PartialEq>(s: &str) -> Result<T, String> {
-    match s.parse::<T>() {
-        Ok(n) if n == T::default() => Err("must be at least 1".to_owned()),
-        Ok(n) => Ok(n),
-        Err(e) => Err(e.to_string()),
+    match s.parse::<T>().map_err(|e| e.to_string())? {
+        n if n == T::default() => Err("must be at least 1".to_owned()),
+        n => Ok(n),
     }
 }
 
