@@ -35,15 +35,12 @@ where
             (i, recorder.end(i, start, fut.await, false))
         }
     });
-    let gets = gets.buffer_unordered(args.concurrency.max(1));
-    let mut indexed: Vec<_> = gets.collect().await;
-    let wall = t0.elapsed();
-    indexed.sort_by_key(|(i, _)| *i);
-    Ran {
-        outcomes: indexed.into_iter().map(|(_, o)| o).collect(),
-        wall,
-        final_limit: None,
+    let mut gets = gets.buffer_unordered(args.concurrency.max(1));
+    let mut outcomes = vec![(Outcome::Other, 0); urls.len()];
+    while let Some((i, outcome)) = gets.next().await {
+        outcomes[i] = outcome;
     }
+    Ran::since(t0, outcomes)
 }
 
 /// The `Retry-After` of a 429 or 503, in whole seconds.
