@@ -183,17 +183,17 @@ fn panel(svg: &mut Canvas, result: &RuntimeResult, y: f64, x_max: f64, own_scale
     } else {
         format!("concurrency {}", result.concurrency)
     };
-    let rejected = result.rejected.map(|n| format!(" ({n} rejected)"));
-    let ratio = result.ratio.map(|r| format!(" ({r:.2}x ideal)"));
+    let rejected = result
+        .rejected
+        .map_or(String::new(), |n| format!(" ({n} rejected)"));
+    let ratio = result
+        .ratio
+        .map_or(String::new(), |r| format!(" ({r:.2}x ideal)"));
+    let axis = if own_scale { "; its own time axis" } else { "" };
+    let (runtime, ok, errors) = (result.runtime, result.ok, result.errors.total());
+    let wall_ms = result.wall_s * 1000.0;
     let heading = format!(
-        "{}: {limit}, {} ok, {} errors{}, wall {:.0} ms{}{}",
-        result.runtime,
-        result.ok,
-        result.errors.total(),
-        rejected.unwrap_or_default(),
-        result.wall_s * 1000.0,
-        ratio.unwrap_or_default(),
-        if own_scale { "; its own time axis" } else { "" }
+        "{runtime}: {limit}, {ok} ok, {errors} errors{rejected}, wall {wall_ms:.0} ms{ratio}{axis}"
     );
     let bold = r#"font-size="13" font-weight="bold""#;
     svg.text((10.0, y + 18.0), bold, &heading);
@@ -230,10 +230,8 @@ fn panel(svg: &mut Canvas, result: &RuntimeResult, y: f64, x_max: f64, own_scale
     } else {
         (ideal_x + 3.0, "start")
     };
-    let (style, label) = (
-        format!(r#"fill="{IDEAL_COLOR}" text-anchor="{anchor}""#),
-        format!("ideal {ideal_ms:.0} ms"),
-    );
+    let style = format!(r#"fill="{IDEAL_COLOR}" text-anchor="{anchor}""#);
+    let label = format!("ideal {ideal_ms:.0} ms");
     svg.text((label_x, top + 10.0), &style, &label);
     // The x axis, in ms.
     svg.line((PLOT_X0, bottom), (PLOT_X1, bottom), AXIS);

@@ -110,22 +110,15 @@ pub fn render_table(report: &ScenarioReport) -> String {
     let bounds = plan.adaptive.map_or_else(String::new, |a| {
         format!(" (adaptive runs: limit from {} up to {})", a.initial, a.max)
     });
-    let capacity = plan
-        .capacity
-        .map_or_else(String::new, |k| format!(", server capacity {k}"));
-    let server = if embedded {
-        "embedded volley-mock"
-    } else {
-        "external server"
+    let capacity = (plan.capacity).map_or_else(String::new, |k| format!(", server capacity {k}"));
+    let server = match embedded {
+        true => "embedded volley-mock",
+        false => "external server",
     };
+    let (name, requests, concurrency) = (&plan.name, plan.requests, plan.concurrency);
+    let (latency, ideal, url) = (plan.latency_ms, secs(report.ideal_s), &report.url);
     let mut out = format!(
-        "{}: {} requests, concurrency {}{bounds}{capacity}, server latency {} ms, ideal {} ({server}, {})\n",
-        plan.name,
-        plan.requests,
-        plan.concurrency,
-        plan.latency_ms,
-        secs(report.ideal_s),
-        report.url
+        "{name}: {requests} requests, concurrency {concurrency}{bounds}{capacity}, server latency {latency} ms, ideal {ideal} ({server}, {url})\n"
     );
     let columns = columns(report);
     let header: Vec<&str> = columns.iter().map(|c| c.0).collect();
@@ -161,7 +154,6 @@ pub fn render_table(report: &ScenarioReport) -> String {
         .results
         .iter()
         .any(|r| r.runtime == Runtime::Blocking);
-    let (requests, latency) = (plan.requests, plan.latency_ms);
     let pause = plan.cooldown_s.unwrap_or(0);
     let explained = [
         (blocking, format!("blocking is strictly sequential: concurrency 1, ideal = {requests} x {latency} ms")),
@@ -228,20 +220,18 @@ pub(super) fn comparisons(report: &ScenarioReport) -> Vec<String> {
         .skipped
         .iter()
         .any(|s| s.runtime == Runtime::Blocking);
+    let runtime = fastest.runtime;
     if let Some(blocking) = find(Runtime::Blocking) {
+        let verdict = faster(blocking.wall_s / fastest.wall_s, 1);
+        let (wall, blocking_wall) = (secs(fastest.wall_s), secs(blocking.wall_s));
         lines.push(format!(
-            "speedup: {} (fastest async) is {} than blocking ({} vs {})",
-            fastest.runtime,
-            faster(blocking.wall_s / fastest.wall_s, 1),
-            secs(fastest.wall_s),
-            secs(blocking.wall_s)
+            "speedup: {runtime} (fastest async) is {verdict} than blocking ({wall} vs {blocking_wall})"
         ));
     } else if blocking_skipped {
         let sequential = ideal_s(report.plan.requests, 1, report.plan.latency_ms);
+        let speedup = sequential / fastest.wall_s;
         lines.push(format!(
-            "speedup: blocking skipped; against its sequential ideal ({sequential:.0} s), {} (fastest async) is {:.0}x faster",
-            fastest.runtime,
-            sequential / fastest.wall_s
+            "speedup: blocking skipped; against its sequential ideal ({sequential:.0} s), {runtime} (fastest async) is {speedup:.0}x faster"
         ));
     }
     // In the cooldown scenario the plain clients are faster for not waiting.
@@ -297,13 +287,10 @@ fn versus_fixed(adaptive: &RuntimeResult, fixed: &RuntimeResult) -> String {
         Some(lost) if lost > 0 => format!("the fixed limit lost {lost} more answers"),
         _ => format!("adaptive {}", faster(fixed.wall_s / adaptive.wall_s, 2)),
     };
+    let (runtime, limit, fixed_runtime) = (adaptive.runtime, adaptive.limit_label(), fixed.runtime);
+    let (adaptive, fixed) = (side(adaptive), side(fixed));
     format!(
-        "adaptive vs fixed: {} ({}): {}; {}: {}; {verdict}",
-        adaptive.runtime,
-        adaptive.limit_label(),
-        side(adaptive),
-        fixed.runtime,
-        side(fixed),
+        "adaptive vs fixed: {runtime} ({limit}): {adaptive}; {fixed_runtime}: {fixed}; {verdict}"
     )
 }
 
@@ -312,13 +299,10 @@ fn versus_fixed(adaptive: &RuntimeResult, fixed: &RuntimeResult) -> String {
 /// `--repeat`, the median and range of the per-round ratios of the plain
 /// client's wall time over the adapter's, taken in the same round.
 fn versus_own_client(volley: &RuntimeResult, plain: &RuntimeResult) -> String {
+    let (runtime, wall, client) = (volley.runtime, secs(volley.wall_s), plain.runtime);
+    let (client_wall, verdict) = (secs(plain.wall_s), faster(plain.wall_s / volley.wall_s, 2));
     let mut line = format!(
-        "vs its own client: {} takes {} against {}'s {}: {}",
-        volley.runtime,
-        secs(volley.wall_s),
-        plain.runtime,
-        secs(plain.wall_s),
-        faster(plain.wall_s / volley.wall_s, 2)
+        "vs its own client: {runtime} takes {wall} against {client}'s {client_wall}: {verdict}"
     );
     if let Some(ratios) = per_round(plain, volley) {
         line.push_str(&format!("; round by round {ratios}"));
