@@ -136,8 +136,6 @@ struct ScenarioRun<'a> {
     exe: &'a Path,
     args: &'a CompareArgs,
     plan: &'a Plan,
-    /// True when stdout is a terminal.
-    interactive: bool,
     mock: Option<MockProcess>,
     _nginx: Option<Nginx>,
     template: String,
@@ -169,7 +167,6 @@ impl<'a> ScenarioRun<'a> {
             exe,
             args,
             plan,
-            interactive: std::io::stdout().is_terminal(),
             mock,
             _nginx: nginx,
             template,
@@ -179,7 +176,7 @@ impl<'a> ScenarioRun<'a> {
     /// Prints `line` when stdout is not a terminal (a terminal gets the
     /// runners' progress bars on long runs).
     fn say(&self, line: impl FnOnce() -> String) {
-        if !self.interactive {
+        if !std::io::stdout().is_terminal() {
             println!("{}", line());
         }
     }
@@ -348,13 +345,10 @@ fn read_runner(
     let text = text.map_err(|_| "the runner's output was lost")??;
     let mut output = None;
     for line in text.lines() {
-        if !line.starts_with('{') {
-            println!("{line}");
-            continue;
-        }
-        match serde_json::from_str(line) {
-            Ok(parsed) => output = Some(parsed),
-            Err(e) => eprintln!("warning: unreadable runner result: {e}"),
+        match line.starts_with('{').then(|| serde_json::from_str(line)) {
+            None => println!("{line}"),
+            Some(Ok(parsed)) => output = Some(parsed),
+            Some(Err(e)) => eprintln!("warning: unreadable runner result: {e}"),
         }
     }
     Ok((output, guard.0.wait()?))
