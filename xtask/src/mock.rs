@@ -108,14 +108,12 @@ impl MockProcess {
 
     /// When each request arrived since the last reset (`GET /arrivals`).
     pub fn arrivals(&self) -> Result<Arrivals> {
-        let arrivals = Request::get(format!("{}/arrivals", self.url));
-        Ok(fetch_ok(&self.client, arrivals)?.json()?)
+        Ok(fetch_ok(&self.client, Request::get(format!("{}/arrivals", self.url)))?.json()?)
     }
 
     /// The server's counters (`GET /stats`).
     pub fn stats(&self) -> Result<Stats> {
-        let stats = Request::get(format!("{}/stats", self.url));
-        Ok(fetch_ok(&self.client, stats)?.json()?)
+        Ok(fetch_ok(&self.client, Request::get(format!("{}/stats", self.url)))?.json()?)
     }
 }
 
