@@ -97,10 +97,9 @@ impl Recorder {
         let mut shared: HashMap<u64, Vec<usize>> = HashMap::new();
         for (i, url) in urls.iter().enumerate() {
             // One that does not parse fails before it reaches the layers.
-            let Ok(uri) = url.parse::<Uri>() else {
+            let Ok(key) = url.parse().map(|uri: Uri| url_key(&uri)) else {
                 continue;
             };
-            let key = url_key(&uri);
             let earlier = *first.entry(key).or_insert(i);
             if earlier != i {
                 shared.entry(key).or_insert_with(|| vec![earlier]).push(i);

@@ -243,10 +243,8 @@ fn run_runtime(
         });
         let summaries: Vec<Worker> = (handles.into_iter().zip(&plans))
             .map(|(handle, plan)| {
-                let output = handle
-                    .join()
-                    .unwrap_or_else(|_| RunOutput::missing(runtime, 0));
-                let r = summarize(plan, output, None);
+                let missing = |_| RunOutput::missing(runtime, 0);
+                let r = summarize(plan, handle.join().unwrap_or_else(missing), None);
                 Worker {
                     requests: plan.requests,
                     ok: r.ok,
