@@ -72,10 +72,9 @@ pub(crate) struct Ran {
 impl Ran {
     /// The outcomes of a run that started at `t0` and is over now.
     pub(crate) fn since(t0: Instant, outcomes: Vec<(Outcome, u64)>) -> Ran {
-        let wall = t0.elapsed();
         Ran {
             outcomes,
-            wall,
+            wall: t0.elapsed(),
             final_limit: None,
         }
     }

@@ -206,10 +206,8 @@ impl RuntimeResult {
         if !self.adaptive {
             return format!("fixed {}", self.concurrency);
         }
-        let initial = self
-            .limit_curve
-            .first()
-            .map_or(ADAPTIVE_INITIAL.min(self.concurrency) as u64, |s| s.1);
+        let unrecorded = ADAPTIVE_INITIAL.min(self.concurrency) as u64;
+        let initial = self.limit_curve.first().map_or(unrecorded, |s| s.1);
         let end = self.final_limit.map_or("?".to_owned(), |n| n.to_string());
         format!("adaptive {initial}->{end}")
     }
