@@ -164,27 +164,20 @@ impl Recorder {
     ) -> (Ended, u64) {
         let at = self.now_us();
         let took = u32::try_from(at.saturating_sub(start_us)).unwrap_or(u32::MAX);
-        let waits = on_wire.then_some([0, 0, 0, 0, 0, took]);
-        self.ended(Some(index), (start_us, at), rejected, waits);
+        let wire = if on_wire { took } else { 0 };
+        self.ended(Some(index), (start_us, at), rejected, [0, 0, 0, 0, 0, wire]);
         self.progress(|p| p.ended(outcome == Ended::Ok));
         (outcome, at)
     }
 
-    fn ended(
-        &self,
-        index: Option<usize>,
-        (start, end): (u64, u64),
-        rejected: bool,
-        waits: Option<Lanes>,
-    ) {
+    fn ended(&self, index: Option<usize>, (start, end): (u64, u64), rejected: bool, waits: Lanes) {
         let mut s = self.lock();
         let left = self.now_us().max(end);
         s.changes.push(left << 1);
-        if let Some(slot) = index.and_then(|i| s.timings.get_mut(i)) {
-            *slot = Some((start, end.max(start)));
-        }
-        if let (Some(waits), Some(slot)) = (waits, index.and_then(|i| s.waits.get_mut(i))) {
-            *slot = waits;
+        // `timings` and `waits` both hold every request.
+        if let Some(i) = index.filter(|&i| i < s.timings.len()) {
+            s.timings[i] = Some((start, end.max(start)));
+            s.waits[i] = waits;
         }
         s.rejected += u64::from(rejected);
     }
@@ -238,7 +231,7 @@ impl Observer for Recorder {
         let w = &finished.waits;
         let lanes = [w.limit, w.host_limit, w.rate, w.cooldown, w.backoff, w.wire];
         let lanes = lanes.map(|d| u32::try_from(d.as_micros()).unwrap_or(u32::MAX));
-        self.ended(index, (start, end), rejected, Some(lanes));
+        self.ended(index, (start, end), rejected, lanes);
         self.progress(|p| p.request_finished(finished));
     }
 
