@@ -113,8 +113,7 @@ pub fn surf(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Result<R
         let config = surf::Config::new().set_timeout(Some(timeout));
         let config = config.set_max_connections_per_host(args.concurrency.max(1));
         let client: &surf::Client = &config.try_into()?;
-        let get = |url| surf_get(client, url);
-        Ok(buffered(args, urls, recorder, get).await)
+        Ok(buffered(args, urls, recorder, |url| surf_get(client, url)).await)
     })
 }
 
@@ -127,10 +126,8 @@ pub fn isahc(args: &RunOneArgs, urls: &[String], recorder: &Recorder) -> Result<
         builder = builder.version_negotiation(isahc::config::VersionNegotiation::http2());
     }
     let client = &builder.build()?;
-    smol::block_on(async {
-        let get = |url| isahc_get(client, url);
-        Ok(buffered(args, urls, recorder, get).await)
-    })
+    let get = |url| isahc_get(client, url);
+    Ok(smol::block_on(buffered(args, urls, recorder, get)))
 }
 
 /// How a decoded body ended (`Decode` when it did not decode as JSON).
