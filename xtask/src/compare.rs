@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use crate::Result;
 use serde::Serialize;
 
-use crate::cli::{ADAPTIVE_INITIAL, CompareArgs, Plan, Runtime, Server};
+use crate::cli::{CompareArgs, Plan, Runtime, Server};
 use crate::mock::MockProcess;
 use crate::nginx::Nginx;
 use crate::process::ChildGuard;
@@ -240,39 +240,26 @@ impl<'a> ScenarioRun<'a> {
         r
     }
 
-    /// How long a runner may take before it is killed: every round of
-    /// requests timing out, plus a minute (an adaptive limit counted at its
-    /// initial value).
-    fn runner_deadline(&self, runtime: Runtime) -> Duration {
-        let plan = self.plan;
-        let mut at_once = plan.runtime_concurrency(runtime);
-        if plan.is_adaptive(runtime) {
-            at_once = at_once.min(ADAPTIVE_INITIAL);
-        }
-        let rounds = plan.requests.div_ceil(at_once) as u64;
-        let per_round = self.args.client.timeout_ms.max(plan.latency_ms) + 1_000;
-        Duration::from_millis(rounds.saturating_mul(per_round)) + Duration::from_secs(60)
-    }
-
     /// Runs `exe run-one` (with a progress bar on a long run when stderr is
-    /// a terminal) and returns what it reported.
+    /// a terminal) and returns what it reported. The runner is killed past
+    /// its deadline: every round of requests timing out, plus a minute (an
+    /// adaptive limit counted at its initial value).
     fn spawn_runner(&self, runtime: Runtime) -> RunOutput {
-        let plan = self.plan;
+        let (plan, concurrency) = (self.plan, self.plan.runtime_concurrency(runtime));
+        // The adaptive limit's bounds, when this runtime runs with one.
+        let bounds = plan.adaptive.filter(|_| plan.is_adaptive(runtime));
         let mut command = runner_command(self.exe, runtime, &self.template, plan);
         command.args(self.args.client.to_args());
-        let adaptive_max = plan.adaptive_max().filter(|_| plan.is_adaptive(runtime));
-        command.args(adaptive_max.map(|max| format!("--adaptive-max={max}")));
-        let long = plan.ideal_s(plan.runtime_concurrency(runtime)) >= LONG_RUN_S;
+        command.args(bounds.map(|bounds| format!("--adaptive-max={}", bounds.max)));
+        let long = plan.ideal_s(concurrency) >= LONG_RUN_S;
         command.args((long && std::io::stderr().is_terminal()).then_some("--progress"));
         command.args(plan.cooldown_s.map(|_| "--cooldown"));
-        let deadline = self.runner_deadline(runtime);
-        run_runner(
-            command,
-            runtime,
-            &runtime.to_string(),
-            plan.requests,
-            deadline,
-        )
+        let at_once = bounds.map_or(concurrency, |bounds| bounds.initial);
+        let rounds = plan.requests.div_ceil(at_once) as u64;
+        let per_round = self.args.client.timeout_ms.max(plan.latency_ms) + 1_000;
+        let deadline = rounds.saturating_mul(per_round).saturating_add(60_000);
+        let (name, deadline) = (runtime.to_string(), Duration::from_millis(deadline));
+        run_runner(command, runtime, &name, plan.requests, deadline)
     }
 }
 
