@@ -127,8 +127,15 @@ async fn run_volley<C>(
 where
     C: BuildClient + Fetcher,
 {
-    let client = configure(builder, args).build()?;
-    Ok(match Mode::of(args) {
+    // A pool sized for the run's mode but never past what the process may
+    // open: 50,000 at once under `ulimit -n 4096` runs at the client's
+    // connection cap, not into "too many open files". The cap as the builder
+    // will see it, once the soft limit is raised:
+    reserve_descriptors(0);
+    let mode = Mode::of(args);
+    let pool = mode.1.min(default_connection_cap());
+    let client = with_limits(builder, args).pool_size(pool).build()?;
+    Ok(match mode {
         (Mode::Fixed, limit) => send_by_hand(&client, urls, limit, recorder).await,
         (Mode::Shared, limit) => {
             let quota = shared_rate(&args.shared)?;
@@ -207,17 +214,6 @@ fn with_limits<C: BuildClient>(builder: ClientBuilder<C>, args: &RunOneArgs) -> 
         Some(max) => builder.max_body_bytes(max),
         None => builder,
     }
-}
-
-/// [`with_limits`], and a pool sized for the run's mode but never past what
-/// the process may open: 50,000 at once under `ulimit -n 4096` runs at the
-/// client's connection cap, not into "too many open files".
-fn configure<C: BuildClient>(builder: ClientBuilder<C>, args: &RunOneArgs) -> ClientBuilder<C> {
-    // The cap as the builder will see it, once the soft limit is raised.
-    reserve_descriptors(0);
-    let (_, limit) = Mode::of(args);
-    let pool = limit.min(default_connection_cap());
-    with_limits(builder, args).pool_size(pool)
 }
 
 pub(crate) fn tokio_runtime() -> Result<tokio::runtime::Runtime> {
