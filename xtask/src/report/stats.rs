@@ -47,14 +47,9 @@ pub fn summarize(plan: &Plan, mut output: RunOutput, server: Option<&Stats>) -> 
     let (runtime, requests) = (output.runtime, plan.requests);
     output.spans.truncate(requests);
     let mut errors = ErrorCounts::default();
-    output
-        .spans
-        .iter()
-        .for_each(|span| errors.add(span.outcome, 1));
-    let ok = output
-        .spans
-        .iter()
-        .filter(|span| span.outcome == Outcome::Ok);
+    let spans = &output.spans;
+    spans.iter().for_each(|span| errors.add(span.outcome, 1));
+    let ok = spans.iter().filter(|span| span.outcome == Outcome::Ok);
     let latency_ms = |span: &Span| span.end_us.saturating_sub(span.start_us) as f64 / 1000.0;
     let mut latencies: Vec<f64> = ok.map(latency_ms).collect();
     let missing = (requests - output.spans.len()) as u64;
