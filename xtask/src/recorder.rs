@@ -196,7 +196,7 @@ impl Recorder {
         Recording {
             timings: s.timings.clone(),
             waits: s.waits.clone(),
-            max_in_flight: in_flight.iter().map(|s| s.1).max().unwrap_or(0),
+            max_in_flight: in_flight.iter().map(|step| step.1).max().unwrap_or(0),
             in_flight,
             limits: s.limit_steps.clone(),
             rejected: s.rejected,

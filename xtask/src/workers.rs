@@ -336,9 +336,7 @@ fn render(report: &WorkersReport) -> String {
     }
     notes.push(rule);
     out.push_str(&align(&header.split(',').collect::<Vec<_>>(), &rows));
-    for note in notes {
-        out.push_str(&format!("  {note}\n"));
-    }
+    out.extend(notes.iter().map(|note| format!("  {note}\n")));
     out
 }
 
