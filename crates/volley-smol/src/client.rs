@@ -138,8 +138,8 @@ impl Client {
         // volley-core's choice of proxy, for every hop. Direct is the
         // agents' own setting (no proxy, none read from the environment).
         // A setting of a request's own costs isahc a copy of its whole
-        // configuration (about 2 KB a request), so only what differs from
-        // the agents' is set.
+        // configuration (808 bytes, in a map of its own), so only what
+        // differs from the agents' is set.
         if let Some(proxy) = self.inner.proxies.for_url(url) {
             builder = builder.proxy(Some(proxy.uri()));
             if let Some((user, password)) = proxy.credentials() {
@@ -153,10 +153,8 @@ impl Client {
         // hop with more or less time left gets its own.
         if let Some(deadline) = deadline {
             let left = deadline.saturating_duration_since(Instant::now()) + CURL_TIMEOUT_GRACE;
-            let agents = self.inner.curl_timeout;
-            if left <= CURL_TIMEOUT_MAX
-                && left.abs_diff(agents.unwrap_or(CURL_TIMEOUT_MAX)) > CURL_TIMEOUT_GRACE
-            {
+            let agents_timeout = self.inner.curl_timeout.unwrap_or(CURL_TIMEOUT_MAX);
+            if left <= CURL_TIMEOUT_MAX && left.abs_diff(agents_timeout) > CURL_TIMEOUT_GRACE {
                 builder = builder.timeout(left);
             }
         }
