@@ -606,7 +606,6 @@ async fn echo(req: Request<Incoming>) -> HandlerResult {
     Ok(json(StatusCode::OK, to_json(&echo)))
 }
 
-/// The raw value of query parameter `name`, if present (first one wins).
 /// A response, or what was wrong with the query.
 type Answer = Result<Response<MockBody>, BadQuery>;
 
@@ -628,6 +627,7 @@ fn number(query: &str, name: &str, default: u64) -> Result<u64, BadQuery> {
     }
 }
 
+/// The raw value of query parameter `name`, if present (first one wins).
 fn param<'q>(query: &'q str, name: &str) -> Option<&'q str> {
     query
         .split('&')
