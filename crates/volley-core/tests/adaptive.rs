@@ -2,19 +2,21 @@
 //! rejections, and grows to its maximum when nothing pushes back.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::sync::Mutex;
 use std::time::Duration;
 
 use volley_core::testing::{InMemoryFetcher, ManualTimer, run};
 use volley_core::{Adaptive, Fetcher, FetcherExt, Observer, Request, gather};
 
-const MS: Duration = Duration::from_millis(1);
+use support::{MS, get};
 
 fn batch<F: Fetcher>(timer: &ManualTimer, client: &F, n: usize) -> (Duration, usize) {
     let start = timer.elapsed();
     let out = run(
         timer,
-        gather((0..n).map(|i| client.fetch(Request::get(format!("/users/{i}")).build().unwrap()))),
+        gather((0..n).map(|i| client.fetch(get(format!("/users/{i}"))))),
     )
     .unwrap();
     let failed = out

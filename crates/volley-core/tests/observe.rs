@@ -1,6 +1,8 @@
 //! The observer hook: what each layer reports, counted on the in-memory fetcher.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -11,7 +13,7 @@ use volley_core::{
     RetryReason, gather,
 };
 
-const MS: Duration = Duration::from_millis(1);
+use support::{MS, get};
 
 #[derive(Default)]
 struct Recorder {
@@ -60,9 +62,7 @@ fn reports_each_attempt_with_outcome_and_duration() {
     let client = server.observe(rec.clone());
     run(
         &timer,
-        gather(
-            ["/ok", "/missing", "/down"].map(|p| client.fetch(Request::get(p).build().unwrap())),
-        ),
+        gather(["/ok", "/missing", "/down"].map(|p| client.fetch(get(p)))),
     )
     .unwrap();
     assert_eq!(rec.started.lock().unwrap().len(), 3);
@@ -107,11 +107,7 @@ fn layers_after_observe_report_waits_and_retries() {
         .retry(RetryPolicy::default().jitter(false).base_delay(MS * 50))
         .rate_limit(Rate::per_second(100.0).burst(10));
     let paths = ["/flaky", "/a", "/b", "/c"];
-    let out = run(
-        &timer,
-        gather(paths.map(|p| client.fetch(Request::get(p).build().unwrap()))),
-    )
-    .unwrap();
+    let out = run(&timer, gather(paths.map(|p| client.fetch(get(p))))).unwrap();
     assert!(out.iter().all(|r| r.is_ok()));
     let retries = rec.retries.lock().unwrap().clone();
     assert_eq!(
@@ -144,7 +140,7 @@ fn a_dropped_attempt_is_reported_as_dropped() {
     let server = InMemoryFetcher::new(timer.clone()).script(|_, _| Reply::hang());
     let rec = std::sync::Arc::new(Recorder::default());
     let client = server.observe(rec.clone()).timeout(MS * 200);
-    let err = run(&timer, client.fetch(Request::get("/hang").build().unwrap()))
+    let err = run(&timer, client.fetch(get("/hang")))
         .unwrap()
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout);

@@ -2,9 +2,10 @@
 //! for retries and timeouts, and no query string or header value recorded.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use http::StatusCode;
 use tracing::field::{Field, Visit};
@@ -15,7 +16,7 @@ use tracing_subscriber::{Layer, Registry};
 use volley_core::testing::{InMemoryFetcher, ManualTimer, Reply, run};
 use volley_core::{Fetcher, FetcherExt, Request, RetryPolicy, gather, layer::NoObserver};
 
-const MS: Duration = Duration::from_millis(1);
+use support::{MS, get};
 
 /// Everything recorded, as `name field=value` lines.
 #[derive(Clone, Default)]
@@ -70,7 +71,7 @@ fn spans_carry_method_host_path_attempt_status_and_elapsed() {
         let client = server
             .observe(NoObserver)
             .retry(RetryPolicy::default().jitter(false).base_delay(MS * 20));
-        let req = Request::get("http://api.test/users/1").build().unwrap();
+        let req = get("http://api.test/users/1");
         run(&timer, client.fetch(req)).unwrap().unwrap();
     });
     let text = lines.join("\n");
