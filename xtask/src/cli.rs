@@ -80,7 +80,7 @@ impl Runtime {
     /// True for the volley adapters that run requests concurrently: not
     /// blocking, nor the clients used without volley, for reference.
     pub fn is_volley_async(self) -> bool {
-        Runtime::ADAPTIVE.contains(&self) || matches!(self, Runtime::TokioFixed(_))
+        self.is_adaptive_capable() || matches!(self, Runtime::TokioFixed(_))
     }
 
     /// The client this volley adapter runs on, used alone: its reference.
